@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/database_url.hpp"
+#include "core/dialect.hpp"
+
+namespace strata::drivers {
+
+using Value = std::optional<std::string>;  // every value travels as text; nullopt is NULL
+using Row = std::vector<Value>;
+using Params = std::vector<Value>;
+
+// The one small interface every database sits behind. The tracker and the runner use only
+// this; nothing under src/ includes a database library's header.
+//
+// Every method throws DriverError (exit 1) with the database's message when the database
+// reports an error or the connection fails, unless its comment says otherwise.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  virtual Dialect dialect() const noexcept = 0;
+
+  // Runs one statement of a migration (or tracker DDL) and discards any result.
+  virtual void execute(std::string_view sql) = 0;
+
+  // Runs one statement with `?` placeholders bound in order to params (text; nullopt binds
+  // NULL) and returns every row, each column as text (nullopt for NULL). Empty when the
+  // statement returns no rows.
+  virtual std::vector<Row> query(std::string_view sql, const Params& params = {}) = 0;
+
+  // Explicit transactions. begin() while a transaction is open is a logic error.
+  // rollback() never throws and is a no-op when no transaction is open.
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  // True when a rolled-back transaction also undoes DDL (SQLite, PostgreSQL; not MySQL).
+  virtual bool transactional_ddl() const noexcept = 0;
+
+  // Whether the table exists. Never creates anything.
+  virtual bool table_exists(const TableName& table) = 0;
+
+  // The identifier quoted for this dialect ("x" or `x`), embedded quotes doubled.
+  virtual std::string quote_identifier(std::string_view identifier) const = 0;
+
+  // Takes the migration lock for this database and version table, waiting up to `timeout`.
+  // Exclusive across processes; other tables do not conflict where the engine allows.
+  // Throws LockTimeout (exit 5) naming the holder when the database can tell.
+  virtual void lock(const TableName& table, std::chrono::milliseconds timeout) = 0;
+  // Releases the lock if held; never throws.
+  virtual void unlock() noexcept = 0;
+
+  // A short description of where we are connected, password-free (for messages).
+  virtual std::string describe() const = 0;
+};
+
+struct OpenOptions {
+  // Upper bound for connecting and for waiting on a busy database.
+  std::chrono::milliseconds busy_timeout{15000};
+  // False for read-only commands (status, version, dry runs): a file-based database that does
+  // not exist yet is not created; the driver behaves as an empty database and leaves no file.
+  bool create_if_missing = true;
+};
+
+// Opens a connection for the URL's dialect from the scheme → factory table. Throws
+// DriverError (exit 1) when the database cannot be reached, UsageError (exit 2) when the URL
+// names a driver that is not built in.
+std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& options);
+
+// The schemes whose drivers are built into this binary, for `strata --version`.
+std::vector<std::string> built_in_drivers();
+
+}  // namespace strata::drivers

@@ -1,0 +1,148 @@
+#include "cli/cli.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/config.hpp"
+#include "core/build_info.hpp"
+#include "core/database_url.hpp"
+#include "core/error.hpp"
+#include "drivers/driver.hpp"
+#include "report/report.hpp"
+
+namespace strata::cli {
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_command_message(const std::string& word) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const Command& command : commands()) {
+    size_t distance = edit_distance(word, command.name);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = command.name;
+    }
+  }
+  std::string message = fmt::format("unknown command '{}'", word);
+  if (!best.empty()) message += fmt::format(" (did you mean '{}'?)", best);
+  return message + "; see 'strata --help'";
+}
+
+void define_globals(CLI::App& app, Flags& flags, bool& show_version) {
+  app.add_option("-d,--database", flags.database, "Database URL (env DATABASE_URL)");
+  app.add_option("-p,--path", flags.path, "Migrations directory (env STRATA_PATH, default ./migrations)");
+  app.add_option("--table", flags.table,
+                 "Version table, schema.name on PostgreSQL (env STRATA_TABLE, default schema_migrations)");
+  app.add_option("--lock-timeout", flags.lock_timeout,
+                 "Seconds to wait for the migration lock (env STRATA_LOCK_TIMEOUT, default 15)");
+  app.add_option("--env-file", flags.env_file, "Read variables from FILE (default .env when present)");
+  app.add_option("--dialect", flags.dialect, "sqlite, postgres or mysql: for --dry-run and validate without a database");
+  app.add_flag("--json", flags.json, "Print one JSON document on stdout");
+  app.add_flag("-v,--verbose", flags.verbose, "Print each statement as it runs");
+  app.add_flag("-q,--quiet", flags.quiet, "Print nothing but results and errors");
+  app.add_flag("--no-color", flags.no_color, "No colours (also NO_COLOR)");
+  app.add_flag("-y,--yes", flags.yes, "Answer yes to confirmations");
+  app.add_flag("--version", show_version, "Print the version and the drivers built in");
+}
+
+std::string version_banner() {
+  return fmt::format("strata {} (drivers: {})", k_version, fmt::join(drivers::built_in_drivers(), ", "));
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Flags flags;
+  Args args;
+  bool show_version = false;
+  std::optional<report::Output> out;
+  try {
+    CLI::App app{"strata: database schema migrations for SQLite, PostgreSQL and MySQL/MariaDB", "strata"};
+    app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 dirty, 4 invalid source, 5 lock timeout, "
+               "6 pending (status --exit-code).\nDocumentation: docs/cli.md");
+    define_globals(app, flags, show_version);
+    std::vector<std::pair<CLI::App*, const Command*>> subcommands;
+    for (const Command& command : commands()) {
+      CLI::App* sub = app.add_subcommand(command.name, command.summary);
+      sub->fallthrough();
+      command.define(*sub, args);
+      subcommands.emplace_back(sub, &command);
+    }
+    app.require_subcommand(0, 1);
+
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+      std::cout << app.help();
+      return 0;
+    } catch (const CLI::ExtrasError& error) {
+      bool no_command = app.get_subcommands().empty();
+      auto extras = app.remaining();
+      if (no_command && !extras.empty() && !extras.front().empty() && extras.front()[0] != '-') {
+        throw UsageError(unknown_command_message(extras.front()));
+      }
+      throw UsageError(fmt::format("{}; see 'strata --help'", error.what()));
+    } catch (const CLI::ParseError& error) {
+      throw UsageError(fmt::format("{}; see 'strata --help'", error.what()));
+    }
+
+    if (show_version) {
+      std::cout << version_banner() << '\n';
+      return 0;
+    }
+    const Command* selected = nullptr;
+    for (const auto& [sub, command] : subcommands) {
+      if (sub->parsed()) selected = command;
+    }
+    if (!selected) {
+      std::cerr << app.help();
+      throw UsageError("no command given; see 'strata --help'");
+    }
+
+    Environment env = Environment::load(flags.env_file);
+    Config config = resolve(flags, env, isatty(STDOUT_FILENO) != 0);
+    out.emplace(config.json, config.quiet, config.verbose, config.color);
+    if (selected->needs_database && !config.database && !(args.dry_run && config.dialect)) {
+      throw UsageError(fmt::format("{} needs a database: pass --database URL or set DATABASE_URL", selected->name));
+    }
+    Context context{config, args, *out};
+    return selected->handler(context);
+  } catch (const Error& error) {
+    std::string message = redact_passwords(error.what());
+    std::cerr << "strata: error: " << message << '\n';
+    if (flags.json) {
+      report::Output(true, false, false, false).document(report::error_json(static_cast<int>(error.exit_code()), message));
+    }
+    return static_cast<int>(error.exit_code());
+  } catch (const std::exception& error) {
+    // A library exception that escaped its driver is still a runtime failure, never a crash.
+    std::string message = redact_passwords(error.what());
+    std::cerr << "strata: error: " << message << '\n';
+    if (flags.json) report::Output(true, false, false, false).document(report::error_json(1, message));
+    return 1;
+  }
+}
+
+}  // namespace strata::cli

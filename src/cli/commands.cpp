@@ -1,0 +1,394 @@
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "drivers/driver.hpp"
+#include "runner/runner.hpp"
+#include "runner/status.hpp"
+#include "source/create.hpp"
+#include "source/loader.hpp"
+#include "tracker/tracker.hpp"
+
+namespace strata::cli {
+
+namespace {
+
+using json = nlohmann::json;
+using runner::version_text;
+
+int64_t parse_count(const std::string& text, std::string_view what) {
+  int64_t value = 0;
+  bool ok = !text.empty() && text.size() <= 18;
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) ok = false;
+  }
+  if (ok) value = std::stoll(text);
+  if (!ok || value <= 0) throw UsageError(fmt::format("invalid {} '{}': expected a positive integer", what, text));
+  return value;
+}
+
+// "3", "0003" → 3; "-1" / "none" → nullopt when allowed.
+std::optional<int64_t> parse_version_argument(const std::string& text, bool allow_none) {
+  if (allow_none && (text == "-1" || text == "none")) return std::nullopt;
+  return parse_count(text, "version");
+}
+
+Dialect dialect_of(const Config& config) {
+  if (config.database) return config.database->dialect;
+  if (config.dialect) return *config.dialect;
+  return Dialect::sqlite;
+}
+
+// A database connection with its tracker, opened for one command.
+struct Session {
+  std::unique_ptr<drivers::Driver> driver;
+  std::optional<tracker::Tracker> tracker;
+};
+
+Session open_session(const Config& config, bool writes) {
+  Session session;
+  drivers::OpenOptions options;
+  options.busy_timeout = config.lock_timeout;
+  options.create_if_missing = writes;
+  session.driver = drivers::open_driver(*config.database, options);
+  session.tracker.emplace(*session.driver, config.table(config.database->dialect));
+  return session;
+}
+
+source::Source load(const Config& config, Dialect dialect) { return source::load_source(config.path, dialect); }
+
+bool confirm(const std::string& question) {
+  if (!isatty(STDIN_FILENO)) return false;
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+// ------------------------------------------------------------------ up/down/goto/redo
+
+using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
+
+int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
+  const Config& config = ctx.config;
+  const Args& args = ctx.args;
+  if (config.database && config.dialect && config.dialect != config.database->dialect) {
+    throw UsageError(fmt::format("--dialect {} does not match the database URL ({})", dialect_name(*config.dialect),
+                                 dialect_name(config.database->dialect)));
+  }
+  Dialect dialect = dialect_of(config);
+  source::Source source = load(config, dialect);
+  std::string table_display = config.table(dialect).display();
+
+  auto print_plan = [&](const planner::Plan& plan, const std::vector<runner::PreparedStep>& steps) {
+    if (ctx.out.json_mode()) {
+      ctx.out.document(report::plan_json(steps));
+    } else {
+      ctx.out.result(report::plan_text(steps, plan.from, plan.to, dialect_name(dialect), table_display));
+    }
+    return 0;
+  };
+
+  if (!config.database) {  // offline dry run: as if the database were empty
+    runner::DatabaseView empty;
+    planner::Plan plan = make_plan(runner::plan_inputs(source, empty, args.allow_out_of_order), args);
+    return print_plan(plan, runner::prepare(plan, source, has_transactional_ddl(dialect)));
+  }
+
+  Session session = open_session(config, !args.dry_run);
+  std::optional<runner::LockGuard> lock;
+  if (!args.dry_run) {
+    lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
+    session.tracker->ensure_tables();
+  }
+  runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
+  if (check_drift) {
+    std::vector<runner::Drift> drift = runner::find_drift(source, view);
+    if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
+  }
+  planner::Plan plan = make_plan(runner::plan_inputs(source, view, args.allow_out_of_order), args);
+  std::vector<runner::PreparedStep> steps = runner::prepare(plan, source, session.driver->transactional_ddl());
+  if (args.dry_run) return print_plan(plan, steps);
+
+  if (steps.empty()) {
+    ctx.out.progress(fmt::format("no change: database at version {}", version_text(plan.from)));
+    ctx.out.document(report::run_json(plan.from, plan.to, {}));
+    return 0;
+  }
+  runner::Progress progress;
+  progress.started = [&](const runner::PreparedStep& step) {
+    ctx.out.detail(fmt::format("{} {} ...", step.step.direction == planner::Direction::up ? "applying" : "reverting",
+                               step.migration->label()));
+    for (const auto& statement : step.script.section.statements) {
+      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file, statement.line,
+                                 statement.sql.substr(0, statement.sql.find('\n'))));
+    }
+  };
+  progress.finished = [&](const runner::PreparedStep& step, double ms) {
+    ctx.out.progress(fmt::format("{} {} ({:.1f} ms)",
+                                 step.step.direction == planner::Direction::up ? "applied" : "reverted",
+                                 step.migration->label(), ms));
+  };
+  std::vector<runner::StepResult> completed;
+  auto started = std::chrono::steady_clock::now();
+  runner::execute(*session.driver, *session.tracker, steps, progress, completed);
+  double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  ctx.out.progress(fmt::format("database at version {} ({} migration{}, {:.1f} ms)", version_text(plan.to),
+                               completed.size(), completed.size() == 1 ? "" : "s", total));
+  ctx.out.document(report::run_json(plan.from, plan.to, completed));
+  return 0;
+}
+
+planner::Plan plan_up(const planner::Inputs& in, const Args& args) {
+  std::optional<int64_t> limit;
+  if (!args.positionals.empty()) limit = parse_count(args.positionals[0], "count N");
+  return planner::plan_up(in, limit);
+}
+
+planner::Plan plan_down(const planner::Inputs& in, const Args& args) {
+  std::optional<int64_t> count = 1;
+  if (args.all) count.reset();
+  if (!args.positionals.empty()) count = parse_count(args.positionals[0], "count N");
+  return planner::plan_down(in, count);
+}
+
+planner::Plan plan_goto(const planner::Inputs& in, const Args& args) {
+  return planner::plan_goto(in, *parse_version_argument(args.positionals.at(0), false));
+}
+
+planner::Plan plan_redo(const planner::Inputs& in, const Args&) { return planner::plan_redo(in); }
+
+int cmd_up(Context& ctx) { return migrate(ctx, plan_up, true); }
+
+int cmd_down(Context& ctx) {
+  if (ctx.args.all && !ctx.args.positionals.empty()) throw UsageError("down takes either N or --all, not both");
+  if (ctx.args.all && !ctx.args.dry_run && !ctx.config.yes &&
+      !confirm("Revert ALL applied migrations? This cannot be undone.")) {
+    throw UsageError(isatty(STDIN_FILENO) ? "down --all not confirmed; nothing changed"
+                                          : "down --all needs confirmation: pass -y/--yes (no terminal to ask on)");
+  }
+  return migrate(ctx, plan_down, false);
+}
+
+int cmd_goto(Context& ctx) { return migrate(ctx, plan_goto, true); }
+int cmd_redo(Context& ctx) { return migrate(ctx, plan_redo, true); }
+
+// ------------------------------------------------------------------ other commands
+
+int cmd_create(Context& ctx) {
+  source::CreateOptions options;
+  options.timestamp = ctx.args.timestamp;
+  options.single = ctx.args.single;
+  options.digits = ctx.args.digits;
+  if (options.digits && (*options.digits < 1 || *options.digits > 18)) {
+    throw UsageError(fmt::format("invalid --digits {}: expected 1 to 18", *options.digits));
+  }
+  if (options.timestamp && options.digits) throw UsageError("--timestamp and --digits cannot be combined");
+  std::string name = fmt::format("{}", fmt::join(ctx.args.positionals, " "));
+  auto paths = source::create_migration(ctx.config.path, name, options);
+  json created = json::array();
+  for (const auto& path : paths) {
+    ctx.out.result(path.string());
+    created.push_back(path.string());
+  }
+  ctx.out.document({{"created", created}});
+  return 0;
+}
+
+int cmd_version(Context& ctx) {
+  Session session = open_session(ctx.config, false);
+  tracker::VersionState state = session.tracker->read_state();
+  ctx.out.result(report::version_line(state));
+  ctx.out.document(report::version_json(state));
+  return 0;
+}
+
+int cmd_force(Context& ctx) {
+  std::optional<int64_t> target = parse_version_argument(ctx.args.positionals.at(0), true);
+  Dialect dialect = ctx.config.database->dialect;
+  source::Source source = load(ctx.config, dialect);
+  if (target && !source.find(*target)) {
+    throw UsageError(fmt::format("cannot force version {}: no migration with that version in {} "
+                                 "(use -1 or none for \"nothing applied\")",
+                                 *target, ctx.config.path));
+  }
+  Session session = open_session(ctx.config, true);
+  runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  session.tracker->ensure_tables();
+  tracker::VersionState before = session.tracker->read_state();
+
+  tracker::HistoryEntry entry;
+  entry.version = target.value_or(-1);
+  if (target) entry.name = source.find(*target)->name;
+  entry.outcome = tracker::Outcome::forced;
+  entry.detail = json{{"from", before.version ? json(*before.version) : json(nullptr)}, {"dirty", before.dirty}}.dump();
+  session.driver->begin();
+  try {
+    session.tracker->set_version(target, false);
+    session.tracker->record(entry);
+    session.driver->commit();
+  } catch (...) {
+    session.driver->rollback();
+    throw;
+  }
+  ctx.out.progress(fmt::format("forced version {} (was {})", version_text(target), report::version_line(before)));
+  ctx.out.result(version_text(target));
+  ctx.out.document({{"version", target ? json(*target) : json(nullptr)},
+                    {"dirty", false},
+                    {"previous", report::version_json(before)}});
+  return 0;
+}
+
+int cmd_status(Context& ctx) {
+  Dialect dialect = ctx.config.database->dialect;
+  source::Source source = load(ctx.config, dialect);
+  Session session = open_session(ctx.config, false);
+  runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  runner::StatusReport status = runner::build_status(source, view, runner::find_drift(source, view));
+  if (ctx.out.json_mode()) {
+    ctx.out.document(report::status_json(status));
+  } else {
+    ctx.out.result(report::status_text(status, ctx.out.color()));
+  }
+  if (view.state.dirty && !ctx.out.json_mode()) ctx.out.progress(runner::dirty_message(view, source));
+  return ctx.args.exit_code && status.pending > 0 ? static_cast<int>(ExitCode::pending) : 0;
+}
+
+int cmd_validate(Context& ctx) {
+  const Config& config = ctx.config;
+  std::vector<Dialect> dialects;
+  if (config.database) {
+    dialects.push_back(config.database->dialect);
+  } else if (config.dialect) {
+    dialects.push_back(*config.dialect);
+  } else {
+    dialects.assign(std::begin(k_all_dialects), std::end(k_all_dialects));
+  }
+  size_t count = 0;
+  std::vector<int64_t> without_down;
+  for (Dialect dialect : dialects) {
+    try {
+      source::Source source = load(config, dialect);
+      for (const source::Migration& migration : source.migrations()) source::parse_migration(migration, dialect);
+      count = source.migrations().size();
+      without_down.clear();
+      for (const source::Migration& migration : source.migrations()) {
+        if (!migration.has_down()) without_down.push_back(migration.version);
+      }
+      if (config.database) {
+        Session session = open_session(config, false);
+        runner::DatabaseView view = runner::read_view(*session.tracker, source);
+        std::vector<runner::Drift> drift = runner::find_drift(source, view);
+        if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
+      }
+    } catch (const SourceError& error) {
+      if (dialects.size() == 1) throw;
+      throw SourceError(fmt::format("{} (read as {}; pass --dialect or --database to check one dialect only)",
+                                    error.what(), dialect_name(dialect)));
+    }
+  }
+  std::string summary = fmt::format("ok: {} migration{}", count, count == 1 ? "" : "s");
+  if (!without_down.empty()) {
+    summary += fmt::format("; without a down migration: {}", fmt::join(without_down, ", "));
+  }
+  ctx.out.result(summary);
+  ctx.out.document({{"valid", true}, {"migrations", count}, {"without_down", without_down}});
+  return 0;
+}
+
+int cmd_wait(Context& ctx) {
+  std::chrono::milliseconds timeout{60000};
+  if (ctx.args.timeout) timeout = parse_seconds(*ctx.args.timeout, "--timeout");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  drivers::OpenOptions options;
+  options.create_if_missing = false;
+  while (true) {
+    try {
+      options.busy_timeout = std::max(std::chrono::milliseconds(1000), timeout);
+      auto driver = drivers::open_driver(*ctx.config.database, options);
+      driver->query("SELECT 1");
+      ctx.out.progress(fmt::format("database {} accepts connections", ctx.config.database->redacted));
+      ctx.out.document({{"ready", true}});
+      return 0;
+    } catch (const DriverError& error) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw DriverError(fmt::format("database {} did not accept connections within {} s: {}",
+                                      ctx.config.database->redacted, timeout.count() / 1000.0, error.what()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+}
+
+// ------------------------------------------------------------------ CLI11 definitions
+
+void define_none(CLI::App&, Args&) {}
+
+void define_dry_run(CLI::App& app, Args& args) {
+  app.add_flag("--dry-run", args.dry_run, "Print the plan and every statement; change nothing");
+}
+
+void define_create(CLI::App& app, Args& args) {
+  app.add_option("name", args.positionals, "Migration name (spaces and dashes become _)")->required();
+  app.add_flag("--timestamp", args.timestamp, "Version from the UTC time, YYYYMMDDhhmmss");
+  app.add_option("--digits", args.digits, "Zero-pad sequential versions to N digits");
+  app.add_flag("--single", args.single, "One file with -- +strata Up / Down sections");
+}
+
+void define_up(CLI::App& app, Args& args) {
+  app.add_option("N", args.positionals, "Apply only the next N migrations")->expected(0, 1);
+  app.add_flag("--allow-out-of-order", args.allow_out_of_order, "Also apply pending versions below the current one");
+  define_dry_run(app, args);
+}
+
+void define_down(CLI::App& app, Args& args) {
+  app.add_option("N", args.positionals, "Revert N migrations (default 1)")->expected(0, 1);
+  app.add_flag("--all", args.all, "Revert every applied migration (asks unless -y)");
+  define_dry_run(app, args);
+}
+
+void define_goto(CLI::App& app, Args& args) {
+  app.add_option("V", args.positionals, "Target version")->required()->expected(1);
+  app.add_flag("--allow-out-of-order", args.allow_out_of_order, "Also apply pending versions below the current one");
+  define_dry_run(app, args);
+}
+
+void define_force(CLI::App& app, Args& args) {
+  app.add_option("V", args.positionals, "Version to record (-1 or none: nothing applied)")->required()->expected(1);
+}
+
+void define_status(CLI::App& app, Args& args) {
+  app.add_flag("--exit-code", args.exit_code, "Exit 6 when migrations are pending");
+}
+
+void define_wait(CLI::App& app, Args& args) {
+  app.add_option("--timeout", args.timeout, "Seconds to wait (default 60)");
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> k_commands = {
+      {"create", "Create a new migration (pair, or one file with --single)", false, define_create, cmd_create},
+      {"up", "Apply all pending migrations, or the next N", true, define_up, cmd_up},
+      {"down", "Revert N migrations (default 1), or --all", true, define_down, cmd_down},
+      {"goto", "Migrate up or down to exactly version V", true, define_goto, cmd_goto},
+      {"redo", "Revert and re-apply the current migration", true, define_dry_run, cmd_redo},
+      {"version", "Print the current version", true, define_none, cmd_version},
+      {"force", "Set the version and clear the dirty flag without running SQL", true, define_force, cmd_force},
+      {"status", "Show every migration and its state", true, define_status, cmd_status},
+      {"validate", "Check the migration files (and applied checksums with --database)", false, define_none,
+       cmd_validate},
+      {"wait", "Wait until the database accepts connections", true, define_wait, cmd_wait},
+  };
+  return k_commands;
+}
+
+}  // namespace strata::cli

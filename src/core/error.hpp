@@ -1,0 +1,75 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace strata {
+
+// Process exit codes of SPEC §4; each means one thing.
+enum class ExitCode : int {
+  ok = 0,
+  runtime = 1,       // connection failure, SQL error
+  usage = 2,         // bad flag, URL, setting
+  dirty = 3,         // database is dirty, or this run left it dirty
+  source = 4,        // invalid migration source, checksum mismatch
+  lock_timeout = 5,  // migration lock not taken within --lock-timeout
+  pending = 6,       // status --exit-code found pending migrations
+};
+
+// The one exception hierarchy. Every error carries its exit code; cli::run is the only
+// place that catches it and prints "strata: error: <what()>".
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& message, ExitCode code) : std::runtime_error(message), m_code(code) {}
+  ExitCode exit_code() const noexcept { return m_code; }
+
+ private:
+  ExitCode m_code;
+};
+
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(message, ExitCode::usage) {}
+};
+
+// An error in a migration file. what() is "file:line: message" ("file: message" when line is 0),
+// the way a compiler points at its input.
+class SourceError : public Error {
+ public:
+  SourceError(std::string file, int line, const std::string& message)
+      : Error(line > 0 ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message,
+              ExitCode::source),
+        m_file(std::move(file)),
+        m_line(line) {}
+  // A source-level problem that is not tied to one file (e.g. checksum drift over several files).
+  explicit SourceError(const std::string& message) : Error(message, ExitCode::source), m_line(0) {}
+  const std::string& file() const noexcept { return m_file; }
+  int line() const noexcept { return m_line; }
+
+ private:
+  std::string m_file;
+  int m_line;
+};
+
+class DirtyError : public Error {
+ public:
+  explicit DirtyError(const std::string& message) : Error(message, ExitCode::dirty) {}
+};
+
+class LockTimeout : public Error {
+ public:
+  explicit LockTimeout(const std::string& message) : Error(message, ExitCode::lock_timeout) {}
+};
+
+// A failure reported by the database or its client library (connection, SQL error).
+class DriverError : public Error {
+ public:
+  explicit DriverError(const std::string& message, std::string sqlstate = {})
+      : Error(message, ExitCode::runtime), m_sqlstate(std::move(sqlstate)) {}
+  const std::string& sqlstate() const noexcept { return m_sqlstate; }
+
+ private:
+  std::string m_sqlstate;
+};
+
+}  // namespace strata

@@ -1,0 +1,255 @@
+#include "runner/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "drivers/driver.hpp"
+
+namespace strata::runner {
+
+using json = nlohmann::json;
+using planner::Direction;
+using tracker::Outcome;
+
+namespace {
+
+std::vector<int64_t> versions_of(const source::Source& source) {
+  std::vector<int64_t> versions;
+  versions.reserve(source.migrations().size());
+  for (const source::Migration& migration : source.migrations()) versions.push_back(migration.version);
+  return versions;
+}
+
+std::string first_line(std::string_view sql, size_t limit = 60) {
+  std::string_view line = sql.substr(0, sql.find('\n'));
+  if (line.size() > limit) return std::string(line.substr(0, limit)) + "…";
+  return std::string(line);
+}
+
+json optional_version(std::optional<int64_t> version) { return version ? json(*version) : json(nullptr); }
+
+std::optional<int64_t> json_version(const json& value) {
+  return value.is_number_integer() ? std::optional<int64_t>(value.get<int64_t>()) : std::nullopt;
+}
+
+std::string force_advice(std::optional<int64_t> done, std::optional<int64_t> undone, std::string_view rerun) {
+  return fmt::format(
+      "repair the database by hand, then run `strata force {}` if the migration's changes are all in place, or "
+      "`strata force {}` if none of them are, and run `strata {}` again",
+      version_text(done), version_text(undone), rerun);
+}
+
+// Rolls back unless committed; the destructor never throws.
+class Transaction {
+ public:
+  explicit Transaction(drivers::Driver& driver) : m_driver(driver) { m_driver.begin(); }
+  ~Transaction() {
+    if (!m_committed) m_driver.rollback();
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    m_driver.commit();
+    m_committed = true;
+  }
+
+ private:
+  drivers::Driver& m_driver;
+  bool m_committed = false;
+};
+
+tracker::HistoryEntry history_entry(const PreparedStep& prepared, double duration_ms) {
+  tracker::HistoryEntry entry;
+  entry.version = prepared.step.version;
+  entry.name = prepared.migration->name;
+  entry.direction = std::string(planner::direction_name(prepared.step.direction));
+  entry.checksum = prepared.script.checksum;
+  entry.duration_ms = duration_ms;
+  entry.outcome = prepared.step.direction == Direction::up ? Outcome::applied : Outcome::reverted;
+  return entry;
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
+std::string statement_location(const PreparedStep& prepared, size_t index) {
+  const auto& statement = prepared.script.section.statements[index];
+  return fmt::format("{}:{}", prepared.script.file, statement.line);
+}
+
+}  // namespace
+
+std::string version_text(std::optional<int64_t> version) { return version ? std::to_string(*version) : "none"; }
+
+DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source) {
+  DatabaseView view;
+  view.state = tracker.read_state();
+  view.history = tracker.read_history();
+  view.applied = planner::AppliedSet::from(view.state, view.history, versions_of(source));
+  return view;
+}
+
+planner::Inputs plan_inputs(const source::Source& source, const DatabaseView& view, bool allow_out_of_order) {
+  planner::Inputs inputs;
+  inputs.source_versions = versions_of(source);
+  inputs.current = view.state.version;
+  inputs.applied = view.applied;
+  inputs.allow_out_of_order = allow_out_of_order;
+  return inputs;
+}
+
+std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view) {
+  // The checksum each version was last applied with, replayed in history order.
+  std::map<int64_t, std::string> applied_with;
+  for (const tracker::HistoryEntry& entry : view.history) {
+    if (entry.outcome == Outcome::applied && !entry.checksum.empty()) applied_with[entry.version] = entry.checksum;
+  }
+  std::vector<Drift> drift;
+  for (const auto& [version, checksum] : applied_with) {
+    if (!view.applied.contains(version)) continue;
+    const source::Migration* migration = source.find(version);
+    if (!migration) continue;  // missing: reported by status, not drift
+    std::string current = sha256_hex(source::read_file(migration->up->path, migration->up->name));
+    if (current != checksum) drift.push_back(Drift{version, migration->up->name, checksum, current});
+  }
+  return drift;
+}
+
+std::string drift_message(const Drift& drift) {
+  return fmt::format("{} was edited after it was applied (stored checksum {}, current {}); restore the file, or "
+                     "add a new migration for the change",
+                     drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12));
+}
+
+std::string dirty_message(const DatabaseView& view, const source::Source& source) {
+  const auto dirty_version = view.state.version;
+  std::string head = fmt::format("database is dirty at version {}", version_text(dirty_version));
+  if (!view.history.empty() && view.history.back().outcome == Outcome::failed) {
+    const tracker::HistoryEntry& failed = view.history.back();
+    json detail = json::parse(failed.detail, nullptr, false);
+    if (!detail.is_discarded() && detail.is_object()) {
+      std::string direction = detail.value("direction", failed.direction);
+      std::optional<int64_t> before = json_version(detail.value("before", json()));
+      std::optional<int64_t> after = json_version(detail.value("after", json()));
+      return fmt::format(
+          "{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}; {}", head, failed.version, direction,
+          detail.value("file", std::string("?")), detail.value("line", 0), detail.value("statement", 0),
+          detail.value("statements", 0), detail.value("sql", std::string()), detail.value("error", std::string()),
+          force_advice(after, before, direction == "down" ? "down" : "up"));
+    }
+  }
+  // No failure recorded: the process was killed, or another tool left it dirty.
+  std::optional<int64_t> previous;
+  if (dirty_version) {
+    for (const source::Migration& migration : source.migrations()) {
+      if (migration.version < *dirty_version) previous = migration.version;
+    }
+  }
+  return fmt::format("{}: migration {} was interrupted (no failing statement was recorded); {}", head,
+                     version_text(dirty_version), force_advice(dirty_version, previous, "up"));
+}
+
+std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl) {
+  std::vector<PreparedStep> prepared;
+  prepared.reserve(plan.steps.size());
+  std::map<int64_t, source::ParsedMigration> parsed;
+  for (const planner::Step& step : plan.steps) {
+    const source::Migration* migration = source.find(step.version);
+    if (!migration) throw SourceError(fmt::format("no migration file for version {}", step.version));
+    auto it = parsed.find(step.version);
+    if (it == parsed.end()) {
+      it = parsed.emplace(step.version, source::parse_migration(*migration, source.dialect())).first;
+    }
+    PreparedStep entry;
+    entry.step = step;
+    entry.migration = migration;
+    entry.script = step.direction == Direction::up ? it->second.up : it->second.down;
+    entry.transaction = transactional_ddl && entry.script.section.transaction;
+    prepared.push_back(std::move(entry));
+  }
+  return prepared;
+}
+
+void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
+             const Progress& progress, std::vector<StepResult>& completed) {
+  for (const PreparedStep& prepared : steps) {
+    const planner::Step& step = prepared.step;
+    const auto& statements = prepared.script.section.statements;
+    if (progress.started) progress.started(prepared);
+    auto started = std::chrono::steady_clock::now();
+    size_t index = 0;
+
+    if (prepared.transaction) {
+      try {
+        Transaction transaction(driver);
+        for (; index < statements.size(); ++index) driver.execute(statements[index].sql);
+        tracker.set_version(step.version_after, false);
+        tracker.record(history_entry(prepared, elapsed_ms(started)));
+        transaction.commit();
+      } catch (const DriverError& error) {
+        std::string where = index < statements.size() ? statement_location(prepared, index)
+                                                      : std::string("the version-table update");
+        throw DriverError(fmt::format("migration {} ({}) failed at {}: {}; rolled back, database still at version {}",
+                                      prepared.migration->label(), planner::direction_name(step.direction), where,
+                                      error.what(), version_text(step.version_before)),
+                          error.sqlstate());
+      }
+    } else {
+      // golang-migrate's protocol: the target version is marked dirty while statements run.
+      std::optional<int64_t> dirty_version = step.direction == Direction::up ? std::optional<int64_t>(step.version)
+                                                                              : step.version_after;
+      tracker.set_version(dirty_version, true);
+      try {
+        for (; index < statements.size(); ++index) driver.execute(statements[index].sql);
+      } catch (const DriverError& error) {
+        const auto& statement = statements[index];
+        json detail = {
+            {"direction", planner::direction_name(step.direction)},
+            {"file", prepared.script.file},
+            {"line", statement.line},
+            {"statement", index + 1},
+            {"statements", statements.size()},
+            {"sql", first_line(statement.sql)},
+            {"error", error.what()},
+            {"before", optional_version(step.version_before)},
+            {"after", optional_version(step.version_after)},
+        };
+        tracker::HistoryEntry failed = history_entry(prepared, elapsed_ms(started));
+        failed.outcome = Outcome::failed;
+        failed.detail = detail.dump();
+        DatabaseView view;
+        view.state = tracker::VersionState{dirty_version, true};
+        view.history.push_back(failed);
+        try {
+          tracker.record(failed);
+        } catch (const DriverError&) {
+          // The failure itself is what the operator needs; the message below carries it.
+        }
+        source::Source no_source({}, driver.dialect(), {});
+        throw DirtyError(dirty_message(view, no_source));
+      }
+      Transaction transaction(driver);
+      tracker.set_version(step.version_after, false);
+      tracker.record(history_entry(prepared, elapsed_ms(started)));
+      transaction.commit();
+    }
+    double duration = elapsed_ms(started);
+    completed.push_back(StepResult{step.version, prepared.migration->name, step.direction, duration});
+    if (progress.finished) progress.finished(prepared, duration);
+  }
+}
+
+LockGuard::LockGuard(drivers::Driver& driver, const TableName& table, std::chrono::milliseconds timeout)
+    : m_driver(driver) {
+  m_driver.lock(table, timeout);
+}
+
+LockGuard::~LockGuard() { m_driver.unlock(); }
+
+}  // namespace strata::runner

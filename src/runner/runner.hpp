@@ -1,0 +1,97 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "planner/planner.hpp"
+#include "source/loader.hpp"
+#include "tracker/tracker.hpp"
+
+namespace strata::drivers {
+class Driver;
+}
+
+namespace strata::runner {
+
+// Everything the database says about migrations, read once per command.
+struct DatabaseView {
+  tracker::VersionState state;
+  std::vector<tracker::HistoryEntry> history;
+  planner::AppliedSet applied;
+};
+
+// Reads the version row and history (creating nothing) and replays them over the source.
+DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source);
+
+// The planner's inputs for this source and database.
+planner::Inputs plan_inputs(const source::Source& source, const DatabaseView& view, bool allow_out_of_order);
+
+// An applied migration whose file changed since it ran.
+struct Drift {
+  int64_t version = 0;
+  std::string file;
+  std::string stored_checksum;
+  std::string current_checksum;
+};
+// Compares the checksum recorded by the last `applied` row of each applied version with its
+// file today. Throws SourceError when a file cannot be read.
+std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view);
+// "0002_x.up.sql was edited after it was applied (stored checksum …, current …)"
+std::string drift_message(const Drift& drift);
+
+// The operator's runbook for a dirty database: which migration, which statement, the
+// database's error, and the two `strata force` commands with when to use each. One line.
+std::string dirty_message(const DatabaseView& view, const source::Source& source);
+
+// A plan step with its migration and the script it would run.
+struct PreparedStep {
+  planner::Step step;
+  const source::Migration* migration = nullptr;
+  source::Script script;
+  bool transaction = true;  // runs in one transaction with its version writes
+};
+// Reads and splits every file the plan needs, before anything runs, so a malformed file
+// stops the run with nothing changed. `transactional_ddl` is the driver's capability.
+std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl);
+
+struct StepResult {
+  int64_t version = 0;
+  std::string name;
+  planner::Direction direction = planner::Direction::up;
+  double duration_ms = 0;
+};
+
+// Callbacks for progress reporting while steps run.
+struct Progress {
+  std::function<void(const PreparedStep&)> started;
+  std::function<void(const PreparedStep&, double duration_ms)> finished;
+};
+
+// Runs prepared steps in order. A transactional step runs with its version-row and history
+// writes in one transaction; on failure it is rolled back and DriverError (exit 1) names
+// file:line. A non-transactional step sets the version dirty first, records the failing
+// statement in the history and throws DirtyError (exit 3) with the runbook message.
+// `completed` receives each finished step (so a caller can report partial progress).
+void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
+             const Progress& progress, std::vector<StepResult>& completed);
+
+// Holds the driver's migration lock for a scope; releases it on destruction, never throws.
+class LockGuard {
+ public:
+  LockGuard(drivers::Driver& driver, const TableName& table, std::chrono::milliseconds timeout);
+  ~LockGuard();
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+ private:
+  drivers::Driver& m_driver;
+};
+
+// "3" or "none".
+std::string version_text(std::optional<int64_t> version);
+
+}  // namespace strata::runner

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/runner.hpp"
+
+namespace strata::runner {
+
+// One line of `status`: a version known to the source or to the database.
+struct StatusRow {
+  int64_t version = 0;
+  std::string name;
+  // applied, pending, modified, missing, out-of-order, dirty
+  std::string state;
+  std::optional<std::string> applied_at;
+  std::optional<double> duration_ms;
+  std::optional<std::string> applied_by;
+  bool has_down = true;  // false: an up without a down (reverts as an empty migration)
+};
+
+struct StatusReport {
+  std::optional<int64_t> version;
+  bool dirty = false;
+  size_t pending = 0;  // pending + out-of-order
+  std::vector<StatusRow> rows;
+};
+
+// Merges the source and the database view, drift included.
+StatusReport build_status(const source::Source& source, const DatabaseView& view, const std::vector<Drift>& drift);
+
+}  // namespace strata::runner

@@ -1,0 +1,207 @@
+#include "source/loader.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <cctype>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+
+namespace fs = std::filesystem;
+
+namespace strata::source {
+
+namespace {
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+
+}  // namespace
+
+std::string Migration::label() const {
+  std::string version_text = std::to_string(version);
+  if (up) {
+    size_t underscore = up->name.find_first_of("_.");
+    version_text = up->name.substr(0, underscore);
+  }
+  return name.empty() ? version_text : version_text + "_" + name;
+}
+
+Source::Source(fs::path directory, Dialect dialect, std::vector<Migration> migrations)
+    : m_directory(std::move(directory)), m_dialect(dialect), m_migrations(std::move(migrations)) {
+  for (const Migration& migration : m_migrations) {
+    for (const auto* file : {&migration.up, &migration.down}) {
+      if (*file) {
+        m_version_width = std::max(m_version_width, (*file)->name.find_first_not_of("0123456789"));
+      }
+    }
+  }
+}
+
+const Migration* Source::find(int64_t version) const {
+  auto it = std::lower_bound(m_migrations.begin(), m_migrations.end(), version,
+                             [](const Migration& m, int64_t v) { return m.version < v; });
+  return it != m_migrations.end() && it->version == version ? &*it : nullptr;
+}
+
+std::optional<ParsedFileName> parse_file_name(const std::string& file_name) {
+  if (file_name.empty() || file_name[0] == '.' || !ends_with(file_name, ".sql")) return std::nullopt;
+  std::string_view stem(file_name);
+  stem.remove_suffix(4);
+
+  ParsedFileName parsed;
+  auto last_part = [&stem]() -> std::string_view {
+    size_t dot = stem.rfind('.');
+    return dot == std::string_view::npos ? std::string_view{} : stem.substr(dot + 1);
+  };
+  if (std::optional<Dialect> dialect = parse_dialect(last_part())) {
+    parsed.dialect = dialect;
+    stem.remove_suffix(last_part().size() + 1);
+    if (last_part() != "up" && last_part() != "down") {
+      throw SourceError(file_name, 0,
+                        "per-dialect migration files must be up/down pairs, e.g. 0001_name.up.postgres.sql");
+    }
+  }
+  if (last_part() == "up" || last_part() == "down") {
+    parsed.kind = last_part() == "up" ? ParsedFileName::Kind::up : ParsedFileName::Kind::down;
+    stem.remove_suffix(last_part().size() + 1);
+  }
+
+  size_t digits = 0;
+  while (digits < stem.size() && std::isdigit(static_cast<unsigned char>(stem[digits]))) ++digits;
+  if (digits == 0 || (digits < stem.size() && stem[digits] != '_')) {
+    throw SourceError(file_name, 0,
+                      "not a migration file name: expected VERSION_name.up.sql, VERSION_name.down.sql "
+                      "or VERSION_name.sql with a numeric VERSION");
+  }
+  parsed.version_text = std::string(stem.substr(0, digits));
+  std::string_view significant = stem.substr(0, digits);
+  while (significant.size() > 1 && significant.front() == '0') significant.remove_prefix(1);
+  static const std::string k_max = std::to_string(std::numeric_limits<int64_t>::max());
+  if (significant.size() > k_max.size() || (significant.size() == k_max.size() && significant > k_max)) {
+    throw SourceError(file_name, 0, fmt::format("version {} is out of range (maximum {})", parsed.version_text, k_max));
+  }
+  parsed.version = std::stoll(std::string(significant));
+  if (parsed.version == 0) {
+    throw SourceError(file_name, 0, "version 0 is not allowed: versions start at 1");
+  }
+  parsed.name = digits < stem.size() ? std::string(stem.substr(digits + 1)) : std::string();
+  return parsed;
+}
+
+std::string read_file(const fs::path& path, const std::string& display_name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) throw SourceError(display_name, 0, "cannot read file");
+  return contents.str();
+}
+
+Source load_source(const fs::path& directory, Dialect dialect) {
+  std::error_code ec;
+  fs::directory_iterator it(directory, ec);
+  if (ec) {
+    throw UsageError(fmt::format("cannot read migrations directory {} (--path / STRATA_PATH): {}",
+                                 directory.string(), ec.message()));
+  }
+
+  // version → [up plain, up dialect, down plain, down dialect, single]
+  std::map<int64_t, std::array<std::vector<std::pair<ParsedFileName, std::string>>, 5>> files;
+  std::vector<std::string> names;
+  for (const fs::directory_entry& entry : it) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+
+  for (const std::string& name : names) {
+    std::optional<ParsedFileName> parsed = parse_file_name(name);
+    if (!parsed) continue;
+    fs::path path = directory / name;
+    if (!fs::is_regular_file(path, ec)) {
+      throw SourceError(name, 0, "is not a regular file (migrations must be files directly in the directory)");
+    }
+    if (parsed->dialect && *parsed->dialect != dialect) continue;  // another dialect's file
+    size_t slot = 4;
+    if (parsed->kind != ParsedFileName::Kind::single) {
+      slot = (parsed->kind == ParsedFileName::Kind::down ? 2 : 0) + (parsed->dialect ? 1 : 0);
+    }
+    files[parsed->version][slot].emplace_back(*parsed, name);
+  }
+
+  std::vector<Migration> migrations;
+  for (auto& [version, slots] : files) {
+    auto duplicate = [version = version](const std::vector<std::string>& clash) {
+      throw SourceError(fmt::format("duplicate migration version {}: {}", version, fmt::join(clash, ", ")));
+    };
+    for (const auto& slot : slots) {
+      if (slot.size() > 1) {
+        std::vector<std::string> clash;
+        for (const auto& [parsed, file] : slot) clash.push_back(file);
+        duplicate(clash);
+      }
+    }
+    const auto* single = slots[4].empty() ? nullptr : &slots[4].front();
+    const auto* up = !slots[1].empty() ? &slots[1].front() : !slots[0].empty() ? &slots[0].front() : nullptr;
+    const auto* down = !slots[3].empty() ? &slots[3].front() : !slots[2].empty() ? &slots[2].front() : nullptr;
+    if (single && (up || down)) duplicate({(up ? up : down)->second, single->second});
+
+    Migration migration;
+    migration.version = version;
+    if (single) {
+      migration.name = single->first.name;
+      migration.single_file = true;
+      migration.up = MigrationFile{single->second, directory / single->second};
+      migration.down = migration.up;
+    } else {
+      if (!up) {
+        throw SourceError(down->second, 0,
+                          fmt::format("down migration without an up migration (expected {}_{}.up.sql)",
+                                      down->first.version_text, down->first.name));
+      }
+      migration.name = up->first.name;
+      migration.up = MigrationFile{up->second, directory / up->second};
+      if (down) migration.down = MigrationFile{down->second, directory / down->second};
+    }
+    migrations.push_back(std::move(migration));
+  }
+  return Source(directory, dialect, std::move(migrations));
+}
+
+ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
+  ParsedMigration parsed;
+  if (migration.single_file) {
+    const MigrationFile& file = *migration.up;
+    std::string text = read_file(file.path, file.name);
+    SingleFileSections sections = parse_single_file(text, file.name, dialect);
+    std::string checksum = sha256_hex(text);
+    parsed.up = Script{file.name, std::move(sections.up), checksum};
+    if (sections.has_down) {
+      parsed.down = Script{file.name, std::move(sections.down), checksum};
+    } else {
+      parsed.down.section.transaction = parsed.up.section.transaction;
+    }
+    return parsed;
+  }
+  std::string up_text = read_file(migration.up->path, migration.up->name);
+  parsed.up = Script{migration.up->name, parse_pair_file(up_text, migration.up->name, dialect), sha256_hex(up_text)};
+  if (migration.down) {
+    std::string down_text = read_file(migration.down->path, migration.down->name);
+    parsed.down = Script{migration.down->name, parse_pair_file(down_text, migration.down->name, dialect),
+                         sha256_hex(down_text)};
+  }
+  return parsed;
+}
+
+}  // namespace strata::source

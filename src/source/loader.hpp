@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dialect.hpp"
+#include "source/parser.hpp"
+
+namespace strata::source {
+
+// A file of the migrations directory that holds one or both directions of a migration.
+struct MigrationFile {
+  std::string name;             // file name as listed, e.g. "0003_add_email.up.sql"
+  std::filesystem::path path;   // directory / name
+};
+
+// One version of the source, for one dialect: the files that hold its up and down sections.
+// Single-file migrations have `single_file` set and the same file in both.
+struct Migration {
+  int64_t version = 0;
+  std::string name;                 // "add_email"
+  std::optional<MigrationFile> up;  // always set once loaded
+  std::optional<MigrationFile> down;
+  bool single_file = false;
+
+  bool has_down() const { return down.has_value(); }
+  // "0003_add_email" style label for messages, using the up file's spelling of the version.
+  std::string label() const;
+};
+
+// What the runner needs of one direction: the statements and the checksum of the file.
+struct Script {
+  std::string file;      // file name, for file:line messages; empty when the direction has no file
+  Section section;
+  std::string checksum;  // SHA-256 (hex) of the file's bytes; empty when there is no file
+};
+
+struct ParsedMigration {
+  Script up;
+  Script down;  // no statements and no file when the migration has no down
+};
+
+// The migrations directory read for one dialect, ordered by version.
+class Source {
+ public:
+  Source(std::filesystem::path directory, Dialect dialect, std::vector<Migration> migrations);
+
+  const std::filesystem::path& directory() const { return m_directory; }
+  Dialect dialect() const { return m_dialect; }
+  const std::vector<Migration>& migrations() const { return m_migrations; }
+  // nullptr when the version has no file.
+  const Migration* find(int64_t version) const;
+  // Widest version spelling among the files, for `create` (0 when empty).
+  size_t version_width() const { return m_version_width; }
+
+ private:
+  std::filesystem::path m_directory;
+  Dialect m_dialect;
+  std::vector<Migration> m_migrations;
+  size_t m_version_width = 0;
+};
+
+// Lists the directory (no recursion) and pairs the files for `dialect`: per-dialect files
+// (`.up.postgres.sql`) win over plain ones of the same version and direction. Files not ending
+// in `.sql` and hidden files are ignored. Throws UsageError (exit 2) when the directory is
+// missing or unreadable, SourceError (exit 4) for bad names, duplicate versions and a down
+// without its up.
+Source load_source(const std::filesystem::path& directory, Dialect dialect);
+
+// Reads and splits both directions of a migration for the source's dialect. Throws
+// SourceError (exit 4) with file:line on malformed input or an unreadable file.
+ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
+
+// Reads a whole file; throws SourceError naming it when it cannot be read.
+std::string read_file(const std::filesystem::path& path, const std::string& display_name);
+
+// The name rules of SPEC §6 for one file name; exposed for `create` and the tests.
+struct ParsedFileName {
+  int64_t version = 0;
+  std::string version_text;  // as written, "0003"
+  std::string name;          // "add_email"
+  enum class Kind { up, down, single } kind = Kind::single;
+  std::optional<Dialect> dialect;  // set for per-dialect pair files
+};
+// nullopt for files that are not migrations at all (not *.sql, hidden); throws SourceError
+// for *.sql files whose name does not follow the rules.
+std::optional<ParsedFileName> parse_file_name(const std::string& file_name);
+
+}  // namespace strata::source

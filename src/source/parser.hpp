@@ -1,0 +1,75 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dialect.hpp"
+
+namespace strata::source {
+
+// One statement as it will be sent to the database.
+struct Statement {
+  std::string sql;  // trimmed; without the terminating delimiter; leading comments dropped
+  int line = 0;     // 1-based line in the file where the statement's first token starts
+};
+
+// The statements of one direction (up or down) of a migration, for one dialect.
+struct Section {
+  std::vector<Statement> statements;
+  bool transaction = true;  // false after NO TRANSACTION / notransaction / transaction:false
+};
+
+// The two sections of a single-file migration (goose, sql-migrate, dbmate, native notation).
+struct SingleFileSections {
+  Section up;
+  Section down;
+  bool has_down = false;  // a Down annotation was present (possibly with no statements)
+};
+
+// Splits a pair file (`V_name.up.sql`): the whole file is one direction. StatementBegin/End
+// blocks (with optional dialect lists) and NO TRANSACTION are honoured; Up/Down annotations
+// are an error. Throws SourceError{file, line} (exit 4) on malformed input.
+Section parse_pair_file(std::string_view text, const std::string& file, Dialect dialect);
+
+// Splits a single file (`V_name.sql`) with Up/Down annotations in strata, goose, sql-migrate
+// or dbmate notation. Throws SourceError{file, line} when there is no Up section, a Down comes
+// before the Up, a statement stands before the first Up, or the text is malformed.
+SingleFileSections parse_single_file(std::string_view text, const std::string& file, Dialect dialect);
+
+// The incremental form of parse_pair_file / parse_single_file: text is fed in chunks of any
+// size and each statement is handed to the sink as soon as it is complete, so a file of any
+// size is split with memory bounded by its longest statement. Statements before the first Up
+// of a single file are never handed over. Throws SourceError{file, line} on malformed input,
+// from feed() as soon as the problem is seen or from finish() for unterminated constructs.
+class MigrationSplitter {
+ public:
+  enum class Layout { pair_file, single_file };
+  // In a pair file every statement is reported as `up`: the file has only its own direction.
+  enum class Direction { up, down };
+  using Sink = std::function<void(Direction direction, Statement&& statement)>;
+
+  MigrationSplitter(Layout layout, std::string file, Dialect dialect, Sink sink);
+  ~MigrationSplitter();
+  MigrationSplitter(MigrationSplitter&&) noexcept;
+  MigrationSplitter& operator=(MigrationSplitter&&) noexcept;
+
+  // Feeds the next bytes of the file; lines may be split across chunks.
+  void feed(std::string_view chunk);
+  // Ends the input (a last line without a newline is fine). Call exactly once.
+  void finish();
+
+  // Valid after finish(): a NO TRANSACTION line may come anywhere in the file. For a pair file
+  // both directions give the file's own setting.
+  bool transaction(Direction direction) const noexcept;
+  // A Down annotation was seen (single files).
+  bool has_down() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace strata::source

@@ -1,0 +1,186 @@
+#include "tracker/tracker.hpp"
+
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+#include "core/error.hpp"
+#include "drivers/driver.hpp"
+
+namespace strata::tracker {
+
+namespace {
+
+constexpr std::pair<Outcome, std::string_view> k_outcomes[] = {
+    {Outcome::applied, "applied"}, {Outcome::reverted, "reverted"}, {Outcome::failed, "failed"},
+    {Outcome::forced, "forced"},   {Outcome::baseline, "baseline"},
+};
+
+int64_t to_int64(const drivers::Value& value, std::string_view what) {
+  if (!value) throw DriverError(fmt::format("unexpected NULL {} in the version table", what));
+  try {
+    size_t used = 0;
+    long long parsed = std::stoll(*value, &used);
+    if (used != value->size()) throw std::invalid_argument(*value);
+    return parsed;
+  } catch (const std::exception&) {
+    throw DriverError(fmt::format("unexpected {} '{}' in the version table", what, *value));
+  }
+}
+
+bool to_bool(const drivers::Value& value) {
+  return value && (*value == "1" || *value == "t" || *value == "true" || *value == "TRUE");
+}
+
+}  // namespace
+
+std::string_view outcome_name(Outcome outcome) {
+  for (const auto& [value, name] : k_outcomes) {
+    if (value == outcome) return name;
+  }
+  return "applied";
+}
+
+std::optional<Outcome> parse_outcome(std::string_view text) {
+  for (const auto& [value, name] : k_outcomes) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+Tracker::Tracker(drivers::Driver& driver, TableName table) : m_driver(driver), m_table(std::move(table)) {}
+
+std::string Tracker::qualified(const TableName& table) const {
+  if (table.schema.empty()) return m_driver.quote_identifier(table.name);
+  return m_driver.quote_identifier(table.schema) + "." + m_driver.quote_identifier(table.name);
+}
+
+std::string Tracker::version_table_sql() const {
+  // Exactly golang-migrate's table so either tool can read the other's database.
+  return fmt::format("CREATE TABLE {} (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL)",
+                     qualified(m_table));
+}
+
+std::string Tracker::history_table_sql() const {
+  std::string_view id_column;
+  std::string_view text = "TEXT";
+  switch (m_driver.dialect()) {
+    case Dialect::sqlite: id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"; break;
+    case Dialect::postgres: id_column = "id BIGSERIAL PRIMARY KEY"; break;
+    case Dialect::mysql:
+      id_column = "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
+      text = "VARCHAR(255)";
+      break;
+  }
+  return fmt::format(
+      "CREATE TABLE {} ({}, version BIGINT NOT NULL, name {} NOT NULL, direction VARCHAR(8) NOT NULL, "
+      "checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(32) NOT NULL, duration_ms DOUBLE PRECISION NOT NULL, "
+      "applied_by {} NOT NULL, outcome VARCHAR(16) NOT NULL, detail TEXT)",
+      qualified(m_table.history()), id_column, text, text);
+}
+
+void Tracker::ensure_tables() {
+  if (!m_driver.table_exists(m_table)) m_driver.execute(version_table_sql());
+  if (!m_driver.table_exists(m_table.history())) {
+    m_driver.execute(history_table_sql());
+    VersionState state = read_state();
+    if (state.version) {
+      HistoryEntry baseline;
+      baseline.version = *state.version;
+      baseline.outcome = Outcome::baseline;
+      baseline.detail = state.dirty ? R"({"dirty":true})" : "";
+      record(baseline);
+    }
+  }
+}
+
+VersionState Tracker::read_state() {
+  VersionState state;
+  if (!m_driver.table_exists(m_table)) return state;
+  std::vector<drivers::Row> rows =
+      m_driver.query(fmt::format("SELECT version, dirty FROM {} ORDER BY version DESC", qualified(m_table)));
+  if (rows.empty()) return state;
+  if (rows.size() > 1) {
+    throw DriverError(fmt::format("version table {} holds {} rows; it must hold at most one (see `strata force`)",
+                                  m_table.display(), rows.size()));
+  }
+  int64_t version = to_int64(rows[0].at(0), "version");
+  state.dirty = to_bool(rows[0].at(1));
+  if (version >= 0) state.version = version;
+  return state;
+}
+
+void Tracker::set_version(std::optional<int64_t> version, bool dirty) {
+  m_driver.execute(fmt::format("DELETE FROM {}", qualified(m_table)));
+  if (version || dirty) {
+    m_driver.query(fmt::format("INSERT INTO {} (version, dirty) VALUES (?, ?)", qualified(m_table)),
+                   {std::to_string(version.value_or(-1)), dirty ? "1" : "0"});
+  }
+}
+
+std::vector<HistoryEntry> Tracker::read_history() {
+  std::vector<HistoryEntry> entries;
+  if (!m_driver.table_exists(m_table.history())) return entries;
+  std::vector<drivers::Row> rows = m_driver.query(fmt::format(
+      "SELECT id, version, name, direction, checksum, applied_at, duration_ms, applied_by, outcome, detail "
+      "FROM {} ORDER BY id",
+      qualified(m_table.history())));
+  entries.reserve(rows.size());
+  for (const drivers::Row& row : rows) {
+    HistoryEntry entry;
+    entry.id = to_int64(row.at(0), "history id");
+    entry.version = to_int64(row.at(1), "history version");
+    entry.name = row.at(2).value_or("");
+    entry.direction = row.at(3).value_or("");
+    entry.checksum = row.at(4).value_or("");
+    entry.applied_at = row.at(5).value_or("");
+    entry.duration_ms = row.at(6) ? std::atof(row.at(6)->c_str()) : 0.0;
+    entry.applied_by = row.at(7).value_or("");
+    std::optional<Outcome> outcome = parse_outcome(row.at(8).value_or(""));
+    if (!outcome) continue;  // written by a newer strata; ignore rather than fail
+    entry.outcome = *outcome;
+    entry.detail = row.at(9).value_or("");
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+void Tracker::record(const HistoryEntry& entry) {
+  m_driver.query(
+      fmt::format("INSERT INTO {} (version, name, direction, checksum, applied_at, duration_ms, applied_by, "
+                  "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  qualified(m_table.history())),
+      {std::to_string(entry.version), entry.name, entry.direction, entry.checksum,
+       entry.applied_at.empty() ? now_utc() : entry.applied_at, fmt::format("{:.3f}", entry.duration_ms),
+       entry.applied_by.empty() ? current_user() : entry.applied_by, std::string(outcome_name(entry.outcome)),
+       entry.detail.empty() ? drivers::Value{} : drivers::Value{entry.detail}});
+}
+
+std::string Tracker::current_user() {
+  std::string user;
+  if (const char* env = std::getenv("USER"); env && *env) {
+    user = env;
+  } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) {
+    user = pw->pw_name;
+  } else {
+    user = std::to_string(getuid());
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return host[0] ? user + "@" + host : user;
+}
+
+std::string Tracker::now_utc() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+}  // namespace strata::tracker

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/database_url.hpp"
+
+namespace strata::drivers {
+class Driver;
+}
+
+namespace strata::tracker {
+
+// The one row of golang-migrate's schema_migrations table.
+struct VersionState {
+  std::optional<int64_t> version;  // nullopt: nothing applied (no row, or golang-migrate's -1)
+  bool dirty = false;
+};
+
+// What a history row says happened.
+enum class Outcome {
+  applied,   // an up migration ran to completion
+  reverted,  // a down migration ran to completion
+  failed,    // a migration failed and left the database dirty (detail says where)
+  forced,    // `strata force` set the version (detail says from which state)
+  baseline,  // history started on a database already at `version` (golang-migrate)
+};
+
+std::string_view outcome_name(Outcome outcome);
+std::optional<Outcome> parse_outcome(std::string_view text);
+
+// One row of `<table>_history`.
+struct HistoryEntry {
+  int64_t id = 0;  // insertion order; assigned by the database
+  int64_t version = 0;
+  std::string name;
+  std::string direction;  // "up", "down", or "" for force/baseline
+  std::string checksum;   // SHA-256 of the file that ran; "" when no file
+  std::string applied_at; // UTC, "2026-01-01T10:00:00Z"
+  double duration_ms = 0;
+  std::string applied_by; // user@host
+  Outcome outcome = Outcome::applied;
+  std::string detail;     // JSON text: failure location, force origin; "" when none
+};
+
+// Reads and writes strata's two tables through a Driver. Every method throws DriverError
+// when the database fails; none of them opens or commits a transaction of its own, so the
+// runner decides what is atomic.
+class Tracker {
+ public:
+  Tracker(drivers::Driver& driver, TableName table);
+
+  const TableName& table() const { return m_table; }
+
+  // Creates the version and history tables when missing. When the history table is new and
+  // the database already has a version (golang-migrate), records a baseline row for it.
+  void ensure_tables();
+
+  // The version row; nothing applied when the table does not exist. Never creates anything.
+  VersionState read_state();
+
+  // Replaces the version row (golang-migrate's protocol: at most one row; a dirty "nothing
+  // applied" is stored as -1).
+  void set_version(std::optional<int64_t> version, bool dirty);
+
+  // Every history row in insertion order; empty when the table does not exist.
+  std::vector<HistoryEntry> read_history();
+
+  void record(const HistoryEntry& entry);
+
+  // "user@host" of this process, for HistoryEntry::applied_by.
+  static std::string current_user();
+  // Current UTC time as "YYYY-MM-DDThh:mm:ssZ".
+  static std::string now_utc();
+
+ private:
+  std::string version_table_sql() const;
+  std::string history_table_sql() const;
+  std::string qualified(const TableName& table) const;
+
+  drivers::Driver& m_driver;
+  TableName m_table;
+};
+
+}  // namespace strata::tracker

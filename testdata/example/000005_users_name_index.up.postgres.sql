@@ -1,0 +1,2 @@
+-- +strata NO TRANSACTION
+CREATE INDEX CONCURRENTLY users_name_idx ON users (name);
