@@ -1,0 +1,7 @@
+INSERT INTO t VALUES ('
+-- +goose Down
+');
+/*
+-- +goose StatementEnd
+*/
+SELECT 1;

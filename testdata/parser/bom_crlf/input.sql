@@ -1,0 +1,6 @@
+﻿CREATE TABLE t (
+  id int
+);
+
+SELECT 1;
+SELECT 2

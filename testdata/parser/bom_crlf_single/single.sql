@@ -1,0 +1,7 @@
+﻿-- +goose Up
+CREATE TABLE t (id int);
+-- +goose StatementBegin
+SELECT 1;
+-- +goose StatementEnd
+-- +goose Down
+DROP TABLE t;

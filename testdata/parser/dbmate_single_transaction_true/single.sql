@@ -1,0 +1,3 @@
+-- migrate:up transaction:true
+CREATE TABLE t (id int);
+-- migrate:down

@@ -1,0 +1,5 @@
+-- +goose StatementBegin sqlite
+SELECT 1;
+-- +goose StatementEnd
+-- +goose Up
+SELECT 2;

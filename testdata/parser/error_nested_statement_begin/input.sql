@@ -1,0 +1,4 @@
+-- +goose StatementBegin
+SELECT 1;
+-- +goose StatementBegin
+-- +goose StatementEnd

@@ -1,0 +1,4 @@
+-- +goose Up
+SELECT 1;
+-- +strata Up
+SELECT 2;

@@ -1,0 +1,2 @@
+-- +goose ENVSUB ON
+SELECT 1;

@@ -1,0 +1,2 @@
+-- migrate:sideways
+SELECT 1;

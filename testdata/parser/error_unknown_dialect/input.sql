@@ -1,0 +1,4 @@
+SELECT 1;
+-- +goose StatementBegin postgres, oracle
+SELECT 2;
+-- +goose StatementEnd

@@ -1,0 +1,2 @@
+-- +migrate Up sometimes
+SELECT 1;

@@ -1,0 +1,2 @@
+SELECT E'it\';
+SELECT 2;

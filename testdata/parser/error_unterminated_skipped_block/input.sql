@@ -1,0 +1,2 @@
+-- +goose StatementBegin mysql
+CREATE TABLE t (id int);

@@ -1,0 +1,3 @@
+SELECT 1;
+-- +goose StatementBegin
+CREATE TABLE t (id int);

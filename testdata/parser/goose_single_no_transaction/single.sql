@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE INDEX CONCURRENTLY i ON t (a);
+-- +goose Down
+DROP INDEX CONCURRENTLY i;
+-- +goose NO TRANSACTION

@@ -1,0 +1,2 @@
+-- +migrate notransaction
+CREATE INDEX CONCURRENTLY i ON t (a);

@@ -1,0 +1,2 @@
+CREATE INDEX CONCURRENTLY i ON t (a);
+-- +strata NoTransaction

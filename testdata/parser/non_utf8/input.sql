@@ -1,0 +1,3 @@
+INSERT INTO t VALUES ('café;', 'Grüße');
+SELECT ÿþ;
+SELECT 'ok âœ“';
