@@ -1,0 +1,436 @@
+#pragma once
+
+// The driver conformance suite: one set of behaviours every Driver passes, instantiated once
+// per database with a harness type:
+//
+//   struct PostgresHarness {
+//     static constexpr const char* k_name = "postgres";       // test-name suffix
+//     static constexpr bool k_transactional_ddl = true;        // ROLLBACK undoes CREATE TABLE
+//     static constexpr bool k_locks_are_per_table = true;      // lock(a) does not block lock(b)
+//     static constexpr bool k_lock_names_holder_pid = false;   // LockTimeout says "held by pid
+//                                                              //   <pid of the holding process>"
+//     // Prepares a fresh, empty database for one test (called from SetUp). Returns why the
+//     // database cannot be used (server not running, …) to skip the test; nullopt when ready.
+//     std::optional<std::string> set_up();
+//     // Opens another connection to that database. Called from the test's thread and from
+//     // forked child processes.
+//     std::unique_ptr<strata::drivers::Driver> connect();
+//     // The destructor removes whatever set_up() created.
+//   };
+//   namespace strata::conformance {  // the macro names the suite unqualified
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DriverConformance, PostgresHarness, HarnessName);
+//   }
+//
+// Every table the suite creates is named conformance_*, so a harness on a shared server can
+// drop them in set_up(). The SQL is plain enough for SQLite, PostgreSQL and MySQL alike.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+#include "drivers/driver.hpp"
+
+namespace strata::conformance {
+
+using drivers::Driver;
+using drivers::Row;
+using namespace std::chrono_literals;
+
+// Names each instantiation after its harness: Sqlite/DriverConformance/sqlite_file.Case.
+struct HarnessName {
+  template <typename Harness>
+  static std::string GetName(int /*index*/) {
+    return Harness::k_name;
+  }
+};
+
+inline const TableName k_lock_table{"", "conformance_lock"};
+inline constexpr std::chrono::milliseconds k_short_lock_timeout = 250ms;
+// Long enough never to be hit on a loaded machine, short enough to end a hung test.
+inline constexpr std::chrono::milliseconds k_generous = 10s;
+
+// A file descriptor closed on scope exit.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd = -1) : m_fd(fd) {}
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  ~ScopedFd() { reset(); }
+  int get() const { return m_fd; }
+  void reset() {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+  }
+
+ private:
+  int m_fd;
+};
+
+// A forked child that is killed and reaped on scope exit unless already reaped.
+class ScopedChild {
+ public:
+  explicit ScopedChild(pid_t pid) : m_pid(pid) {}
+  ScopedChild(const ScopedChild&) = delete;
+  ScopedChild& operator=(const ScopedChild&) = delete;
+  ~ScopedChild() {
+    if (m_pid > 0) {
+      ::kill(m_pid, SIGKILL);
+      wait();
+    }
+  }
+  pid_t pid() const { return m_pid; }
+  // Waits for the child to exit; its exit status, or -1 when it did not exit normally.
+  int wait() {
+    int status = 0;
+    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    m_pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t m_pid;
+};
+
+template <typename Harness>
+class DriverConformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto reason = m_harness.set_up()) GTEST_SKIP() << *reason;
+  }
+
+  std::unique_ptr<Driver> connect() { return m_harness.connect(); }
+
+  static std::string count(Driver& driver, const std::string& table) {
+    const auto rows = driver.query("SELECT COUNT(*) FROM " + table);
+    if (rows.size() != 1 || rows[0].size() != 1 || !rows[0][0]) return "<no count>";
+    return *rows[0][0];
+  }
+
+  // Expects lock() to time out after about k_short_lock_timeout, naming the `holder` pid when
+  // the harness says the driver can.
+  static void expect_lock_timeout(Driver& driver, const TableName& table, pid_t holder) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      driver.lock(table, k_short_lock_timeout);
+      ADD_FAILURE() << "lock() succeeded while another connection held it";
+      driver.unlock();
+    } catch (const LockTimeout& e) {
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      EXPECT_GE(elapsed, k_short_lock_timeout);
+      EXPECT_LT(elapsed, k_generous);
+      EXPECT_EQ(e.exit_code(), ExitCode::lock_timeout);
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("could not take the migration lock"));
+      if (Harness::k_lock_names_holder_pid) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("held by pid " + std::to_string(holder)));
+      }
+    }
+  }
+
+  Harness m_harness;
+};
+
+TYPED_TEST_SUITE_P(DriverConformance);
+
+TYPED_TEST_P(DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText) {
+  auto db = this->connect();
+  db->execute(
+      "CREATE TABLE conformance_items (id BIGINT NOT NULL, name VARCHAR(100), note VARCHAR(100))");
+  db->execute("INSERT INTO conformance_items (id, name, note) VALUES (1, 'alpha', NULL)");
+  EXPECT_TRUE(db->query("INSERT INTO conformance_items (id, name, note) VALUES (?, ?, ?)",
+                        {"-2", "it's \"quoted\" \xC3\xBC", std::nullopt})
+                  .empty());
+  EXPECT_THAT(db->query("SELECT id, name, note FROM conformance_items ORDER BY id"),
+              ::testing::ElementsAre(Row{"-2", "it's \"quoted\" \xC3\xBC", std::nullopt},
+                                     Row{"1", "alpha", std::nullopt}));
+  EXPECT_THAT(db->query("SELECT 40 + 2, NULL"), ::testing::ElementsAre(Row{"42", std::nullopt}));
+  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
+  EXPECT_TRUE(db->query("SELECT id FROM conformance_items WHERE id = ?", {"99"}).empty());
+}
+
+TYPED_TEST_P(DriverConformance, QueryBindsSeveralParametersInOrder) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_pairs (k VARCHAR(20) NOT NULL, v VARCHAR(20))");
+  for (const char* k : {"a", "b", "c"})
+    db->query("INSERT INTO conformance_pairs (k, v) VALUES (?, ?)", {k, std::string(k) + "-value"});
+  db->query("INSERT INTO conformance_pairs (k, v) VALUES (?, ?)", {"d", std::nullopt});
+  EXPECT_THAT(
+      db->query("SELECT k, v FROM conformance_pairs WHERE k = ? OR k = ? OR v IS NULL "
+                "ORDER BY k",
+                {"c", "a"}),
+      ::testing::ElementsAre(Row{"a", "a-value"}, Row{"c", "c-value"}, Row{"d", std::nullopt}));
+  // A bound value is data, never SQL.
+  EXPECT_TRUE(db->query("SELECT k FROM conformance_pairs WHERE k = ?", {"a' OR '1'='1"}).empty());
+}
+
+TYPED_TEST_P(DriverConformance, TableExistsOnlyAfterCreate) {
+  auto db = this->connect();
+  const TableName table{"", "conformance_probe"};
+  EXPECT_FALSE(db->table_exists(table));
+  db->execute("CREATE TABLE conformance_probe (id INTEGER)");
+  EXPECT_TRUE(db->table_exists(table));
+  EXPECT_FALSE(db->table_exists(TableName{"", "conformance_probe_other"}));
+  EXPECT_TRUE(this->connect()->table_exists(table));
+}
+
+TYPED_TEST_P(DriverConformance, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl) {
+  auto db = this->connect();
+  const std::string plain = db->quote_identifier("a");
+  ASSERT_EQ(plain.size(), 3U);
+  const char quote = plain[0];
+  const std::string q(1, quote);
+  EXPECT_EQ(plain, q + "a" + q);
+  EXPECT_EQ(db->quote_identifier("b" + q + "c"), q + "b" + q + q + "c" + q);
+
+  // Both quote characters and a space, so every dialect meets its own quote in the name.
+  const std::string table = "conformance_we\"ird`name";
+  const std::string column = "odd \"col`";
+  db->execute("CREATE TABLE " + db->quote_identifier(table) + " (" + db->quote_identifier(column) +
+              " VARCHAR(10))");
+  db->query("INSERT INTO " + db->quote_identifier(table) + " (" + db->quote_identifier(column) +
+                ") VALUES (?)",
+            {"x"});
+  EXPECT_THAT(
+      db->query("SELECT " + db->quote_identifier(column) + " FROM " + db->quote_identifier(table)),
+      ::testing::ElementsAre(Row{"x"}));
+  EXPECT_TRUE(db->table_exists(TableName{"", table}));
+}
+
+TYPED_TEST_P(DriverConformance, CommitPersistsAndIsVisibleToASecondConnection) {
+  auto writer = this->connect();
+  auto reader = this->connect();
+  writer->execute("CREATE TABLE conformance_items (id INTEGER)");
+  writer->begin();
+  writer->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  EXPECT_EQ(this->count(*reader, "conformance_items"), "0");
+  writer->commit();
+  EXPECT_EQ(this->count(*reader, "conformance_items"), "1");
+  writer.reset();
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "1");
+}
+
+TYPED_TEST_P(DriverConformance, RollbackUndoesDml) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (2)");
+  db->execute("DELETE FROM conformance_items WHERE id = 1");
+  db->rollback();
+  EXPECT_THAT(db->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "1");
+}
+
+TYPED_TEST_P(DriverConformance, RollbackUndoesDdlExactlyWhenTransactional) {
+  auto db = this->connect();
+  EXPECT_EQ(db->transactional_ddl(), TypeParam::k_transactional_ddl);
+  db->begin();
+  db->execute("CREATE TABLE conformance_ddl (id INTEGER)");
+  db->rollback();
+  // Without transactional DDL the CREATE committed implicitly; the flag must say so.
+  EXPECT_EQ(db->table_exists(TableName{"", "conformance_ddl"}), !TypeParam::k_transactional_ddl);
+}
+
+TYPED_TEST_P(DriverConformance, RollbackWithoutATransactionIsANoOp) {
+  auto db = this->connect();
+  db->rollback();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  db->rollback();
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (2)");
+  db->commit();
+  db->rollback();
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
+  // And a transaction still works afterwards.
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (3)");
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
+}
+
+TYPED_TEST_P(DriverConformance, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable) {
+  auto db = this->connect();
+  try {
+    db->execute("CRATE TABLE conformance_typo (id INTEGER)");
+    ADD_FAILURE() << "a syntax error did not throw";
+  } catch (const DriverError& e) {
+    EXPECT_EQ(e.exit_code(), ExitCode::runtime);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("CRATE"));
+  }
+  EXPECT_THROW(db->query("SELECT id FROM conformance_no_such_table WHERE id = ?", {"1"}),
+               DriverError);
+  EXPECT_THROW(db->execute("INSERT INTO conformance_no_such_table (id) VALUES (1)"), DriverError);
+  EXPECT_THAT(db->query("SELECT 1"), ::testing::ElementsAre(Row{"1"}));
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  db->commit();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "1");
+}
+
+TYPED_TEST_P(DriverConformance, FailedStatementInATransactionThenRollbackLeavesNothing) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  if (TypeParam::k_transactional_ddl) db->execute("CREATE TABLE conformance_ddl (id INTEGER)");
+  EXPECT_THROW(db->execute("INSERT INTO conformance_no_such_table (id) VALUES (1)"), DriverError);
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "0");
+  EXPECT_FALSE(db->table_exists(TableName{"", "conformance_ddl"}));
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "0");
+}
+
+TYPED_TEST_P(DriverConformance, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks) {
+  auto first = this->connect();
+  auto second = this->connect();
+  first->lock(k_lock_table, k_short_lock_timeout);
+  this->expect_lock_timeout(*second, k_lock_table, ::getpid());
+  first->unlock();
+  first->unlock();  // a second unlock is a no-op
+  second->lock(k_lock_table, k_short_lock_timeout);
+  this->expect_lock_timeout(*first, k_lock_table, ::getpid());
+  second->unlock();
+  first->lock(k_lock_table, k_short_lock_timeout);
+  first->unlock();
+}
+
+TYPED_TEST_P(DriverConformance, DestroyingTheHolderReleasesTheLock) {
+  auto first = this->connect();
+  auto second = this->connect();
+  first->lock(k_lock_table, k_short_lock_timeout);
+  this->expect_lock_timeout(*second, k_lock_table, ::getpid());
+  first.reset();
+  second->lock(k_lock_table, k_generous);
+  second->unlock();
+}
+
+TYPED_TEST_P(DriverConformance, LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable) {
+  auto first = this->connect();
+  auto second = this->connect();
+  const TableName other{"", "conformance_lock_other"};
+  first->lock(k_lock_table, k_short_lock_timeout);
+  if (TypeParam::k_locks_are_per_table) {
+    second->lock(other, k_short_lock_timeout);
+    second->unlock();
+  } else {
+    this->expect_lock_timeout(*second, other, ::getpid());
+  }
+  first->unlock();
+}
+
+TYPED_TEST_P(DriverConformance, LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits) {
+  int ready_pipe[2];
+  int release_pipe[2];
+  ASSERT_EQ(::pipe(ready_pipe), 0);
+  ScopedFd ready_read(ready_pipe[0]), ready_write(ready_pipe[1]);
+  ASSERT_EQ(::pipe(release_pipe), 0);
+  ScopedFd release_read(release_pipe[0]), release_write(release_pipe[1]);
+
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child takes the lock, reports, and waits to be released; it exits holding the lock
+    // (no unlock, no destructor) so the release on process exit is what gets tested. No gtest
+    // in here, and _exit so the parent's state is not torn down twice.
+    ready_read.reset();
+    release_write.reset();
+    char status = 'E';
+    try {
+      auto holder = this->connect();
+      holder->lock(k_lock_table, k_generous);
+      status = 'L';
+      if (::write(ready_write.get(), &status, 1) == 1) {
+        char byte = 0;
+        [[maybe_unused]] const auto ignored = ::read(release_read.get(), &byte, 1);
+      }
+      static_cast<void>(holder.release());
+    } catch (...) {
+      [[maybe_unused]] const auto ignored = ::write(ready_write.get(), &status, 1);
+    }
+    ::_exit(status == 'L' ? 0 : 1);
+  }
+
+  ScopedChild child(pid);
+  ready_write.reset();
+  release_read.reset();
+  char status = 0;
+  ASSERT_EQ(::read(ready_read.get(), &status, 1), 1) << "the child died before reporting";
+  ASSERT_EQ(status, 'L') << "the child could not take the lock";
+
+  auto db = this->connect();
+  this->expect_lock_timeout(*db, k_lock_table, child.pid());
+  release_write.reset();
+  EXPECT_EQ(child.wait(), 0);
+  db->lock(k_lock_table, k_generous);
+  db->unlock();
+}
+
+TYPED_TEST_P(DriverConformance, ConcurrentWritersInTransactionsDoNotFail) {
+  constexpr int k_rows_per_writer = 25;
+  this->connect()->execute(
+      "CREATE TABLE conformance_writes (writer INTEGER NOT NULL, n INTEGER NOT NULL)");
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::vector<std::unique_ptr<Driver>> connections;
+  connections.push_back(this->connect());
+  connections.push_back(this->connect());
+
+  std::vector<std::thread> writers;
+  for (int writer = 0; writer < 2; ++writer) {
+    writers.emplace_back([&, writer] {
+      Driver& db = *connections[static_cast<std::size_t>(writer)];
+      for (int n = 0; n < k_rows_per_writer; ++n) {
+        try {
+          db.begin();
+          // Read, pause so the writers overlap, then write: the pattern that deadlocks when
+          // the write lock is taken late.
+          db.query("SELECT COUNT(*) FROM conformance_writes");
+          std::this_thread::sleep_for(1ms);
+          db.query("INSERT INTO conformance_writes (writer, n) VALUES (?, ?)",
+                   {std::to_string(writer), std::to_string(n)});
+          db.commit();
+        } catch (const std::exception& e) {
+          db.rollback();
+          const std::lock_guard<std::mutex> guard(failures_mutex);
+          failures.emplace_back(e.what());
+        }
+      }
+    });
+  }
+  for (auto& thread : writers) thread.join();
+  EXPECT_THAT(failures, ::testing::IsEmpty());
+  EXPECT_EQ(this->count(*connections[0], "conformance_writes"),
+            std::to_string(2 * k_rows_per_writer));
+}
+
+REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText,
+                            QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
+                            QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
+                            CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml,
+                            RollbackUndoesDdlExactlyWhenTransactional,
+                            RollbackWithoutATransactionIsANoOp,
+                            SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
+                            FailedStatementInATransactionThenRollbackLeavesNothing,
+                            SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
+                            DestroyingTheHolderReleasesTheLock,
+                            LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
+                            LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
+                            ConcurrentWritersInTransactionsDoNotFail);
+
+}  // namespace strata::conformance
