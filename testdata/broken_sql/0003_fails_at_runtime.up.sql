@@ -1,0 +1,2 @@
+CREATE TABLE t (id INTEGER);
+INSERT INTO missing_table VALUES (1);

@@ -1,0 +1,4 @@
+-- +goose Up
+CREATE TABLE b (id INTEGER);
+-- +goose Down
+DROP TABLE b;

@@ -1,0 +1,5 @@
+-- migrate:up
+CREATE TABLE c (id INTEGER);
+
+-- migrate:down
+DROP TABLE c;
