@@ -1,0 +1,223 @@
+#include "source/loader.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "core/error.hpp"
+#include "source/create.hpp"
+
+namespace fs = std::filesystem;
+
+namespace strata::source {
+namespace {
+
+const fs::path k_testdata = STRATA_TESTDATA;
+
+// A fresh directory under the system temp dir, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "strata-loader-XXXXXX").string();
+    m_path = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+  }
+  const fs::path& path() const { return m_path; }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(m_path / name) << text; }
+
+ private:
+  fs::path m_path;
+};
+
+std::string load_error(const fs::path& dir, Dialect dialect = Dialect::sqlite) {
+  try {
+    load_source(dir, dialect);
+  } catch (const SourceError& error) {
+    EXPECT_EQ(error.exit_code(), ExitCode::source);
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(Loader, PairsSingleFilesAndIgnoresOtherFiles) {
+  Source source = load_source(k_testdata / "valid", Dialect::sqlite);
+  ASSERT_EQ(source.migrations().size(), 5u);
+  const Migration& first = source.migrations()[0];
+  EXPECT_EQ(first.version, 1);
+  EXPECT_EQ(first.name, "create_a");
+  EXPECT_EQ(first.up->name, "0001_create_a.up.sql");
+  EXPECT_EQ(first.down->name, "0001_create_a.down.sql");
+  EXPECT_FALSE(first.single_file);
+  const Migration* goose = source.find(2);
+  ASSERT_NE(goose, nullptr);
+  EXPECT_TRUE(goose->single_file);
+  EXPECT_FALSE(source.find(3)->has_down());
+  EXPECT_EQ(source.find(10)->label(), "0010_dbmate_style");
+  EXPECT_EQ(source.version_width(), 4u);
+}
+
+TEST(Loader, PerDialectFileWinsOnlyOnItsDialect) {
+  EXPECT_EQ(load_source(k_testdata / "valid", Dialect::postgres).find(11)->up->name, "0011_dialects.up.postgres.sql");
+  EXPECT_EQ(load_source(k_testdata / "valid", Dialect::mysql).find(11)->up->name, "0011_dialects.up.sql");
+  EXPECT_EQ(load_source(k_testdata / "valid", Dialect::postgres).find(11)->down->name, "0011_dialects.down.sql");
+}
+
+TEST(Loader, DuplicateVersionNamesBothFiles) {
+  EXPECT_EQ(load_error(k_testdata / "duplicate"), "duplicate migration version 3: 0003_a.up.sql, 03_b.up.sql");
+}
+
+TEST(Loader, BadFileNameIsNamed) {
+  EXPECT_EQ(load_error(k_testdata / "bad_name"),
+            "create_users.sql: not a migration file name: expected VERSION_name.up.sql, VERSION_name.down.sql or "
+            "VERSION_name.sql with a numeric VERSION");
+}
+
+TEST(Loader, DownWithoutUpIsAnError) {
+  EXPECT_EQ(load_error(k_testdata / "down_without_up"),
+            "0002_x.down.sql: down migration without an up migration (expected 0002_x.up.sql)");
+}
+
+TEST(Loader, VersionZeroAndOverflowAreRejected) {
+  TempDir dir;
+  dir.write("0_init.up.sql", "");
+  EXPECT_EQ(load_error(dir.path()), "0_init.up.sql: version 0 is not allowed: versions start at 1");
+  TempDir big;
+  big.write("99999999999999999999_x.up.sql", "");
+  EXPECT_EQ(load_error(big.path()),
+            "99999999999999999999_x.up.sql: version 99999999999999999999 is out of range (maximum "
+            "9223372036854775807)");
+}
+
+TEST(Loader, LeadingZerosNameTheSameVersion) {
+  TempDir dir;
+  dir.write("1_a.up.sql", "");
+  dir.write("0001_b.sql", "-- +strata Up\n");
+  EXPECT_EQ(load_error(dir.path()), "duplicate migration version 1: 1_a.up.sql, 0001_b.sql");
+}
+
+TEST(Loader, PerDialectSingleFileIsRejected) {
+  TempDir dir;
+  dir.write("0001_x.postgres.sql", "");
+  EXPECT_EQ(load_error(dir.path()),
+            "0001_x.postgres.sql: per-dialect migration files must be up/down pairs, e.g. 0001_name.up.postgres.sql");
+}
+
+TEST(Loader, DirectoryNamedLikeAMigrationIsAnError) {
+  TempDir dir;
+  fs::create_directory(dir.path() / "0001_x.up.sql");
+  EXPECT_EQ(load_error(dir.path()),
+            "0001_x.up.sql: is not a regular file (migrations must be files directly in the directory)");
+}
+
+TEST(Loader, MissingDirectoryIsAUsageError) {
+  EXPECT_THROW(load_source(k_testdata / "no-such-directory", Dialect::sqlite), UsageError);
+}
+
+TEST(Loader, HiddenAndNonSqlFilesAreIgnored) {
+  TempDir dir;
+  dir.write(".0001_x.up.sql", "garbage");
+  dir.write("0001_x.up.sql.orig", "garbage");
+  dir.write("notes.txt", "garbage");
+  EXPECT_TRUE(load_source(dir.path(), Dialect::sqlite).migrations().empty());
+}
+
+TEST(Parse, BrokenSqlPointsAtFileAndLine) {
+  Source source = load_source(k_testdata / "broken_sql", Dialect::sqlite);
+  try {
+    parse_migration(*source.find(2), Dialect::sqlite);
+    FAIL();
+  } catch (const SourceError& error) {
+    EXPECT_EQ(error.file(), "0002_unterminated.up.sql");
+    EXPECT_EQ(error.line(), 4);
+  }
+}
+
+TEST(Parse, ChecksumIsSha256OfTheFile) {
+  TempDir dir;
+  dir.write("0001_x.up.sql", "abc");
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  ParsedMigration parsed = parse_migration(*source.find(1), Dialect::sqlite);
+  EXPECT_EQ(parsed.up.checksum, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_TRUE(parsed.down.file.empty());
+  EXPECT_TRUE(parsed.down.section.statements.empty());
+}
+
+TEST(Parse, DialectBlocksSelectTheStatementsOfEachEngine) {
+  Source source = load_source(k_testdata / "dialect_blocks", Dialect::sqlite);
+  ParsedMigration sqlite = parse_migration(*source.find(1), Dialect::sqlite);
+  ParsedMigration postgres = parse_migration(*source.find(1), Dialect::postgres);
+  ASSERT_EQ(sqlite.up.section.statements.size(), 2u);
+  EXPECT_EQ(sqlite.up.section.statements[1].sql.rfind("CREATE TRIGGER items_label", 0), 0u);
+  ASSERT_EQ(postgres.up.section.statements.size(), 2u);
+  EXPECT_EQ(postgres.up.section.statements[1].sql,
+            "CREATE VIEW items_upper AS SELECT id, upper(label) AS label FROM items");
+  EXPECT_EQ(postgres.down.section.statements.size(), 2u);
+}
+
+TEST(Create, SequentialVersionFollowsTheExistingWidth) {
+  TempDir dir;
+  dir.write("0007_old.up.sql", "");
+  auto paths = create_migration(dir.path(), "add users-table now", {});
+  ASSERT_EQ(paths.size(), 2u);
+  EXPECT_EQ(paths[0].filename(), "0008_add_users_table_now.up.sql");
+  EXPECT_EQ(paths[1].filename(), "0008_add_users_table_now.down.sql");
+}
+
+TEST(Create, EmptyDirectoryStartsAtSixDigitsAndSingleWritesAnnotations) {
+  TempDir dir;
+  auto paths = create_migration(dir.path() / "new", "init", CreateOptions{false, std::nullopt, true});
+  ASSERT_EQ(paths.size(), 1u);
+  EXPECT_EQ(paths[0].filename(), "000001_init.sql");
+  EXPECT_EQ(read_file(paths[0], "x"), "-- +strata Up\n\n-- +strata Down\n");
+}
+
+TEST(Create, TimestampAndDigits) {
+  TempDir dir;
+  auto stamped = create_migration(dir.path(), "a", CreateOptions{true, std::nullopt, false});
+  EXPECT_EQ(stamped[0].filename().string().size(), std::string("20261122143000_a.up.sql").size());
+  TempDir other;
+  EXPECT_EQ(create_migration(other.path(), "b", CreateOptions{false, 3, false})[0].filename(), "001_b.up.sql");
+}
+
+TEST(Create, NeverOverwritesAnExistingFile) {
+  // Only --timestamp can produce an existing name (two creates in the same second); retry
+  // until both land in one second.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TempDir dir;
+    auto first = create_migration(dir.path(), "a", CreateOptions{true, std::nullopt, false});
+    std::ofstream(first[0]) << "keep me";
+    try {
+      auto second = create_migration(dir.path(), "a", CreateOptions{true, std::nullopt, false});
+      EXPECT_NE(first[0], second[0]);
+    } catch (const UsageError& error) {
+      EXPECT_EQ(std::string(error.what()), first[0].string() + " already exists; not overwriting it");
+      EXPECT_EQ(read_file(first[0], "x"), "keep me");
+      return;
+    }
+  }
+  FAIL() << "no two creates landed in the same second";
+}
+
+TEST(Create, RejectsOddNames) {
+  TempDir dir;
+  EXPECT_THROW(create_migration(dir.path(), "../escape", {}), UsageError);
+  EXPECT_THROW(create_migration(dir.path(), "", {}), UsageError);
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(Create, RespectsUmask) {
+  TempDir dir;
+  mode_t old = umask(027);
+  auto paths = create_migration(dir.path(), "private", {});
+  umask(old);
+  struct stat info {};
+  ASSERT_EQ(stat(paths[0].c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);
+}
+
+}  // namespace
+}  // namespace strata::source
