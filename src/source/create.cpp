@@ -7,10 +7,9 @@
 
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "source/loader.hpp"
 
@@ -53,15 +52,6 @@ std::pair<int64_t, size_t> scan_versions(const fs::path& directory) {
   return {highest, width};
 }
 
-std::string utc_timestamp() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[16];
-  std::strftime(buffer, sizeof buffer, "%Y%m%d%H%M%S", &utc);
-  return buffer;
-}
-
 void write_new_file(const fs::path& path, std::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -86,7 +76,7 @@ std::vector<fs::path> create_migration(const fs::path& directory, const std::str
 
   std::string version;
   if (options.timestamp) {
-    version = utc_timestamp();
+    version = utc_now("%Y%m%d%H%M%S");
   } else {
     auto [highest, width] = scan_versions(directory);
     size_t pad = options.digits.value_or(width == 0 ? 6 : width);

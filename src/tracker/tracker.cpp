@@ -4,10 +4,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
 
@@ -174,13 +173,6 @@ std::string Tracker::current_user() {
   return host[0] ? user + "@" + host : user;
 }
 
-std::string Tracker::now_utc() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
+std::string Tracker::now_utc() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 }  // namespace strata::tracker

@@ -10,7 +10,8 @@
 //     static constexpr bool k_lock_names_holder_pid = false;   // LockTimeout says "held by pid
 //                                                              //   <pid of the holding process>"
 //     // Prepares a fresh, empty database for one test (called from SetUp). Returns why the
-//     // database cannot be used (server not running, …) to skip the test; nullopt when ready.
+//     // database cannot be used (server not running, …), which FAILS the test: a missing
+//     // server is never a reason to skip; nullopt when ready.
 //     std::optional<std::string> set_up();
 //     // Opens another connection to that database. Called from the test's thread and from
 //     // forked child processes.
@@ -109,7 +110,7 @@ template <typename Harness>
 class DriverConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const auto reason = m_harness.set_up()) GTEST_SKIP() << *reason;
+    if (const auto reason = m_harness.set_up()) GTEST_FAIL() << "database not usable: " << *reason;
   }
 
   std::unique_ptr<Driver> connect() { return m_harness.connect(); }

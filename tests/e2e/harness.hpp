@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/temp_dir.hpp"
+
 namespace strata::e2e {
 
 namespace fs = std::filesystem;
@@ -45,22 +47,11 @@ inline std::string shell_quote(const std::string& text) {
 // binary there the way a user would: through a shell, with no terminal, stdin from /dev/null.
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "strata-e2e-XXXXXX").string();
-    m_dir = mkdtemp(pattern.data());
-    fs::create_directory(m_dir / "migrations");
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
+  void SetUp() override { fs::create_directory(m_dir / "migrations"); }
 
   const fs::path& dir() const { return m_dir; }
 
-  void write(const std::string& relative, const std::string& text) const {
-    fs::create_directories((m_dir / relative).parent_path());
-    std::ofstream(m_dir / relative, std::ios::binary) << text;
-  }
+  void write(const std::string& relative, const std::string& text) const { m_temp.write(relative, text); }
   std::string read(const std::string& relative) const { return slurp(m_dir / relative); }
 
   void copy_testdata(const std::string& set) const {
@@ -93,7 +84,8 @@ class CliTest : public ::testing::Test {
   }
 
  private:
-  fs::path m_dir;
+  strata::testing::TempDir m_temp{"strata-e2e"};
+  fs::path m_dir = m_temp.path();
 };
 
 }  // namespace strata::e2e

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "source/create.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -15,23 +16,7 @@ namespace {
 
 const fs::path k_testdata = STRATA_TESTDATA;
 
-// A fresh directory under the system temp dir, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "strata-loader-XXXXXX").string();
-    m_path = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(m_path, ec);
-  }
-  const fs::path& path() const { return m_path; }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(m_path / name) << text; }
-
- private:
-  fs::path m_path;
-};
+using strata::testing::TempDir;
 
 std::string load_error(const fs::path& dir, Dialect dialect = Dialect::sqlite) {
   try {

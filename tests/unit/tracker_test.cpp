@@ -1,0 +1,233 @@
+// The tracker and the runner's dirty protocol on a real SQLite file.
+#include "tracker/tracker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "drivers/driver.hpp"
+#include "runner/runner.hpp"
+#include "runner/status.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+
+namespace strata {
+namespace {
+
+class TrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = m_temp.path();
+    fs::create_directory(m_dir / "migrations");
+    DatabaseUrl url = parse_database_url("sqlite:" + (m_dir / "t.db").string());
+    m_driver = drivers::open_driver(url, {});
+    m_tracker.emplace(*m_driver, TableName{"", "schema_migrations"});
+  }
+  void TearDown() override {
+    m_tracker.reset();
+    m_driver.reset();
+  }
+  void write(const std::string& name, const std::string& text) { std::ofstream(m_dir / "migrations" / name) << text; }
+  source::Source source() { return source::load_source(m_dir / "migrations", Dialect::sqlite); }
+  std::string scalar(const std::string& sql) { return m_driver->query(sql).at(0).at(0).value_or("NULL"); }
+
+  // Plans `up` (or down) over the current state and executes it.
+  void run(bool up, std::vector<runner::StepResult>& done) {
+    source::Source src = source();
+    runner::DatabaseView view = runner::read_view(*m_tracker, src);
+    planner::Inputs in = runner::plan_inputs(src, view, false);
+    planner::Plan plan = up ? planner::plan_up(in, std::nullopt) : planner::plan_down(in, 1);
+    runner::execute(*m_driver, *m_tracker, runner::prepare(plan, src, true), {}, done);
+  }
+
+  testing::TempDir m_temp{"strata-tracker"};
+  fs::path m_dir;
+  std::unique_ptr<drivers::Driver> m_driver;
+  std::optional<tracker::Tracker> m_tracker;
+};
+
+TEST_F(TrackerTest, MissingTablesReadAsNothingAppliedAndAreNotCreated) {
+  EXPECT_EQ(m_tracker->read_state().version, std::nullopt);
+  EXPECT_FALSE(m_tracker->read_state().dirty);
+  EXPECT_TRUE(m_tracker->read_history().empty());
+  EXPECT_FALSE(m_driver->table_exists(TableName{"", "schema_migrations"}));
+}
+
+TEST_F(TrackerTest, VersionRowRoundTripsIncludingDirtyNone) {
+  m_tracker->ensure_tables();
+  m_tracker->set_version(7, true);
+  EXPECT_EQ(m_tracker->read_state().version, 7);
+  EXPECT_TRUE(m_tracker->read_state().dirty);
+  m_tracker->set_version(std::nullopt, true);
+  EXPECT_EQ(scalar("SELECT version FROM schema_migrations"), "-1");  // golang-migrate's NilVersion
+  EXPECT_EQ(m_tracker->read_state().version, std::nullopt);
+  EXPECT_TRUE(m_tracker->read_state().dirty);
+  m_tracker->set_version(std::nullopt, false);
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "0");
+}
+
+TEST_F(TrackerTest, MoreThanOneVersionRowIsAnError) {
+  m_tracker->ensure_tables();
+  m_driver->execute("INSERT INTO schema_migrations VALUES (1, 0), (2, 0)");
+  try {
+    m_tracker->read_state();
+    FAIL();
+  } catch (const DriverError& error) {
+    EXPECT_STREQ(error.what(),
+                 "version table schema_migrations holds 2 rows; it must hold at most one (see `strata force`)");
+  }
+}
+
+TEST_F(TrackerTest, HistoryRecordsRoundTrip) {
+  m_tracker->ensure_tables();
+  tracker::HistoryEntry entry;
+  entry.version = 3;
+  entry.name = "add_x";
+  entry.direction = "up";
+  entry.checksum = std::string(64, 'a');
+  entry.duration_ms = 1.25;
+  entry.outcome = tracker::Outcome::applied;
+  m_tracker->record(entry);
+  entry.outcome = tracker::Outcome::failed;
+  entry.detail = R"({"line":4})";
+  m_tracker->record(entry);
+  auto history = m_tracker->read_history();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].version, 3);
+  EXPECT_EQ(history[0].name, "add_x");
+  EXPECT_EQ(history[0].checksum, std::string(64, 'a'));
+  EXPECT_DOUBLE_EQ(history[0].duration_ms, 1.25);
+  EXPECT_EQ(history[0].applied_at.size(), 20u);
+  EXPECT_NE(history[0].applied_by.find('@'), std::string::npos);
+  EXPECT_EQ(history[0].detail, "");
+  EXPECT_EQ(history[1].outcome, tracker::Outcome::failed);
+  EXPECT_EQ(history[1].detail, R"({"line":4})");
+  EXPECT_LT(history[0].id, history[1].id);
+}
+
+TEST_F(TrackerTest, HistoryStartsWithABaselineOnAGolangMigrateDatabase) {
+  m_driver->execute("CREATE TABLE schema_migrations (version uint64, dirty bool)");
+  m_driver->execute("INSERT INTO schema_migrations VALUES (4, 0)");
+  m_tracker->ensure_tables();
+  auto history = m_tracker->read_history();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].outcome, tracker::Outcome::baseline);
+  EXPECT_EQ(history[0].version, 4);
+}
+
+TEST_F(TrackerTest, AppliedMigrationsRecordTheChecksumOfTheirFile) {
+  write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+  m_tracker->ensure_tables();
+  std::vector<runner::StepResult> done;
+  run(true, done);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].version, 1);
+  auto history = m_tracker->read_history();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].checksum, sha256_hex("CREATE TABLE a (id INTEGER);"));
+  EXPECT_EQ(history[0].outcome, tracker::Outcome::applied);
+  EXPECT_EQ(m_tracker->read_state().version, 1);
+}
+
+TEST_F(TrackerTest, FailedTransactionalMigrationLeavesNoTraceAtAll) {
+  write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+  write("2_b.up.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\nSELECT * FROM nope;");
+  m_tracker->ensure_tables();
+  std::vector<runner::StepResult> done;
+  EXPECT_THROW(run(true, done), DriverError);
+  EXPECT_EQ(done.size(), 1u);
+  EXPECT_FALSE(m_driver->table_exists(TableName{"", "b"}));
+  EXPECT_EQ(m_tracker->read_state().version, 1);
+  EXPECT_FALSE(m_tracker->read_state().dirty);
+  EXPECT_EQ(m_tracker->read_history().size(), 1u);
+}
+
+TEST_F(TrackerTest, FailedNonTransactionalMigrationIsDirtyWithTheStatementRecorded) {
+  write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+  write("2_b.up.sql", "-- +strata NO TRANSACTION\nCREATE TABLE b (id INTEGER);\nSELECT * FROM nope;");
+  m_tracker->ensure_tables();
+  std::vector<runner::StepResult> done;
+  try {
+    run(true, done);
+    FAIL();
+  } catch (const DirtyError& error) {
+    EXPECT_EQ(error.exit_code(), ExitCode::dirty);
+    EXPECT_STREQ(error.what(),
+                 "database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:3, statement 2 of 2 (SELECT * "
+                 "FROM nope): no such table: nope; repair the database by hand, then run `strata force 2` if the "
+                 "migration's changes are all in place, or `strata force 1` if none of them are, and run `strata up` "
+                 "again");
+  }
+  EXPECT_TRUE(m_driver->table_exists(TableName{"", "b"}));  // not rolled back: that is the point
+  EXPECT_EQ(m_tracker->read_state().version, 2);
+  EXPECT_TRUE(m_tracker->read_state().dirty);
+  auto history = m_tracker->read_history();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].outcome, tracker::Outcome::failed);
+  // A later command rebuilds the same runbook from the database alone.
+  source::Source src = source();
+  EXPECT_EQ(runner::dirty_message(runner::read_view(*m_tracker, src), src).rfind(
+                "database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:3, statement 2 of 2", 0),
+            0u);
+}
+
+TEST_F(TrackerTest, DirtyWithoutARecordedFailureSaysTheRunWasInterrupted) {
+  write("1_a.up.sql", "");
+  write("2_b.up.sql", "");
+  m_tracker->ensure_tables();
+  m_tracker->set_version(2, true);
+  source::Source src = source();
+  EXPECT_EQ(runner::dirty_message(runner::read_view(*m_tracker, src), src),
+            "database is dirty at version 2: migration 2 was interrupted (no failing statement was recorded); repair "
+            "the database by hand, then run `strata force 2` if the migration's changes are all in place, or `strata "
+            "force 1` if none of them are, and run `strata up` again");
+}
+
+TEST_F(TrackerTest, DriftIsFoundOnlyForAppliedUpFiles) {
+  write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+  write("1_a.down.sql", "DROP TABLE a;");
+  write("2_b.up.sql", "CREATE TABLE b (id INTEGER);");
+  m_tracker->ensure_tables();
+  std::vector<runner::StepResult> done;
+  run(true, done);
+  run(false, done);  // 2 reverted: editing it is fine now
+  write("2_b.up.sql", "CREATE TABLE b (id INTEGER, x TEXT);");
+  write("1_a.down.sql", "DROP TABLE IF EXISTS a;");
+  source::Source src = source();
+  runner::DatabaseView view = runner::read_view(*m_tracker, src);
+  EXPECT_TRUE(runner::find_drift(src, view).empty());
+
+  write("1_a.up.sql", "CREATE TABLE a (id BIGINT);");
+  std::vector<runner::Drift> drift = runner::find_drift(src, view);
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].file, "1_a.up.sql");
+  EXPECT_EQ(drift[0].stored_checksum, sha256_hex("CREATE TABLE a (id INTEGER);"));
+  EXPECT_EQ(drift[0].current_checksum, sha256_hex("CREATE TABLE a (id BIGINT);"));
+  runner::StatusReport status = runner::build_status(src, view, drift);
+  ASSERT_EQ(status.rows.size(), 2u);
+  EXPECT_EQ(status.rows[0].state, "modified");
+  EXPECT_EQ(status.rows[1].state, "pending");
+  EXPECT_EQ(status.pending, 1u);
+}
+
+TEST_F(TrackerTest, AppliedMigrationWhoseFileIsGoneIsMissing) {
+  write("1_a.up.sql", "");
+  write("2_b.up.sql", "");
+  m_tracker->ensure_tables();
+  std::vector<runner::StepResult> done;
+  run(true, done);
+  fs::remove(m_dir / "migrations" / "2_b.up.sql");
+  source::Source src = source();
+  runner::DatabaseView view = runner::read_view(*m_tracker, src);
+  runner::StatusReport status = runner::build_status(src, view, {});
+  ASSERT_EQ(status.rows.size(), 2u);
+  EXPECT_EQ(status.rows[1].state, "missing");
+  EXPECT_EQ(status.rows[1].name, "b");
+}
+
+}  // namespace
+}  // namespace strata
