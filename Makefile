@@ -16,15 +16,22 @@ WERROR ?= OFF
 endif
 
 STRATA := $(BUILD_DIR)/strata
+# The URLs the driver tests connect to (the servers scripts/test-dbs.sh starts).
+TEST_DB_ENV := $(shell scripts/test-dbs.sh env)
 RUN    := $(STRATA) --database '$(DATABASE_URL)' --path '$(MIGRATIONS)'
 
-.PHONY: all deps build test unit-test asan-test install package bench clean \
+.PHONY: all deps test-dbs build test unit-test asan-test install package bench clean \
         migrate_up migrate_down migrate_status migrate_version migrate_create migrate_force migrate_goto
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# PostgreSQL and MariaDB on loopback for the driver tests (installed and started when missing).
+test-dbs:
+	@scripts/install-deps.sh servers
+	@scripts/test-dbs.sh status || scripts/test-dbs.sh start
 
 # Configure once; later builds reuse the cache. Build output is kept quiet on success.
 $(BUILD_DIR)/CMakeCache.txt: | deps
@@ -38,17 +45,17 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 test: unit-test asan-test
 
 # The normal build (warnings as errors under CI), every test against it.
-unit-test: deps $(BUILD_DIR)/CMakeCache.txt
+unit-test: deps test-dbs $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_DIR) && env $(TEST_DB_ENV) ctest --output-on-failure -j $(JOBS)
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-asan-test: deps
+asan-test: deps test-dbs
 	@test -f $(ASAN_DIR)/CMakeCache.txt || cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
 	  -DSTRATA_SANITIZE=ON -DSTRATA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
-	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_DIR) && env $(TEST_DB_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)

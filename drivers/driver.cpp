@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "drivers/mysql/mysql_driver.hpp"
+#include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/sqlite/sqlite_driver.hpp"
 
 namespace strata::drivers {
@@ -22,10 +24,11 @@ std::unique_ptr<Driver> open_sqlite(const DatabaseUrl& url, const OpenOptions& o
 
 // The drivers built into this binary, in the order `strata --version` lists them. The URL
 // parser has already mapped every scheme spelling (sqlite3, postgresql, mariadb, …) to its
-// dialect. PostgreSQL and MySQL join this table as {Dialect::postgres, &open_postgres} and
-// {Dialect::mysql, &open_mysql} when their drivers land.
+// dialect.
 const DriverEntry k_drivers[] = {
     {Dialect::sqlite, &open_sqlite},
+    {Dialect::postgres, &postgres::open},
+    {Dialect::mysql, &mysql::open},
 };
 
 }  // namespace

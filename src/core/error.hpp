@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -64,12 +66,17 @@ class LockTimeout : public Error {
 // A failure reported by the database or its client library (connection, SQL error).
 class DriverError : public Error {
  public:
-  explicit DriverError(const std::string& message, std::string sqlstate = {})
-      : Error(message, ExitCode::runtime), m_sqlstate(std::move(sqlstate)) {}
+  explicit DriverError(const std::string& message, std::string sqlstate = {},
+                       std::optional<size_t> position = std::nullopt)
+      : Error(message, ExitCode::runtime), m_sqlstate(std::move(sqlstate)), m_position(position) {}
   const std::string& sqlstate() const noexcept { return m_sqlstate; }
+  // Where in the statement the server located the error: a 1-based byte offset into the SQL
+  // text that was sent (PostgreSQL's error position); nullopt when the server did not say.
+  std::optional<size_t> position() const noexcept { return m_position; }
 
  private:
   std::string m_sqlstate;
+  std::optional<size_t> m_position;
 };
 
 }  // namespace strata

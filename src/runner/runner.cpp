@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.hpp"
@@ -78,9 +79,15 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
 }
 
-std::string statement_location(const PreparedStep& prepared, size_t index) {
-  const auto& statement = prepared.script.section.statements[index];
-  return fmt::format("{}:{}", prepared.script.file, statement.line);
+// The file line of a failing statement: where it starts, moved down to the line of the
+// server's error position when the server gave one.
+int error_line(const source::Statement& statement, const DriverError& error) {
+  int line = statement.line;
+  if (std::optional<size_t> position = error.position()) {
+    size_t end = std::min(*position > 0 ? *position - 1 : 0, statement.sql.size());
+    line += static_cast<int>(std::count(statement.sql.begin(), statement.sql.begin() + static_cast<long>(end), '\n'));
+  }
+  return line;
 }
 
 }  // namespace
@@ -193,8 +200,9 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         tracker.record(history_entry(prepared, elapsed_ms(started)));
         transaction.commit();
       } catch (const DriverError& error) {
-        std::string where = index < statements.size() ? statement_location(prepared, index)
-                                                      : std::string("the version-table update");
+        std::string where = index < statements.size()
+                                ? fmt::format("{}:{}", prepared.script.file, error_line(statements[index], error))
+                                : std::string("the version-table update");
         throw DriverError(fmt::format("migration {} ({}) failed at {}: {}; rolled back, database still at version {}",
                                       prepared.migration->label(), planner::direction_name(step.direction), where,
                                       error.what(), version_text(step.version_before)),
@@ -212,7 +220,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         json detail = {
             {"direction", planner::direction_name(step.direction)},
             {"file", prepared.script.file},
-            {"line", statement.line},
+            {"line", error_line(statement, error)},
             {"statement", index + 1},
             {"statements", statements.size()},
             {"sql", first_line(statement.sql)},

@@ -83,7 +83,12 @@ std::string Tracker::history_table_sql() const {
 }
 
 void Tracker::ensure_tables() {
-  if (!m_driver.table_exists(m_table)) m_driver.execute(version_table_sql());
+  if (!m_driver.table_exists(m_table)) {
+    if (!m_table.schema.empty()) {
+      m_driver.execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", m_driver.quote_identifier(m_table.schema)));
+    }
+    m_driver.execute(version_table_sql());
+  }
   if (!m_driver.table_exists(m_table.history())) {
     m_driver.execute(history_table_sql());
     VersionState state = read_state();
