@@ -109,7 +109,12 @@ int run(int argc, char** argv) {
     }
 
     if (show_version) {
-      std::cout << version_banner() << '\n';
+      if (flags.json) {
+        report::Output(true, false, false, false)
+            .document({{"version", k_version}, {"drivers", drivers::built_in_drivers()}});
+      } else {
+        std::cout << version_banner() << '\n';
+      }
       return 0;
     }
     const Command* selected = nullptr;

@@ -222,13 +222,22 @@ int cmd_force(Context& ctx) {
   Session session = open_session(ctx.config, true);
   runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
   session.tracker->ensure_tables();
-  tracker::VersionState before = session.tracker->read_state();
+  // force is the repair tool: a version table it cannot read (several rows) is what it fixes.
+  tracker::VersionState before;
+  std::string unreadable;
+  try {
+    before = session.tracker->read_state();
+  } catch (const DriverError& error) {
+    unreadable = error.what();
+  }
 
   tracker::HistoryEntry entry;
   entry.version = target.value_or(-1);
   if (target) entry.name = source.find(*target)->name;
   entry.outcome = tracker::Outcome::forced;
-  entry.detail = json{{"from", before.version ? json(*before.version) : json(nullptr)}, {"dirty", before.dirty}}.dump();
+  json detail = {{"from", before.version ? json(*before.version) : json(nullptr)}, {"dirty", before.dirty}};
+  if (!unreadable.empty()) detail["unreadable"] = unreadable;
+  entry.detail = detail.dump();
   session.driver->begin();
   try {
     session.tracker->set_version(target, false);
@@ -238,7 +247,8 @@ int cmd_force(Context& ctx) {
     session.driver->rollback();
     throw;
   }
-  ctx.out.progress(fmt::format("forced version {} (was {})", version_text(target), report::version_line(before)));
+  ctx.out.progress(fmt::format("forced version {} (was {})", version_text(target),
+                               unreadable.empty() ? report::version_line(before) : "unreadable: " + unreadable));
   ctx.out.result(version_text(target));
   ctx.out.document({{"version", target ? json(*target) : json(nullptr)},
                     {"dirty", false},
@@ -251,7 +261,8 @@ int cmd_status(Context& ctx) {
   source::Source source = load(ctx.config, dialect);
   Session session = open_session(ctx.config, false);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  runner::StatusReport status = runner::build_status(source, view, runner::find_drift(source, view));
+  runner::StatusReport status = runner::build_status(source, view, runner::find_drift(source, view),
+                                                     runner::versions_without_down(source));
   if (ctx.out.json_mode()) {
     ctx.out.document(report::status_json(status));
   } else {
@@ -276,11 +287,10 @@ int cmd_validate(Context& ctx) {
   for (Dialect dialect : dialects) {
     try {
       source::Source source = load(config, dialect);
-      for (const source::Migration& migration : source.migrations()) source::parse_migration(migration, dialect);
       count = source.migrations().size();
       without_down.clear();
       for (const source::Migration& migration : source.migrations()) {
-        if (!migration.has_down()) without_down.push_back(migration.version);
+        if (source::parse_migration(migration, dialect).down.file.empty()) without_down.push_back(migration.version);
       }
       if (config.database) {
         Session session = open_session(config, false);

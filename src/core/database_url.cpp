@@ -268,7 +268,7 @@ DatabaseUrl parse_database_url(std::string_view text) {
   }
 
   if (rest.substr(0, 2) != "//") {
-    throw UsageError(fmt::format("invalid database URL '{}': expected {}://user:password@host:port/database",
+    throw UsageError(fmt::format("invalid database URL '{}': expected {}://user@host:port/database",
                                  redact_passwords(text), url.scheme));
   }
   NetworkParts parts = split_network(rest.substr(2));

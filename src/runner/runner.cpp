@@ -212,7 +212,11 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       // golang-migrate's protocol: the target version is marked dirty while statements run.
       std::optional<int64_t> dirty_version = step.direction == Direction::up ? std::optional<int64_t>(step.version)
                                                                               : step.version_after;
-      tracker.set_version(dirty_version, true);
+      {
+        Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
+        tracker.set_version(dirty_version, true);
+        transaction.commit();
+      }
       try {
         for (; index < statements.size(); ++index) driver.execute(statements[index].sql);
       } catch (const DriverError& error) {

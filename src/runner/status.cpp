@@ -5,7 +5,16 @@
 
 namespace strata::runner {
 
-StatusReport build_status(const source::Source& source, const DatabaseView& view, const std::vector<Drift>& drift) {
+std::set<int64_t> versions_without_down(const source::Source& source) {
+  std::set<int64_t> versions;
+  for (const source::Migration& migration : source.migrations()) {
+    if (!source::has_down_section(migration, source.dialect())) versions.insert(migration.version);
+  }
+  return versions;
+}
+
+StatusReport build_status(const source::Source& source, const DatabaseView& view, const std::vector<Drift>& drift,
+                          const std::set<int64_t>& without_down) {
   StatusReport report;
   report.version = view.state.version;
   report.dirty = view.state.dirty;
@@ -22,6 +31,15 @@ StatusReport build_status(const source::Source& source, const DatabaseView& view
   std::set<int64_t> versions(known.begin(), known.end());
   for (int64_t version : view.applied.list(known)) versions.insert(version);
   if (view.state.version) versions.insert(*view.state.version);
+  // The migration a dirty database is stuck in: the one whose failure was recorded last (a
+  // failed down step leaves the row at the version it was going to), else the version row.
+  std::optional<int64_t> dirty_version;
+  if (view.state.dirty) {
+    dirty_version = view.state.version;
+    if (!view.history.empty() && view.history.back().outcome == tracker::Outcome::failed) {
+      dirty_version = view.history.back().version;
+    }
+  }
 
   for (int64_t version : versions) {
     StatusRow row;
@@ -30,12 +48,12 @@ StatusReport build_status(const source::Source& source, const DatabaseView& view
     auto history = last_applied.find(version);
     if (migration) {
       row.name = migration->name;
-      row.has_down = migration->has_down();
+      row.has_down = without_down.count(version) == 0;
     } else if (history != last_applied.end()) {
       row.name = history->second->name;
     }
     bool applied = view.applied.contains(version);
-    if (view.state.dirty && view.state.version == version) {
+    if (dirty_version == version) {
       row.state = "dirty";
     } else if (applied) {
       row.state = !migration ? "missing" : modified.count(version) ? "modified" : "applied";

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,12 @@ struct StatusReport {
   std::vector<StatusRow> rows;
 };
 
-// Merges the source and the database view, drift included.
-StatusReport build_status(const source::Source& source, const DatabaseView& view, const std::vector<Drift>& drift);
+// Merges the source and the database view, drift included. `without_down`: the source's
+// versions that declare no down direction (source::has_down_section).
+StatusReport build_status(const source::Source& source, const DatabaseView& view, const std::vector<Drift>& drift,
+                          const std::set<int64_t>& without_down);
+
+// The source's versions that declare no down direction (reads single files to find out).
+std::set<int64_t> versions_without_down(const source::Source& source);
 
 }  // namespace strata::runner

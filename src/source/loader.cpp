@@ -179,6 +179,11 @@ Source load_source(const fs::path& directory, Dialect dialect) {
   return Source(directory, dialect, std::move(migrations));
 }
 
+bool has_down_section(const Migration& migration, Dialect dialect) {
+  if (!migration.single_file) return migration.down.has_value();
+  return !parse_migration(migration, dialect).down.file.empty();
+}
+
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
   ParsedMigration parsed;
   if (migration.single_file) {

@@ -23,10 +23,10 @@ struct Migration {
   int64_t version = 0;
   std::string name;                 // "add_email"
   std::optional<MigrationFile> up;  // always set once loaded
+  // The file holding the down direction: the pair's .down file, or for single files the same
+  // file as `up` (which may still have no Down section: see has_down_section()).
   std::optional<MigrationFile> down;
   bool single_file = false;
-
-  bool has_down() const { return down.has_value(); }
   // "0003_add_email" style label for messages, using the up file's spelling of the version.
   std::string label() const;
 };
@@ -73,6 +73,10 @@ Source load_source(const std::filesystem::path& directory, Dialect dialect);
 // Reads and splits both directions of a migration for the source's dialect. Throws
 // SourceError (exit 4) with file:line on malformed input or an unreadable file.
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
+
+// Whether the migration declares a down direction: a .down file for pairs, a Down annotation
+// for single files (which this reads and splits). Throws SourceError like parse_migration.
+bool has_down_section(const Migration& migration, Dialect dialect);
 
 // Reads a whole file; throws SourceError naming it when it cannot be read.
 std::string read_file(const std::filesystem::path& path, const std::string& display_name);

@@ -503,5 +503,60 @@ TEST_F(Cli, EmptyMigrationOnlyMovesTheVersion) {
   EXPECT_EQ(db("version").out, "none\n");
 }
 
+TEST_F(Cli, VersionFlagWithJsonIsADocument) {
+  Result r = strata("--json --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.json()["version"], "0.1.0");
+  EXPECT_EQ(r.json()["drivers"][0], "sqlite");
+}
+
+TEST_F(Cli, SingleFileWithoutADownSectionIsPointedOut) {
+  write("migrations/1_a.sql", "-- +goose Up\nCREATE TABLE a (id INTEGER);\n");
+  write("migrations/2_b.sql", "-- +goose Up\nCREATE TABLE b (id INTEGER);\n-- +goose Down\nDROP TABLE b;\n");
+  EXPECT_EQ(strata("validate").out, "ok: 2 migrations; without a down migration: 1\n");
+  json status = db("--json status").json();
+  EXPECT_EQ(status["migrations"][0]["has_down"], false);
+  EXPECT_EQ(status["migrations"][1]["has_down"], true);
+}
+
+TEST_F(Cli, ForceRepairsAVersionTableWithSeveralRows) {
+  copy_testdata("valid");
+  db("up 2");
+  sql("INSERT INTO schema_migrations VALUES (3, 0);");
+  Result broken = db("version");
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_EQ(broken.err,
+            "strata: error: version table schema_migrations holds 2 rows; it must hold at most one (see `strata "
+            "force`)\n");
+  Result forced = db("force 2");
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(db("version").out, "2\n");
+}
+
+TEST_F(Cli, FailedRevertToNothingMarksThatMigrationDirty) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/1_a.down.sql", "-- +strata NO TRANSACTION\nDROP TABLE nope;\n");
+  db("up");
+  Result r = db("down");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("migration 1 (down) failed at 1_a.down.sql:2, statement 1 of 1 (DROP TABLE nope): no such "
+                       "table: nope; repair the database by hand, then run `strata force none` if the migration's "
+                       "changes are all in place, or `strata force 1` if none of them are, and run `strata down` "
+                       "again"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(db("version").out, "none (dirty)\n");
+  json status = db("--json status").json();
+  EXPECT_EQ(status["dirty"], true);
+  EXPECT_EQ(status["migrations"][0]["state"], "dirty");
+}
+
+TEST_F(Cli, VerboseShowsStatementsWithFileAndLine) {
+  write("migrations/1_a.up.sql", "\nCREATE TABLE a (id INTEGER);\n");
+  Result r = db("-v up");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("applying 1_a ...\n  1_a.up.sql:2: CREATE TABLE a (id INTEGER)\n"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace strata::e2e

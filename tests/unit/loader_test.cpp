@@ -40,9 +40,17 @@ TEST(Loader, PairsSingleFilesAndIgnoresOtherFiles) {
   const Migration* goose = source.find(2);
   ASSERT_NE(goose, nullptr);
   EXPECT_TRUE(goose->single_file);
-  EXPECT_FALSE(source.find(3)->has_down());
+  EXPECT_FALSE(has_down_section(*source.find(3), Dialect::sqlite));
+  EXPECT_TRUE(has_down_section(*source.find(2), Dialect::sqlite));
   EXPECT_EQ(source.find(10)->label(), "0010_dbmate_style");
   EXPECT_EQ(source.version_width(), 4u);
+}
+
+TEST(Loader, SingleFileWithoutDownSectionHasNoDown) {
+  TempDir dir;
+  dir.write("0001_only_up.sql", "-- +goose Up\nCREATE TABLE x (id INTEGER);\n");
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  EXPECT_FALSE(has_down_section(*source.find(1), Dialect::sqlite));
 }
 
 TEST(Loader, PerDialectFileWinsOnlyOnItsDialect) {

@@ -207,7 +207,7 @@ TEST_F(TrackerTest, DriftIsFoundOnlyForAppliedUpFiles) {
   EXPECT_EQ(drift[0].file, "1_a.up.sql");
   EXPECT_EQ(drift[0].stored_checksum, sha256_hex("CREATE TABLE a (id INTEGER);"));
   EXPECT_EQ(drift[0].current_checksum, sha256_hex("CREATE TABLE a (id BIGINT);"));
-  runner::StatusReport status = runner::build_status(src, view, drift);
+  runner::StatusReport status = runner::build_status(src, view, drift, {});
   ASSERT_EQ(status.rows.size(), 2u);
   EXPECT_EQ(status.rows[0].state, "modified");
   EXPECT_EQ(status.rows[1].state, "pending");
@@ -223,7 +223,7 @@ TEST_F(TrackerTest, AppliedMigrationWhoseFileIsGoneIsMissing) {
   fs::remove(m_dir / "migrations" / "2_b.up.sql");
   source::Source src = source();
   runner::DatabaseView view = runner::read_view(*m_tracker, src);
-  runner::StatusReport status = runner::build_status(src, view, {});
+  runner::StatusReport status = runner::build_status(src, view, {}, {});
   ASSERT_EQ(status.rows.size(), 2u);
   EXPECT_EQ(status.rows[1].state, "missing");
   EXPECT_EQ(status.rows[1].name, "b");
