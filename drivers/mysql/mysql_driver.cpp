@@ -1,11 +1,403 @@
 #include "drivers/mysql/mysql_driver.hpp"
 
+#include <cppconn/connection.h>
+#include <cppconn/datatype.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/resultset_metadata.h>
+#include <cppconn/statement.h>
+#include <fmt/format.h>
+#include <mysql_driver.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 
 namespace strata::drivers::mysql {
+namespace {
 
-std::unique_ptr<Driver> open(const DatabaseUrl& url, const OpenOptions&) {
-  throw UsageError("the mysql driver is not implemented yet: " + url.redacted);
+constexpr int k_default_port = 3306;
+constexpr std::string_view k_default_host = "127.0.0.1";
+constexpr std::string_view k_default_charset = "utf8mb4";
+constexpr int k_min_connect_timeout_seconds = 2;
+constexpr std::chrono::milliseconds k_lock_poll_interval{50};
+constexpr std::size_t k_max_lock_name = 64;  // MySQL refuses longer GET_LOCK names
+constexpr std::size_t k_hashed_lock_name_digits = 40;
+constexpr int k_parse_error = 1064;  // ER_PARSE_ERROR
+
+// golang-migrate URL parameters that mean nothing to strata and change nothing if ignored.
+constexpr std::string_view k_ignored_parameters[] = {"multiStatements", "parseTime"};
+
+std::string format_timeout(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  if (ms >= 1000 && ms % 1000 == 0) return fmt::format("{} s", ms / 1000);
+  return fmt::format("{} ms", ms);
+}
+
+// Server messages quote the statement after "near", newlines included; ours are one line.
+std::string one_line(std::string_view text) {
+  std::string line;
+  line.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    line += text[i] == '\n' || text[i] == '\r' ? ' ' : text[i];
+  }
+  return line;
+}
+
+// "<message> (MySQL error 1146, SQLSTATE 42S02)"; connector-side errors have no code.
+std::string error_text(const sql::SQLException& e) {
+  std::string text = redact_passwords(one_line(e.what()));
+  if (e.getErrorCode() != 0) {
+    text += fmt::format(" (MySQL error {}", e.getErrorCode());
+    if (!e.getSQLState().empty()) text += fmt::format(", SQLSTATE {}", e.getSQLState());
+    text += ')';
+  }
+  return text;
+}
+
+// The 1-based byte offset in `sql` of a syntax error: ER_PARSE_ERROR ends with
+// "near '<the statement from the error on>' at line N". nullopt when the message has no such
+// tail or the quoted text cannot be found on that line or after it.
+std::optional<std::size_t> syntax_error_position(std::string_view sql, std::string_view message) {
+  constexpr std::string_view k_near = "near '";
+  constexpr std::string_view k_at_line = "' at line ";
+  const auto near = message.find(k_near);
+  const auto at_line = message.rfind(k_at_line);
+  if (near == std::string_view::npos || at_line == std::string_view::npos || at_line < near) return std::nullopt;
+  long line = 0;
+  for (char c : message.substr(at_line + k_at_line.size())) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) break;
+    line = line * 10 + (c - '0');
+    if (line > 1000000) return std::nullopt;
+  }
+  if (line < 1) return std::nullopt;
+  std::size_t line_start = 0;
+  for (long n = 1; n < line; ++n) {
+    line_start = sql.find('\n', line_start);
+    if (line_start == std::string_view::npos) return std::nullopt;
+    ++line_start;
+  }
+  const std::string_view quoted = message.substr(near + k_near.size(), at_line - near - k_near.size());
+  // Nothing quoted: the statement ended too early.
+  if (quoted.empty()) return sql.size();
+  // The server cuts the quote short (possibly inside a character); a prefix locates it.
+  const std::string_view probe = quoted.substr(0, std::min<std::size_t>(quoted.size(), 32));
+  const auto found = sql.find(probe, line_start);
+  if (found == std::string_view::npos) return std::nullopt;
+  return found + 1;
+}
+
+DriverError driver_error(const sql::SQLException& e, std::string_view sql = {}) {
+  std::optional<std::size_t> position;
+  if (e.getErrorCode() == k_parse_error && !sql.empty()) position = syntax_error_position(sql, e.what());
+  return DriverError(error_text(e), e.getSQLState(), position);
+}
+
+std::string lock_name(const std::string& database, const std::string& table) {
+  std::string name = fmt::format("strata:{}.{}", database, table);
+  if (name.size() <= k_max_lock_name) return name;
+  return "strata:" + sha256_hex(name).substr(0, k_hashed_lock_name_digits);
+}
+
+bool is_charset_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(),
+                                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// mysqlcppconn's driver registry and the client library's first-time initialisation are not
+// thread-safe; connecting is rare, so it is serialised.
+std::mutex& connect_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+Row read_row(const sql::ResultSet& result, unsigned int columns) {
+  Row row;
+  row.reserve(columns);
+  for (unsigned int column = 1; column <= columns; ++column) {
+    if (result.isNull(column))
+      row.emplace_back(std::nullopt);
+    else
+      row.emplace_back(result.getString(column).asStdString());
+  }
+  return row;
+}
+
+std::vector<Row> read_rows(sql::ResultSet& result) {
+  // The metadata belongs to the result set.
+  const unsigned int columns = result.getMetaData()->getColumnCount();
+  std::vector<Row> rows;
+  while (result.next()) rows.push_back(read_row(result, columns));
+  return rows;
+}
+
+}  // namespace
+
+struct MysqlDriver::Impl {
+  std::string redacted;
+  std::string database;
+  std::unique_ptr<sql::Connection> connection;
+  bool lower_case_table_names = false;  // the server stores and compares table names in lower case
+  bool in_transaction = false;
+  std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
+
+  // Runs one statement over the text protocol. Returns the rows of its first result set and
+  // reads every further one: the server sends them all, and an unread result fails the next
+  // command with 2014 "Commands out of sync". Without multi-statements only a CALL produces
+  // several results, each a result set except the final status.
+  std::vector<Row> run(const std::string& sql) {
+    std::unique_ptr<sql::Statement> statement(connection->createStatement());
+    std::vector<Row> rows;
+    bool has_result_set = statement->execute(sql);
+    bool first = true;
+    do {
+      if (has_result_set) {
+        std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
+        if (result && first) rows = read_rows(*result);
+        first = false;
+      }
+      has_result_set = statement->getMoreResults();
+    } while (has_result_set);
+    return rows;
+  }
+
+  std::vector<Row> run_prepared(const std::string& sql, const Params& params) {
+    std::unique_ptr<sql::PreparedStatement> statement(connection->prepareStatement(sql));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto index = static_cast<unsigned int>(i + 1);
+      if (params[i])
+        statement->setString(index, *params[i]);
+      else
+        statement->setNull(index, sql::DataType::VARCHAR);
+    }
+    if (!statement->execute()) return {};
+    std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
+    return result ? read_rows(*result) : std::vector<Row>{};
+  }
+
+  std::vector<Row> query(std::string_view sql, const Params& params) {
+    const std::string text(sql);
+    try {
+      return params.empty() ? run(text) : run_prepared(text, params);
+    } catch (const sql::SQLException& e) {
+      throw driver_error(e, sql);
+    }
+  }
+
+  // "held by connection 42 (user strata@localhost:40312, database app, idle for 3 s)", or
+  // less when the server does not say (the holder is gone, or PROCESSLIST hides it).
+  std::string lock_holder(const std::string& name) {
+    try {
+      const auto holder = query("SELECT IS_USED_LOCK(?)", {name});
+      if (holder.empty() || holder[0].empty() || !holder[0][0]) return {};
+      const std::string& id = *holder[0][0];
+      const auto process =
+          query("SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", {id});
+      if (process.empty() || process[0].size() != 5) return fmt::format(": held by connection {}", id);
+      const Row& row = process[0];
+      std::string details = fmt::format("user {}@{}", row[0].value_or(""), row[1].value_or(""));
+      if (row[2]) details += fmt::format(", database {}", *row[2]);
+      const std::string seconds = row[4].value_or("?");
+      if (row[3].value_or("") == "Sleep")
+        details += fmt::format(", idle for {} s", seconds);
+      else
+        details += fmt::format(", running a statement for {} s", seconds);
+      return fmt::format(": held by connection {} ({})", id, details);
+    } catch (const DriverError&) {
+      return {};
+    }
+  }
+};
+
+MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m_impl(std::make_unique<Impl>()) {
+  Impl& d = *m_impl;
+  d.redacted = url.redacted;
+  d.database = url.database;
+  if (d.database.empty()) throw UsageError(fmt::format("the mysql URL {} names no database", url.redacted));
+
+  std::string charset(k_default_charset);
+  for (const auto& [key, value] : url.params) {
+    if (key == "charset") {
+      if (!is_charset_name(value))
+        throw UsageError(fmt::format("invalid charset '{}' in database URL {}", value, url.redacted));
+      charset = value;
+    } else if (std::find(std::begin(k_ignored_parameters), std::end(k_ignored_parameters), key) ==
+               std::end(k_ignored_parameters)) {
+      throw UsageError(fmt::format(
+          "unsupported parameter '{}' in database URL {} (the mysql driver takes charset; multiStatements and "
+          "parseTime are ignored)",
+          key, url.redacted));
+    }
+  }
+
+  const std::string host = url.host.empty() ? std::string(k_default_host) : url.host;
+  const int port = url.port.value_or(k_default_port);
+  const bool ipv6 = host.find(':') != std::string::npos;
+  const int connect_timeout = static_cast<int>(std::max<std::chrono::seconds::rep>(
+      k_min_connect_timeout_seconds, std::chrono::ceil<std::chrono::seconds>(options.busy_timeout).count()));
+
+  sql::ConnectOptionsMap connect_options;
+  connect_options["hostName"] =
+      ipv6 ? fmt::format("tcp://[{}]:{}", host, port) : fmt::format("tcp://{}:{}", host, port);
+  connect_options["userName"] = url.user;
+  if (url.password) connect_options["password"] = *url.password;
+  connect_options["schema"] = url.database;
+  connect_options["OPT_CONNECT_TIMEOUT"] = connect_timeout;
+  connect_options["OPT_CHARSET_NAME"] = charset;
+  // A reconnect would silently continue in a new session without the GET_LOCK.
+  connect_options["OPT_RECONNECT"] = false;
+  connect_options["CLIENT_MULTI_STATEMENTS"] = false;
+  try {
+    const std::lock_guard<std::mutex> guard(connect_mutex());
+    d.connection.reset(sql::mysql::get_mysql_driver_instance()->connect(connect_options));
+  } catch (const sql::SQLException& e) {
+    throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted, error_text(e)), e.getSQLState());
+  }
+  if (!d.connection) throw DriverError(fmt::format("cannot connect to {}", url.redacted));
+
+  try {
+    d.run(fmt::format("SET NAMES {}", charset));
+    const auto settings = d.run("SELECT @@lower_case_table_names");
+    d.lower_case_table_names = !settings.empty() && settings[0][0] && *settings[0][0] != "0";
+  } catch (const sql::SQLException& e) {
+    throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
+  }
+}
+
+MysqlDriver::~MysqlDriver() {
+  // Closing the connection releases the lock as well; releasing first frees it without the
+  // server's delay in noticing the disconnect.
+  unlock();
+}
+
+Dialect MysqlDriver::dialect() const noexcept {
+  return Dialect::mysql;
+}
+
+void MysqlDriver::execute(std::string_view sql) {
+  try {
+    m_impl->run(std::string(sql));
+  } catch (const sql::SQLException& e) {
+    throw driver_error(e, sql);
+  }
+}
+
+std::vector<Row> MysqlDriver::query(std::string_view sql, const Params& params) {
+  return m_impl->query(sql, params);
+}
+
+void MysqlDriver::begin() {
+  if (m_impl->in_transaction) throw DriverError("begin(): a transaction is already open");
+  execute("START TRANSACTION");
+  m_impl->in_transaction = true;
+}
+
+void MysqlDriver::commit() {
+  m_impl->in_transaction = false;
+  execute("COMMIT");
+}
+
+void MysqlDriver::rollback() noexcept {
+  // Without a transaction ROLLBACK does nothing on the server; it is skipped so that a broken
+  // connection is not touched for nothing.
+  if (!m_impl->in_transaction) return;
+  m_impl->in_transaction = false;
+  try {
+    m_impl->run("ROLLBACK");
+  } catch (...) {
+    // The server rolls back when the connection ends; a failure here has nothing left to undo.
+  }
+}
+
+bool MysqlDriver::transactional_ddl() const noexcept {
+  return false;
+}
+
+bool MysqlDriver::table_exists(const TableName& table) {
+  if (!table.schema.empty())
+    throw UsageError(fmt::format("MySQL has no schemas inside a database: cannot use table {}", table.display()));
+  // information_schema compares names ignoring case whatever the server does; the exact rule is
+  // applied here.
+  const auto rows = query(
+      "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
+      "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+      {table.name});
+  const auto same = [&](const std::string& name) {
+    if (!m_impl->lower_case_table_names) return name == table.name;
+    return std::equal(name.begin(), name.end(), table.name.begin(), table.name.end(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    });
+  };
+  return std::any_of(rows.begin(), rows.end(), [&](const Row& row) { return !row.empty() && row[0] && same(*row[0]); });
+}
+
+std::string MysqlDriver::quote_identifier(std::string_view identifier) const {
+  std::string quoted = "`";
+  for (char c : identifier) {
+    if (c == '`') quoted += '`';
+    quoted += c;
+  }
+  quoted += '`';
+  return quoted;
+}
+
+void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  if (!table.schema.empty())
+    throw UsageError(fmt::format("MySQL has no schemas inside a database: cannot use table {}", table.display()));
+  const std::string name = lock_name(d.database, table.name);
+  if (d.held_lock) {
+    if (*d.held_lock == name) return;
+    throw std::logic_error("MysqlDriver::lock: already holding the lock of another table");
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds::zero());
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto wait = std::chrono::floor<std::chrono::seconds>(std::max(deadline - now, {}));
+    const auto result = query(fmt::format("SELECT GET_LOCK(?, {})", wait.count()), {name});
+    if (result.empty() || result[0].empty() || !result[0][0])
+      throw DriverError(fmt::format("could not take the migration lock on {} (table {}): GET_LOCK failed", d.redacted,
+                                    table.display()));
+    if (*result[0][0] == "1") {
+      d.held_lock = name;
+      return;
+    }
+    const auto after = std::chrono::steady_clock::now();
+    if (after >= deadline) break;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_lock_poll_interval, deadline - after));
+  }
+  throw LockTimeout(fmt::format("could not take the migration lock on {} (table {}) within {}{}", d.redacted,
+                                table.display(), format_timeout(timeout), d.lock_holder(name)));
+}
+
+void MysqlDriver::unlock() noexcept {
+  Impl& d = *m_impl;
+  if (!d.held_lock) return;
+  const std::string name = std::move(*d.held_lock);
+  d.held_lock.reset();
+  try {
+    d.run_prepared("SELECT RELEASE_LOCK(?)", {name});
+  } catch (...) {
+    // A lost connection has released the lock already.
+  }
+}
+
+std::string MysqlDriver::describe() const {
+  return m_impl->redacted;
+}
+
+std::unique_ptr<Driver> open(const DatabaseUrl& url, const OpenOptions& options) {
+  return std::make_unique<MysqlDriver>(url, options);
 }
 
 }  // namespace strata::drivers::mysql

@@ -1,10 +1,76 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "drivers/driver.hpp"
 
 namespace strata::drivers::mysql {
+
+// The MySQL/MariaDB driver (mysqlcppconn 1.1 underneath; its headers stay in the .cpp).
+//
+// MySQL specifics of the Driver contract:
+// - One connection to url.host:url.port (127.0.0.1:3306 when absent) over TCP, database
+//   url.database. The connect timeout is options.busy_timeout in whole seconds, at least 2.
+//   Automatic reconnection is off: a lost connection fails every later call with DriverError
+//   instead of continuing on a new session that no longer holds the migration lock.
+//   Multi-statements are off: execute() takes exactly one statement.
+// - URL parameters: `charset=NAME` (default utf8mb4) sets the connection character set;
+//   golang-migrate's `multiStatements` and `parseTime` are accepted and ignored (strata splits
+//   statements itself and reads every value as text). Anything else is a UsageError naming it,
+//   so that e.g. a `tls=` meant for another tool is never silently dropped.
+// - SQL errors read "<server message> (MySQL error <code>, SQLSTATE <state>)" on one line;
+//   DriverError::sqlstate() carries the SQLSTATE, and for syntax errors (1064) position()
+//   points at the text the server quotes after "near".
+// - execute() sends its text as-is (conditional comments `/*!40101 … */` included) and drains
+//   every result, so a SELECT or a CALL in a migration leaves the connection usable.
+// - query() without parameters runs over the text protocol; with parameters it is a server-side
+//   prepared statement, every parameter bound as a string (or NULL).
+// - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()
+//   after a CREATE TABLE undoes neither the CREATE nor what came before it:
+//   transactional_ddl() is false and the runner uses the dirty protocol for every migration.
+// - table_exists() looks in information_schema.tables of DATABASE() (base tables only), with
+//   the server's case rule (lower_case_table_names). MySQL has no schemas inside a database:
+//   a TableName with a schema is a UsageError.
+// - lock() is GET_LOCK on a server-wide name made of the database and the table
+//   ("strata:<database>.<table>", or "strata:" + 40 hex digits of its SHA-256 when that exceeds
+//   MySQL's 64 characters), so other tables and other databases do not conflict. Whole seconds
+//   of the timeout are waited out inside GET_LOCK; the sub-second rest is polled every 50 ms, so
+//   the timeout is honoured to the millisecond. The LockTimeout message names the holder's
+//   connection id and, when information_schema.PROCESSLIST shows it, its user, host, database and
+//   what it has been doing for how long. The lock lives as long as the session: it survives
+//   ROLLBACK and is released by the server when the connection ends.
+class MysqlDriver final : public Driver {
+ public:
+  // Throws DriverError with the server's or client library's message and the redacted URL when
+  // the server cannot be reached or refuses the login, UsageError for an unsupported URL
+  // parameter.
+  MysqlDriver(const DatabaseUrl& url, const OpenOptions& options);
+  ~MysqlDriver() override;
+
+  MysqlDriver(const MysqlDriver&) = delete;
+  MysqlDriver& operator=(const MysqlDriver&) = delete;
+
+  Dialect dialect() const noexcept override;
+  void execute(std::string_view sql) override;
+  std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
+  void begin() override;
+  void commit() override;
+  void rollback() noexcept override;
+  bool transactional_ddl() const noexcept override;
+  bool table_exists(const TableName& table) override;
+  std::string quote_identifier(std::string_view identifier) const override;
+  void lock(const TableName& table, std::chrono::milliseconds timeout) override;
+  void unlock() noexcept override;
+  std::string describe() const override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
 
 // Opens a connection for a mysql URL (see docs/drivers.md). Throws DriverError when the server
 // cannot be reached or refuses the login.

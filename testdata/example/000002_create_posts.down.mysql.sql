@@ -1,3 +1,2 @@
--- MySQL names the index per table.
-DROP INDEX posts_author_idx ON posts;
+-- MySQL will not drop an index that backs the foreign key; DROP TABLE takes both.
 DROP TABLE posts;

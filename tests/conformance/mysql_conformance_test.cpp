@@ -1,0 +1,37 @@
+// The driver conformance suite on MySQL/MariaDB: a fresh database on the test server for every
+// test (see mysql_test_database.hpp), opened through open_driver's scheme table.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conformance/driver_conformance.hpp"
+#include "conformance/mysql_test_database.hpp"
+#include "drivers/driver.hpp"
+
+namespace strata::conformance {
+namespace {
+
+class MysqlHarness {
+ public:
+  static constexpr const char* k_name = "mysql";
+  // DDL commits the open transaction implicitly.
+  static constexpr bool k_transactional_ddl = false;
+  // GET_LOCK names carry the table.
+  static constexpr bool k_locks_are_per_table = true;
+  // The server knows connection ids, not client pids (mysql_driver_test checks the id).
+  static constexpr bool k_lock_names_holder_pid = false;
+
+  std::optional<std::string> set_up() { return m_database.create(); }
+
+  std::unique_ptr<drivers::Driver> connect() { return m_database.connect(); }
+
+ private:
+  testing::MysqlTestDatabase m_database;
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Mysql, DriverConformance, MysqlHarness, HarnessName);
+
+}  // namespace strata::conformance
