@@ -1,11 +1,467 @@
 #include "drivers/postgres/postgres_driver.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <pqxx/connection>
+#include <pqxx/errorhandler>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 
 namespace strata::drivers::postgres {
+namespace {
 
-std::unique_ptr<Driver> open(const DatabaseUrl& url, const OpenOptions&) {
-  throw UsageError("the postgres driver is not implemented yet: " + url.redacted);
+constexpr std::chrono::milliseconds k_lock_poll_interval{50};
+constexpr long k_min_connect_timeout_seconds = 2;
+
+// libpqxx's standard connection policy, remembering the libpq handle it manages: the driver runs
+// its statements on that handle (see execute()).
+class HandleKeepingPolicy final : public pqxx::connect_direct {
+ public:
+  explicit HandleKeepingPolicy(const std::string& options) : pqxx::connect_direct(options) {}
+
+  handle do_startconnect(handle orig) override {
+    m_handle = pqxx::connect_direct::do_startconnect(orig);
+    return m_handle;
+  }
+  handle do_completeconnect(handle orig) override {
+    m_handle = pqxx::connect_direct::do_completeconnect(orig);
+    return m_handle;
+  }
+  handle do_dropconnect(handle orig) noexcept override {
+    m_handle = pqxx::connect_direct::do_dropconnect(orig);
+    return m_handle;
+  }
+  handle do_disconnect(handle orig) noexcept override {
+    m_handle = pqxx::connect_direct::do_disconnect(orig);
+    return m_handle;
+  }
+
+  PGconn* raw() const noexcept { return m_handle; }
+
+ private:
+  handle m_handle = nullptr;
+};
+
+// pqxx::connection with HandleKeepingPolicy, built the way libpqxx builds its own connection
+// types.
+class Connection final : public pqxx::connection_base {
+ public:
+  explicit Connection(const std::string& options) : pqxx::connection_base(m_policy), m_policy(options) { init(); }
+  ~Connection() noexcept { close(); }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  PGconn* raw() const noexcept { return m_policy.raw(); }
+
+ private:
+  HandleKeepingPolicy m_policy;
+};
+
+std::string format_timeout(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  if (ms >= 1000 && ms % 1000 == 0) return fmt::format("{} s", ms / 1000);
+  return fmt::format("{} ms", ms);
+}
+
+// Every run of whitespace (newlines and tabs included) as one space, trimmed: libpq's messages
+// span lines, strata's error lines do not.
+std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// The first line of a libpq error message without its "ERROR:  " (or FATAL, PANIC) prefix; the
+// lines after it are the "LINE n: …" excerpt and its caret.
+std::string primary_line(std::string_view message) {
+  message = message.substr(0, message.find('\n'));
+  for (std::string_view severity : {"ERROR:", "FATAL:", "PANIC:"}) {
+    if (message.substr(0, severity.size()) == severity) {
+      message.remove_prefix(severity.size());
+      break;
+    }
+  }
+  return one_line(message);
+}
+
+bool has_param(const DatabaseUrl& url, std::string_view key) {
+  return std::any_of(url.params.begin(), url.params.end(), [&](const auto& param) { return param.first == key; });
+}
+
+std::string connection_string(const DatabaseUrl& url, const OpenOptions& options) {
+  std::string conninfo = url.conninfo;
+  auto add = [&](std::string_view key, const std::string& value) {
+    conninfo += conninfo.find('?') == std::string::npos ? '?' : '&';
+    conninfo += fmt::format("{}={}", key, value);
+  };
+  if (!has_param(url, "application_name")) add("application_name", "strata");
+  if (!has_param(url, "connect_timeout")) {
+    const long seconds = static_cast<long>((options.busy_timeout.count() + 999) / 1000);
+    add("connect_timeout", std::to_string(std::max(seconds, k_min_connect_timeout_seconds)));
+  }
+  return conninfo;
+}
+
+// The server counts error positions in characters; DriverError wants bytes of what was sent.
+std::optional<size_t> byte_position(std::string_view sql, long characters, int encoding) {
+  if (characters <= 0) return std::nullopt;
+  size_t offset = 0;
+  for (long i = 1; i < characters && offset < sql.size(); ++i)
+    offset += static_cast<size_t>(std::max(1, PQmblen(sql.data() + offset, encoding)));
+  return std::min(offset, sql.size()) + 1;
+}
+
+// A statement for PQexecParams: each `?` outside '…' and "…" replaced by $1, $2, … (see the
+// header for what this does not understand), and where each byte of the result came from, so
+// that an error position can point into the caller's text.
+struct NumberedStatement {
+  std::string text;
+  size_t placeholders = 0;
+  std::vector<size_t> origin;  // origin[i]: offset in the caller's text of text[i]; one extra
+};
+
+NumberedStatement number_placeholders(std::string_view sql) {
+  NumberedStatement statement;
+  statement.text.reserve(sql.size() + 8);
+  statement.origin.reserve(sql.size() + 9);
+  auto emit = [&](std::string_view bytes, size_t from) {
+    statement.text += bytes;
+    statement.origin.insert(statement.origin.end(), bytes.size(), from);
+  };
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '?') {
+      emit(fmt::format("${}", ++statement.placeholders), i);
+      continue;
+    }
+    emit(std::string_view(&sql[i], 1), i);
+  }
+  statement.origin.push_back(sql.size());
+  return statement;
+}
+
+// A 64-bit advisory lock key: the first 8 bytes of SHA-256 over database, schema and table.
+int64_t lock_key(const std::string& database, const std::string& schema, const std::string& table) {
+  std::string text = database;
+  text += '\0';
+  text += schema;
+  text += '\0';
+  text += table;
+  const uint64_t bits = std::stoull(sha256_hex(text).substr(0, 16), nullptr, 16);
+  return static_cast<int64_t>(bits);
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+}  // namespace
+
+struct PostgresDriver::Impl {
+  std::string description;  // the redacted URL
+  std::unique_ptr<Connection> connection;
+  // Keeps server notices off strata's stderr; unregisters before the connection closes.
+  std::unique_ptr<pqxx::quiet_errorhandler> quiet;
+  int backend_pid = 0;
+  bool in_transaction = false;
+  bool locked = false;
+  int64_t lock_key = 0;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  ~Impl() {
+    // Closing the session rolls back an open transaction and releases the lock.
+    quiet.reset();
+    connection.reset();
+  }
+
+  PGconn* raw() const { return connection->raw(); }
+
+  bool connected() const {
+    PGconn* handle = raw();
+    return handle != nullptr && PQstatus(handle) == CONNECTION_OK;
+  }
+
+  std::string lost_connection() const {
+    return fmt::format("lost the connection to {}{}", description, locked ? " (and the migration lock with it)" : "");
+  }
+
+  // Refuses to go on when the session is gone or has been replaced: session state, the
+  // migration lock above all, would be gone with it.
+  void check_connection() const {
+    if (!connected()) throw DriverError(lost_connection());
+    if (PQbackendPID(raw()) != backend_pid)
+      throw DriverError(fmt::format("{}: the session was replaced (backend pid {} is now {})", lost_connection(),
+                                    backend_pid, PQbackendPID(raw())));
+  }
+
+  // Runs `text` (with `params`, when given, bound to $1…) and returns its result, or throws
+  // DriverError with the server's message, SQLSTATE and error position. The position is mapped
+  // through `origin` (see NumberedStatement) when given.
+  Result run(const std::string& text, const std::vector<const char*>* params = nullptr,
+             const std::vector<size_t>* origin = nullptr) {
+    check_connection();
+    Result result(params == nullptr ? PQexec(raw(), text.c_str())
+                                    : PQexecParams(raw(), text.c_str(), static_cast<int>(params->size()), nullptr,
+                                                   params->data(), nullptr, nullptr, 0));
+    const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      // Leave copy mode so the connection stays usable.
+      if (status == PGRES_COPY_IN) PQputCopyEnd(raw(), "COPY FROM STDIN is not supported");
+      while (PGresult* rest = PQgetResult(raw())) PQclear(rest);
+      throw DriverError("COPY … FROM STDIN and COPY … TO STDOUT are not supported");
+    }
+    if (result && status != PGRES_FATAL_ERROR && status != PGRES_NONFATAL_ERROR && status != PGRES_BAD_RESPONSE)
+      return result;
+
+    std::string message;
+    std::string sqlstate;
+    std::optional<size_t> position;
+    if (!result) {
+      message = primary_line(PQerrorMessage(raw()));
+    } else {
+      auto field = [&](int code) -> std::string {
+        const char* value = PQresultErrorField(result.get(), code);
+        return value != nullptr ? one_line(value) : std::string();
+      };
+      message = field(PG_DIAG_MESSAGE_PRIMARY);
+      if (message.empty()) message = primary_line(PQresultErrorMessage(result.get()));
+      if (const std::string detail = field(PG_DIAG_MESSAGE_DETAIL); !detail.empty())
+        message += fmt::format(" (detail: {})", detail);
+      if (const std::string hint = field(PG_DIAG_MESSAGE_HINT); !hint.empty())
+        message += fmt::format(" (hint: {})", hint);
+      sqlstate = field(PG_DIAG_SQLSTATE);
+      const std::string where = field(PG_DIAG_STATEMENT_POSITION);
+      if (!where.empty()) position = byte_position(text, std::atol(where.c_str()), PQclientEncoding(raw()));
+      if (position && origin != nullptr) position = origin->at(*position - 1) + 1;
+    }
+    if (message.empty()) message = "unknown error";
+    if (!connected()) message = fmt::format("{}: {}", lost_connection(), message);
+    throw DriverError(message, sqlstate, position);
+  }
+};
+
+PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& options) : m_impl(std::make_unique<Impl>()) {
+  Impl& d = *m_impl;
+  d.description = url.redacted;
+  try {
+    d.connection = std::make_unique<Connection>(connection_string(url, options));
+  } catch (const std::exception& e) {
+    throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted, redact_passwords(one_line(e.what()))));
+  }
+  // libpqxx 6 would otherwise reconnect silently after a lost connection, without the session's
+  // advisory lock. Deprecated in 6.4 (libpqxx 7 never reconnects), still needed here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  d.connection->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+  d.quiet = std::make_unique<pqxx::quiet_errorhandler>(*d.connection);
+  if (!d.connected()) throw DriverError(fmt::format("cannot connect to {}: no connection", url.redacted));
+  d.backend_pid = PQbackendPID(d.raw());
+}
+
+PostgresDriver::~PostgresDriver() = default;
+
+Dialect PostgresDriver::dialect() const noexcept {
+  return Dialect::postgres;
+}
+
+// Statements go to libpq on libpqxx's connection: libpqxx 6 keeps the error fields of a failed
+// statement (position, detail) to itself, wraps its own exec() in transactions, and leaks a
+// result when a statement meets a lost connection.
+
+void PostgresDriver::execute(std::string_view sql) {
+  m_impl->run(std::string(sql));
+}
+
+std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& params) {
+  const NumberedStatement statement = number_placeholders(sql);
+  if (statement.placeholders != params.size())
+    throw DriverError(fmt::format("query takes {} parameters, {} given", statement.placeholders, params.size()));
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Value& param : params) values.push_back(param ? param->c_str() : nullptr);
+
+  const Result result = m_impl->run(statement.text, &values, &statement.origin);
+  const int row_count = PQntuples(result.get());
+  const int column_count = PQnfields(result.get());
+  std::vector<Row> rows;
+  rows.reserve(static_cast<size_t>(row_count));
+  for (int r = 0; r < row_count; ++r) {
+    Row row;
+    row.reserve(static_cast<size_t>(column_count));
+    for (int c = 0; c < column_count; ++c) {
+      if (PQgetisnull(result.get(), r, c) != 0)
+        row.emplace_back(std::nullopt);
+      else
+        row.emplace_back(
+            std::string(PQgetvalue(result.get(), r, c), static_cast<size_t>(PQgetlength(result.get(), r, c))));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void PostgresDriver::begin() {
+  Impl& d = *m_impl;
+  if (d.in_transaction) throw DriverError("begin(): a transaction is already open");
+  d.run("BEGIN");
+  d.in_transaction = true;
+}
+
+void PostgresDriver::commit() {
+  Impl& d = *m_impl;
+  if (!d.in_transaction) throw DriverError("commit(): no transaction is open");
+  // PostgreSQL answers COMMIT of a failed transaction with a successful ROLLBACK.
+  if (d.connected() && PQtransactionStatus(d.raw()) == PQTRANS_INERROR) {
+    rollback();
+    throw DriverError("cannot commit: a statement of the transaction failed, so it was rolled back", "25P02");
+  }
+  d.in_transaction = false;
+  d.run("COMMIT");
+}
+
+void PostgresDriver::rollback() noexcept {
+  Impl& d = *m_impl;
+  if (!d.in_transaction) return;
+  d.in_transaction = false;
+  // On a lost connection the server has rolled back already.
+  if (d.connected()) PQclear(PQexec(d.raw(), "ROLLBACK"));
+}
+
+bool PostgresDriver::transactional_ddl() const noexcept {
+  return true;
+}
+
+bool PostgresDriver::table_exists(const TableName& table) {
+  return !query(
+              "SELECT 1 FROM pg_catalog.pg_class c "
+              "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+              "WHERE n.nspname = COALESCE(?, current_schema()) AND c.relname = ? "
+              "AND c.relkind IN ('r', 'p')",
+              {table.schema.empty() ? Value{} : Value{table.schema}, table.name})
+              .empty();
+}
+
+std::string PostgresDriver::quote_identifier(std::string_view identifier) const {
+  std::string quoted = "\"";
+  for (char c : identifier) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
+}
+
+void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  if (d.locked) return;
+  const auto names = query("SELECT current_database(), current_schema()");
+  const std::string database = names.at(0).at(0).value_or("");
+  const std::string schema = table.schema.empty() ? names.at(0).at(1).value_or("") : table.schema;
+  const int64_t key = lock_key(database, schema, table.name);
+  const std::string key_text = std::to_string(key);
+
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto rows = query("SELECT pg_try_advisory_lock(?::bigint), pg_backend_pid()", {key_text});
+    // The lock belongs to this session only if this is still the session we opened.
+    if (rows.at(0).at(1).value_or("") != std::to_string(d.backend_pid))
+      throw DriverError(fmt::format("{}: the session was replaced (backend pid {} is now {})", d.lost_connection(),
+                                    d.backend_pid, rows.at(0).at(1).value_or("?")));
+    if (rows.at(0).at(0).value_or("") == "t") {
+      d.locked = true;
+      d.lock_key = key;
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_lock_poll_interval, deadline - now));
+  }
+
+  std::string message = fmt::format("could not take the migration lock on {} (table {}) within {}", d.description,
+                                    table.display(), format_timeout(timeout));
+  // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1.
+  const auto bits = static_cast<uint64_t>(key);
+  std::vector<Row> holders;
+  try {
+    holders = query(
+        "SELECT l.pid, a.application_name, a.usename, host(a.client_addr), "
+        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+        "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.classid = ?::oid AND l.objid = ?::oid AND l.pid <> pg_backend_pid() "
+        "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+        "LIMIT 1",
+        {std::to_string(bits >> 32), std::to_string(bits & 0xFFFFFFFFU)});
+  } catch (const DriverError&) {
+    // The timeout is the error to report; who holds the lock is a bonus.
+  }
+  if (!holders.empty()) {
+    const Row& holder = holders[0];
+    std::vector<std::string> facts;
+    auto fact = [&](const char* label, const Value& value, const char* suffix = "") {
+      if (value && !value->empty()) facts.push_back(fmt::format("{} {}{}", label, *value, suffix));
+    };
+    fact("application_name", holder.at(1));
+    fact("user", holder.at(2));
+    fact("client", holder.at(3));
+    fact("since", holder.at(4), " UTC");
+    message += fmt::format(": held by pid {}", holder.at(0).value_or("?"));
+    if (!facts.empty()) message += fmt::format(" ({})", fmt::join(facts, ", "));
+  }
+  throw LockTimeout(message);
+}
+
+void PostgresDriver::unlock() noexcept {
+  Impl& d = *m_impl;
+  if (!d.locked) return;
+  d.locked = false;
+  // A failed transaction cannot run anything until it is rolled back, and cannot commit.
+  if (d.in_transaction && d.connected() && PQtransactionStatus(d.raw()) == PQTRANS_INERROR) rollback();
+  try {
+    query("SELECT pg_advisory_unlock(?::bigint)", {std::to_string(d.lock_key)});
+  } catch (...) {
+    // A lost session has released the lock already.
+  }
+}
+
+std::string PostgresDriver::describe() const {
+  return m_impl->description;
+}
+
+std::unique_ptr<Driver> open(const DatabaseUrl& url, const OpenOptions& options) {
+  return std::make_unique<PostgresDriver>(url, options);
 }
 
 }  // namespace strata::drivers::postgres

@@ -1,0 +1,301 @@
+// The same end-to-end scenarios on every engine: the real binary against a real SQLite file,
+// PostgreSQL server and MariaDB server, checked through each engine's own client (sqlite3,
+// psql, mariadb). The servers come from scripts/test-dbs.sh; their URLs from
+// STRATA_TEST_POSTGRES_URL / STRATA_TEST_MYSQL_URL. An unreachable server fails the test.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "core/database_url.hpp"
+#include "e2e/harness.hpp"
+
+namespace strata::e2e {
+namespace {
+
+using nlohmann::json;
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
+std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  return prefix + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+}
+
+// One engine's database for one test: its URL for strata, and its raw client for checks.
+class EngineTest : public CliTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    const std::string& engine = GetParam();
+    if (engine == "sqlite") {
+      m_url = "sqlite:test.db";
+    } else if (engine == "postgres") {
+      m_server = parse_database_url(
+          env_or("STRATA_TEST_POSTGRES_URL", "postgres://strata:strata@127.0.0.1:55432/strata_test?sslmode=disable"));
+      m_schema = unique_name("strata_e2e");
+      admin("CREATE SCHEMA " + m_schema);
+      m_url = m_server.redacted;
+      m_url.replace(m_url.find("***"), 3, *m_server.password);
+      m_url += std::string(m_url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + m_schema;
+    } else {
+      m_server = parse_database_url(env_or("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:53306/strata_test"));
+      m_schema = unique_name("strata_e2e");
+      admin("CREATE DATABASE " + m_schema);
+      m_url = fmt_mysql_url(m_schema);
+    }
+  }
+
+  void TearDown() override {
+    if (GetParam() == "postgres") admin("DROP SCHEMA IF EXISTS " + m_schema + " CASCADE");
+    if (GetParam() == "mysql") admin("DROP DATABASE IF EXISTS " + m_schema);
+  }
+
+  std::string fmt_mysql_url(const std::string& database) const {
+    return "mysql://" + m_server.user + ":" + m_server.password.value_or("") + "@" + m_server.host + ":" +
+           std::to_string(m_server.port.value_or(3306)) + "/" + database;
+  }
+
+  // Runs SQL with the engine's own client in the test's database; rows as "a|b\n".
+  std::string sql(const std::string& statement) const {
+    const std::string& engine = GetParam();
+    std::string command;
+    if (engine == "sqlite") return CliTest::sql(statement);
+    if (engine == "postgres") {
+      command = "PGPASSWORD=" + shell_quote(m_server.password.value_or("")) + " psql -X -q -At -v ON_ERROR_STOP=1 -h " +
+                m_server.host + " -p " + std::to_string(m_server.port.value_or(5432)) + " -U " + m_server.user +
+                " -d " + m_server.database + " -c " + shell_quote("SET search_path TO " + m_schema + "; " + statement);
+    } else {
+      command = "mariadb --no-defaults -N -B -h " + m_server.host + " -P " + std::to_string(m_server.port.value_or(3306)) +
+                " -u " + m_server.user + " -p" + shell_quote(m_server.password.value_or("")) + " " + m_schema +
+                " -e " + shell_quote(statement) + " | tr '\\t' '|'";
+    }
+    command = "set -o pipefail; " + command + " >" + shell_quote((dir() / ".sql").string()) + " 2>&1";
+    int status = std::system(("bash -c " + shell_quote(command)).c_str());
+    std::string output = slurp(dir() / ".sql");
+    if (status != 0) ADD_FAILURE() << GetParam() << " client failed on: " << statement << "\n" << output;
+    return output;
+  }
+
+  // Admin statements outside the test's schema (create/drop it).
+  void admin(const std::string& statement) const {
+    std::string command;
+    if (GetParam() == "postgres") {
+      command = "PGPASSWORD=" + shell_quote(m_server.password.value_or("")) + " psql -X -q -v ON_ERROR_STOP=1 -h " +
+                m_server.host + " -p " + std::to_string(m_server.port.value_or(5432)) + " -U " + m_server.user +
+                " -d " + m_server.database + " -c " + shell_quote(statement);
+    } else {
+      command = "mariadb --no-defaults -h " + m_server.host + " -P " + std::to_string(m_server.port.value_or(3306)) +
+                " -u " + m_server.user + " -p" + shell_quote(m_server.password.value_or("")) + " -e " +
+                shell_quote(statement);
+    }
+    if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
+      FAIL() << GetParam() << " server not usable (is scripts/test-dbs.sh running?): " << statement;
+    }
+  }
+
+  Result run(const std::string& args) const { return strata(args, "DATABASE_URL=" + shell_quote(m_url)); }
+  std::string version() const { return run("version").out; }
+
+  // The number of tables named `name` in the test's database.
+  std::string table_count(const std::string& name) const {
+    if (GetParam() == "sqlite") return sql("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='" + name + "';");
+    if (GetParam() == "postgres") {
+      return sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name='" +
+                 name + "'");
+    }
+    return sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name='" + name +
+               "'");
+  }
+
+  std::string m_url;
+  std::string m_schema;
+  DatabaseUrl m_server;
+};
+
+TEST_P(EngineTest, ExampleSetGoesUpDownGotoAndRedo) {
+  copy_testdata("example");
+  Result up = run("up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_EQ(version(), "5\n");
+  EXPECT_EQ(sql("SELECT count(*) FROM roles"), "3\n");
+  EXPECT_EQ(table_count("posts"), "1\n");
+  EXPECT_EQ(run("up").err, "no change: database at version 5\n");
+
+  json status = run("--json status").json();
+  EXPECT_EQ(status["version"], 5);
+  EXPECT_EQ(status["pending"], 0);
+  for (const json& row : status["migrations"]) EXPECT_EQ(row["state"], "applied") << row.dump();
+
+  EXPECT_EQ(run("down").exit_code, 0);
+  EXPECT_EQ(version(), "4\n");
+  Result down_to_2 = run("goto 2");
+  EXPECT_EQ(down_to_2.exit_code, 0) << down_to_2.err;
+  EXPECT_EQ(version(), "2\n");
+  EXPECT_EQ(table_count("roles"), "0\n");
+  Result redo = run("--json redo");
+  EXPECT_EQ(redo.exit_code, 0) << redo.err;
+  EXPECT_EQ(redo.json()["migrations"].size(), 2u);
+  EXPECT_EQ(run("goto 5").exit_code, 0);
+  EXPECT_EQ(version(), "5\n");
+
+  Result all = run("down --all -y");
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(version(), "none\n");
+  EXPECT_EQ(table_count("users"), "0\n");
+  EXPECT_EQ(table_count("posts"), "0\n");
+}
+
+TEST_P(EngineTest, DryRunPrintsTheStatementsOfThisDialectAndChangesNothing) {
+  copy_testdata("example");
+  Result r = run("--json up --dry-run");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json plan = r.json()["plan"];
+  ASSERT_EQ(plan.size(), 5u);
+  std::string first = plan[0]["statements"][0]["sql"];
+  const std::string expected_id = GetParam() == "postgres" ? "GENERATED ALWAYS AS IDENTITY"
+                                  : GetParam() == "mysql"  ? "AUTO_INCREMENT"
+                                                           : "AUTOINCREMENT";
+  EXPECT_NE(first.find(expected_id), std::string::npos) << first;
+  EXPECT_EQ(plan[4]["transaction"], false);
+  EXPECT_EQ(plan[0]["transaction"], GetParam() != "mysql");
+  EXPECT_EQ(table_count("schema_migrations"), "0\n");
+}
+
+TEST_P(EngineTest, FailureMidMigrationRollsBackOrLeavesAPreciseDirtyRecord) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n\nINSERT INTO nope VALUES (1);\n");
+  Result r = run("up");
+  if (GetParam() == "mysql") {
+    // DDL commits implicitly: the dirty protocol, with the failing statement recorded.
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("strata: error: database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:4, "
+                         "statement 3 of 3 (INSERT INTO nope VALUES (1)): "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("run `strata force 2` if the migration's changes are all in place, or `strata force 1` if "
+                         "none of them are"),
+              std::string::npos);
+    EXPECT_EQ(version(), "2 (dirty)\n");
+    EXPECT_EQ(table_count("b"), "1\n");
+    EXPECT_EQ(run("up").exit_code, 3);
+    sql("DROP TABLE b");
+    Result forced = run("force 1");
+    EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  } else {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("strata: error: migration 2_b (up) failed at 2_b.up.sql:4: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("; rolled back, database still at version 1\n"), std::string::npos) << r.err;
+    EXPECT_EQ(version(), "1\n");
+    EXPECT_EQ(table_count("b"), "0\n");
+  }
+  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n");
+  Result fixed = run("up");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_EQ(version(), "2\n");
+  EXPECT_EQ(sql("SELECT count(*) FROM b"), "1\n");
+}
+
+TEST_P(EngineTest, NoTransactionFailureIsDirtyOnEveryEngine) {
+  write("migrations/1_a.up.sql", "-- +strata NO TRANSACTION\nCREATE TABLE a (id INTEGER);\nINSERT INTO nope VALUES (1);\n");
+  Result r = run("--json up");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.json()["error"]["exit_code"], 3);
+  EXPECT_EQ(run("--json version").json(), json::parse(R"({"version": 1, "dirty": true})"));
+  EXPECT_EQ(run("--json status").json()["migrations"][0]["state"], "dirty");
+}
+
+TEST_P(EngineTest, GolangMigrateDatabaseContinuesFromItsVersion) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  write("migrations/3_c.up.sql", "CREATE TABLE c (id INTEGER);\n");
+  // What golang-migrate leaves behind: its table with one row, and the schema it built.
+  sql("CREATE TABLE a (id INTEGER)");
+  sql("CREATE TABLE b (id INTEGER)");
+  sql("CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL)");
+  sql("INSERT INTO schema_migrations (version, dirty) VALUES (2, false)");
+  EXPECT_EQ(version(), "2\n");
+  Result up = run("up");
+  EXPECT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_EQ(version(), "3\n");
+  EXPECT_EQ(table_count("c"), "1\n");
+  // golang-migrate reads one clean row with the new version.
+  EXPECT_EQ(sql("SELECT count(*), max(version) FROM schema_migrations"), "1|3\n");
+}
+
+TEST_P(EngineTest, ConcurrentUpsApplyEachMigrationExactlyOnce) {
+  for (int i = 1; i <= 12; ++i) {
+    write("migrations/" + std::to_string(i) + "_m.up.sql",
+          "CREATE TABLE t" + std::to_string(i) + " (id INTEGER);\nINSERT INTO t" + std::to_string(i) + " VALUES (1);\n");
+  }
+  std::string command = "cd " + shell_quote(dir().string()) + " && for i in 1 2 3 4; do (DATABASE_URL=" +
+                        shell_quote(m_url) + " " + shell_quote(STRATA_BINARY) +
+                        " -q up >/dev/null 2>.err$i; echo $? >.rc$i) & done; wait";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  for (int i = 1; i <= 4; ++i) EXPECT_EQ(read(".rc" + std::to_string(i)), "0\n") << read(".err" + std::to_string(i));
+  EXPECT_EQ(sql("SELECT count(*) FROM schema_migrations_history WHERE outcome = 'applied'"), "12\n");
+  for (int i = 1; i <= 12; ++i) EXPECT_EQ(sql("SELECT count(*) FROM t" + std::to_string(i)), "1\n") << i;
+  EXPECT_EQ(version(), "12\n");
+}
+
+TEST_P(EngineTest, EditedAppliedMigrationIsRefused) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  run("up");
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER, b INTEGER);\n");
+  Result r = run("up");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.err.rfind("strata: error: 1_a.up.sql was edited after it was applied", 0), 0u) << r.err;
+  EXPECT_EQ(run("--json status").json()["migrations"][0]["state"], "modified");
+}
+
+TEST_P(EngineTest, ForceRecordsWhoForcedWhatFromWhichState) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  run("up");
+  Result r = run("--json force 1");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.json(), json::parse(R"({"version": 1, "dirty": false, "previous": {"version": 2, "dirty": false}})"));
+  EXPECT_EQ(sql("SELECT outcome, version FROM schema_migrations_history ORDER BY id DESC LIMIT 1"), "forced|1\n");
+  EXPECT_EQ(run("force none").exit_code, 0);
+  EXPECT_EQ(version(), "none\n");
+}
+
+// The servers' locks, held by a slow migration of another strata process (SQLite's file lock
+// is covered by Cli.LockHeldByAnotherProcessTimesOutWithExitFive).
+class ServerEngineTest : public EngineTest {};
+
+TEST_P(ServerEngineTest, SecondRunnerWaitsForTheLockAndTimesOutWithExitFive) {
+  write("migrations/1_slow.sql",
+        "-- +strata Up\n-- +strata StatementBegin postgres\nSELECT pg_sleep(4)\n-- +strata StatementEnd\n"
+        "-- +strata StatementBegin mysql\nSELECT SLEEP(4)\n-- +strata StatementEnd\n");
+  std::string command = "cd " + shell_quote(dir().string()) + " && (DATABASE_URL=" + shell_quote(m_url) + " " +
+                        shell_quote(STRATA_BINARY) + " -q up >/dev/null 2>.slow-err; echo $? >.slow-rc) &";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  sleep(1);
+  Result r = run("--lock-timeout 1 up");
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_EQ(r.err.rfind("strata: error: could not take the migration lock", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find(":" + m_server.password.value_or("") + "@"), std::string::npos) << "password printed: " << r.err;
+  for (int i = 0; i < 100 && !fs::exists(dir() / ".slow-rc"); ++i) usleep(100 * 1000);
+  EXPECT_EQ(read(".slow-rc"), "0\n") << read(".slow-err");
+  EXPECT_EQ(version(), "1\n");
+}
+
+TEST_P(EngineTest, WaitSucceedsAndStatusExitCodeReportsPending) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  EXPECT_EQ(run("wait --timeout 5").exit_code, 0);
+  EXPECT_EQ(run("status --exit-code").exit_code, 6);
+  run("up");
+  EXPECT_EQ(run("status --exit-code").exit_code, 0);
+}
+
+std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; }
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
+INSTANTIATE_TEST_SUITE_P(Servers, ServerEngineTest, ::testing::Values("postgres", "mysql"), engine_name);
+
+}  // namespace
+}  // namespace strata::e2e
