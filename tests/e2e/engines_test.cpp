@@ -249,6 +249,21 @@ TEST_P(EngineTest, EditedAppliedMigrationIsRefused) {
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_EQ(r.err.rfind("strata: error: 1_a.up.sql was edited after it was applied", 0), 0u) << r.err;
   EXPECT_EQ(run("--json status").json()["migrations"][0]["state"], "modified");
+  Result validate = run("validate");
+  EXPECT_EQ(validate.exit_code, 4);
+  EXPECT_EQ(validate.err, r.err);
+}
+
+TEST_P(EngineTest, ErrorInsideAMultiLineStatementPointsAtItsLine) {
+  write("migrations/1_a.up.sql",
+        "-- a table\nCREATE TABLE a (\n  id INTEGER,\n  name VARCHAR(10) NOT NULL\n);\n"
+        "INSERT INTO a (id, name)\nSELECT 1, 'x'\nFROM a WHERE id = = 1;\n");
+  Result r = run("up");
+  EXPECT_NE(r.exit_code, 0);
+  // SQLite reports no position: the statement's first line. PostgreSQL and MySQL point at
+  // the syntax error inside it.
+  std::string where = GetParam() == "sqlite" ? "1_a.up.sql:6" : "1_a.up.sql:8";
+  EXPECT_NE(r.err.find("failed at " + where), std::string::npos) << r.err;
 }
 
 TEST_P(EngineTest, ForceRecordsWhoForcedWhatFromWhichState) {
@@ -290,6 +305,25 @@ TEST_P(EngineTest, WaitSucceedsAndStatusExitCodeReportsPending) {
   EXPECT_EQ(run("status --exit-code").exit_code, 6);
   run("up");
   EXPECT_EQ(run("status --exit-code").exit_code, 0);
+}
+
+TEST_P(ServerEngineTest, VersionTableNameIsHonouredAndSchemaQualifiedOnPostgres) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  if (GetParam() == "postgres") {
+    std::string table = m_schema + "_ops.versions";
+    Result r = run("--table " + table + " up");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(sql("SELECT version, dirty FROM " + table), "1|f\n");
+    EXPECT_EQ(sql("SELECT outcome FROM " + table + "_history"), "applied\n");
+    EXPECT_EQ(run("--table " + table + " version").out, "1\n");
+    EXPECT_EQ(version(), "none\n") << "the default table is a different one";
+    sql("DROP SCHEMA " + m_schema + "_ops CASCADE");
+  } else {
+    EXPECT_EQ(run("--table app.versions up").exit_code, 2);
+    Result r = run("--table app_versions up");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(sql("SELECT version, dirty FROM app_versions"), "1|0\n");
+  }
 }
 
 std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; }
