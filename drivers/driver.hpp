@@ -57,6 +57,12 @@ class Driver {
   // Releases the lock if held; never throws.
   virtual void unlock() noexcept = 0;
 
+  // Asks the database to abandon the statement execute() is running on this connection right
+  // now, which then throws DriverError. Callable from another thread; a no-op when nothing is
+  // running (or the engine cannot tell); never throws. Used to stop a transactional migration
+  // on Ctrl-C/SIGTERM so it can be rolled back at once.
+  virtual void cancel() noexcept = 0;
+
   // A short description of where we are connected, password-free (for messages).
   virtual std::string describe() const = 0;
 };

@@ -146,6 +146,8 @@ struct MysqlDriver::Impl {
   std::string redacted;
   std::string database;
   std::unique_ptr<sql::Connection> connection;
+  sql::ConnectOptionsMap connect_options;  // to open the second connection cancel() needs
+  std::string connection_id;               // CONNECTION_ID() of `connection`
   bool lower_case_table_names = false;  // the server stores and compares table names in lower case
   bool in_transaction = false;
   std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
@@ -268,6 +270,9 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
     d.run(fmt::format("SET NAMES {}", charset));
     const auto settings = d.run("SELECT @@lower_case_table_names");
     d.lower_case_table_names = !settings.empty() && settings[0][0] && *settings[0][0] != "0";
+    const auto id = d.run("SELECT CONNECTION_ID()");
+    if (!id.empty() && id[0][0]) d.connection_id = *id[0][0];
+    d.connect_options = connect_options;
   } catch (const sql::SQLException& e) {
     throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
   }
@@ -389,6 +394,22 @@ void MysqlDriver::unlock() noexcept {
     d.run_prepared("SELECT RELEASE_LOCK(?)", {name});
   } catch (...) {
     // A lost connection has released the lock already.
+  }
+}
+
+void MysqlDriver::cancel() noexcept {
+  if (m_impl->connection_id.empty()) return;
+  try {
+    sql::ConnectOptionsMap options = m_impl->connect_options;
+    std::unique_ptr<sql::Connection> killer;
+    {
+      const std::lock_guard<std::mutex> guard(connect_mutex());
+      killer.reset(sql::mysql::get_mysql_driver_instance()->connect(options));
+    }
+    std::unique_ptr<sql::Statement> statement(killer->createStatement());
+    statement->execute("KILL QUERY " + m_impl->connection_id);
+  } catch (...) {
+    // Best effort: the statement then simply runs to its end.
   }
 }
 

@@ -65,6 +65,9 @@ class MysqlDriver final : public Driver {
   std::string quote_identifier(std::string_view identifier) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
+  // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
+  // other statements fail with 1317.
+  void cancel() noexcept override;
   std::string describe() const override;
 
  private:

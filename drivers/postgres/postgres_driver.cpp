@@ -191,6 +191,7 @@ struct PostgresDriver::Impl {
   // Keeps server notices off strata's stderr; unregisters before the connection closes.
   std::unique_ptr<pqxx::quiet_errorhandler> quiet;
   int backend_pid = 0;
+  PGcancel* cancel_handle = nullptr;  // thread-safe handle for PQcancel
   bool in_transaction = false;
   bool locked = false;
   int64_t lock_key = 0;
@@ -200,6 +201,7 @@ struct PostgresDriver::Impl {
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
+    if (cancel_handle != nullptr) PQfreeCancel(cancel_handle);
     // Closing the session rolls back an open transaction and releases the lock.
     quiet.reset();
     connection.reset();
@@ -288,6 +290,7 @@ PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& option
   d.quiet = std::make_unique<pqxx::quiet_errorhandler>(*d.connection);
   if (!d.connected()) throw DriverError(fmt::format("cannot connect to {}: no connection", url.redacted));
   d.backend_pid = PQbackendPID(d.raw());
+  d.cancel_handle = PQgetCancel(d.raw());
 }
 
 PostgresDriver::~PostgresDriver() = default;
@@ -454,6 +457,12 @@ void PostgresDriver::unlock() noexcept {
   } catch (...) {
     // A lost session has released the lock already.
   }
+}
+
+void PostgresDriver::cancel() noexcept {
+  if (m_impl->cancel_handle == nullptr) return;
+  char error[256];
+  PQcancel(m_impl->cancel_handle, error, sizeof error);
 }
 
 std::string PostgresDriver::describe() const {

@@ -68,6 +68,7 @@ class PostgresDriver final : public Driver {
   std::string quote_identifier(std::string_view identifier) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
+  void cancel() noexcept override;  // PQcancel: the server cancels the running statement
   std::string describe() const override;
 
  private:

@@ -302,6 +302,10 @@ void SqliteDriver::unlock() noexcept {
   d.locked = false;
 }
 
+void SqliteDriver::cancel() noexcept {
+  if (m_impl->db) sqlite3_interrupt(m_impl->db->getHandle());
+}
+
 std::string SqliteDriver::describe() const {
   if (m_impl->missing) return fmt::format("sqlite:{} (does not exist yet)", m_impl->path);
   return fmt::format("sqlite:{}", m_impl->path);

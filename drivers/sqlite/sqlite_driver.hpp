@@ -50,6 +50,7 @@ class SqliteDriver final : public Driver {
   std::string quote_identifier(std::string_view identifier) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
+  void cancel() noexcept override;  // sqlite3_interrupt
   std::string describe() const override;
 
  private:

@@ -9,6 +9,8 @@
 
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
+#include "report/ticker.hpp"
+#include "runner/interrupt.hpp"
 #include "runner/runner.hpp"
 #include "runner/status.hpp"
 #include "source/create.hpp"
@@ -122,23 +124,41 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     ctx.out.document(report::run_json(plan.from, plan.to, {}));
     return 0;
   }
+  // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
+  // after it (the ticker) leaves the signals to it.
+  runner::RunControl control;
+  runner::InterruptWatcher watcher(control, [&](int signal) {
+    if (control.cancellable.load()) session.driver->cancel();
+    ctx.out.progress(fmt::format("{} received: stopping at the next safe point (send it again to stop at once)",
+                                 runner::signal_name(signal)));
+  });
+  report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
+
+  const size_t total_steps = steps.size();
+  size_t number = 0;
+  auto verb = [](const runner::PreparedStep& step, bool done) {
+    bool up = step.step.direction == planner::Direction::up;
+    return done ? (up ? "applied" : "reverted") : (up ? "applying" : "reverting");
+  };
   runner::Progress progress;
   progress.started = [&](const runner::PreparedStep& step) {
-    ctx.out.detail(fmt::format("{} {} ...", step.step.direction == planner::Direction::up ? "applying" : "reverting",
-                               step.migration->label()));
-    for (const auto& statement : step.script.section.statements) {
-      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file, statement.line,
-                                 statement.sql.substr(0, statement.sql.find('\n'))));
-    }
+    ++number;
+    ctx.out.progress(fmt::format("[{}/{}] {} {}", number, total_steps, verb(step, false), step.migration->label()));
   };
   progress.finished = [&](const runner::PreparedStep& step, double ms) {
-    ctx.out.progress(fmt::format("{} {} ({:.1f} ms)",
-                                 step.step.direction == planner::Direction::up ? "applied" : "reverted",
-                                 step.migration->label(), ms));
+    ctx.out.progress(
+        fmt::format("[{}/{}] {} {} ({:.1f} ms)", number, total_steps, verb(step, true), step.migration->label(), ms));
   };
+  progress.statement_started = [&](const runner::PreparedStep& step, size_t index) {
+    const auto& statement = step.script.section.statements[index];
+    std::string location = fmt::format("{}:{}", step.script.file, statement.line);
+    ctx.out.detail(fmt::format("  {}: {}", location, statement.sql.substr(0, statement.sql.find('\n'))));
+    ticker.start(location);
+  };
+  progress.statement_finished = [&] { ticker.stop(); };
   std::vector<runner::StepResult> completed;
   auto started = std::chrono::steady_clock::now();
-  runner::execute(*session.driver, *session.tracker, steps, progress, completed);
+  runner::execute(*session.driver, *session.tracker, steps, progress, completed, &control);
   double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ctx.out.progress(fmt::format("database at version {} ({} migration{}, {:.1f} ms)", version_text(plan.to),
                                completed.size(), completed.size() == 1 ? "" : "s", total));

@@ -144,6 +144,15 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
       std::string direction = detail.value("direction", failed.direction);
       std::optional<int64_t> before = json_version(detail.value("before", json()));
       std::optional<int64_t> after = json_version(detail.value("after", json()));
+      if (detail.contains("interrupted")) {
+        return fmt::format(
+            "{}: migration {} ({}) was interrupted by {} after statement {} of {}; the next statement was {}:{} "
+            "({}); {}",
+            head, failed.version, direction, detail.value("interrupted", std::string("a signal")),
+            detail.value("statement", 1) - 1, detail.value("statements", 0), detail.value("file", std::string("?")),
+            detail.value("line", 0), detail.value("sql", std::string()),
+            force_advice(after, before, direction == "down" ? "down" : "up"));
+      }
       return fmt::format(
           "{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}; {}", head, failed.version, direction,
           detail.value("file", std::string("?")), detail.value("line", 0), detail.value("statement", 0),
@@ -183,23 +192,70 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
   return prepared;
 }
 
+namespace {
+
+// Thrown inside a transaction to leave it (the Transaction guard rolls back) on a stop request.
+struct StopRequested {};
+
+std::string interrupted_between(int signal, size_t done, size_t total, std::optional<int64_t> version) {
+  return fmt::format("interrupted by {} after {} of {} migration{}; database at version {}", signal_name(signal), done,
+                     total, total == 1 ? "" : "s", version_text(version));
+}
+
+}  // namespace
+
 void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
-             const Progress& progress, std::vector<StepResult>& completed) {
+             const Progress& progress, std::vector<StepResult>& completed, RunControl* control) {
+  auto stop_signal = [control] { return control != nullptr ? control->signal.load() : 0; };
+  auto set_cancellable = [control](bool value) {
+    if (control != nullptr) control->cancellable.store(value);
+  };
   for (const PreparedStep& prepared : steps) {
     const planner::Step& step = prepared.step;
     const auto& statements = prepared.script.section.statements;
+    if (int signal = stop_signal()) {
+      throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before), ExitCode::runtime);
+    }
     if (progress.started) progress.started(prepared);
     auto started = std::chrono::steady_clock::now();
     size_t index = 0;
+    auto run_statement = [&](bool cancellable) {
+      if (progress.statement_started) progress.statement_started(prepared, index);
+      set_cancellable(cancellable);
+      try {
+        driver.execute(statements[index].sql);
+      } catch (...) {
+        set_cancellable(false);
+        if (progress.statement_finished) progress.statement_finished();
+        throw;
+      }
+      set_cancellable(false);
+      if (progress.statement_finished) progress.statement_finished();
+    };
 
     if (prepared.transaction) {
       try {
         Transaction transaction(driver);
-        for (; index < statements.size(); ++index) driver.execute(statements[index].sql);
+        for (; index < statements.size(); ++index) {
+          if (stop_signal()) throw StopRequested{};
+          run_statement(true);
+        }
+        if (stop_signal()) throw StopRequested{};
         tracker.set_version(step.version_after, false);
         tracker.record(history_entry(prepared, elapsed_ms(started)));
         transaction.commit();
+      } catch (const StopRequested&) {
+        throw Error(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
+                                signal_name(stop_signal()), prepared.migration->label(),
+                                planner::direction_name(step.direction), version_text(step.version_before)),
+                    ExitCode::runtime);
       } catch (const DriverError& error) {
+        if (int signal = stop_signal()) {  // the statement was cancelled because of the signal
+          throw Error(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
+                                  signal_name(signal), prepared.migration->label(),
+                                  planner::direction_name(step.direction), version_text(step.version_before)),
+                      ExitCode::runtime);
+        }
         std::string where = index < statements.size()
                                 ? fmt::format("{}:{}", prepared.script.file, error_line(statements[index], error))
                                 : std::string("the version-table update");
@@ -217,21 +273,19 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         tracker.set_version(dirty_version, true);
         transaction.commit();
       }
-      try {
-        for (; index < statements.size(); ++index) driver.execute(statements[index].sql);
-      } catch (const DriverError& error) {
+      // Records where the step stopped and throws the runbook (DirtyError).
+      auto leave_dirty = [&](json detail) {
         const auto& statement = statements[index];
-        json detail = {
+        detail.update({
             {"direction", planner::direction_name(step.direction)},
             {"file", prepared.script.file},
-            {"line", error_line(statement, error)},
             {"statement", index + 1},
             {"statements", statements.size()},
             {"sql", first_line(statement.sql)},
-            {"error", error.what()},
             {"before", optional_version(step.version_before)},
             {"after", optional_version(step.version_after)},
-        };
+        });
+        if (!detail.contains("line")) detail["line"] = statement.line;
         tracker::HistoryEntry failed = history_entry(prepared, elapsed_ms(started));
         failed.outcome = Outcome::failed;
         failed.detail = detail.dump();
@@ -245,6 +299,22 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         }
         source::Source no_source({}, driver.dialect(), {});
         throw DirtyError(dirty_message(view, no_source));
+      };
+      for (; index < statements.size(); ++index) {
+        // Only between statements: a statement outside a transaction is never cut short.
+        if (int signal = stop_signal()) {
+          if (index > 0) leave_dirty({{"interrupted", signal_name(signal)}});
+          Transaction transaction(driver);  // nothing ran yet: back to clean
+          tracker.set_version(step.version_before, false);
+          transaction.commit();
+          throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before),
+                      ExitCode::runtime);
+        }
+        try {
+          run_statement(false);
+        } catch (const DriverError& error) {
+          leave_dirty({{"error", error.what()}, {"line", error_line(statements[index], error)}});
+        }
       }
       Transaction transaction(driver);
       tracker.set_version(step.version_after, false);

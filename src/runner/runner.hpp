@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "planner/planner.hpp"
+#include "runner/interrupt.hpp"
 #include "source/loader.hpp"
 #include "tracker/tracker.hpp"
 
@@ -69,6 +70,9 @@ struct StepResult {
 struct Progress {
   std::function<void(const PreparedStep&)> started;
   std::function<void(const PreparedStep&, double duration_ms)> finished;
+  // Around each statement (index into the step's statements), e.g. for an elapsed-time display.
+  std::function<void(const PreparedStep&, size_t index)> statement_started;
+  std::function<void()> statement_finished;
 };
 
 // Runs prepared steps in order. A transactional step runs with its version-row and history
@@ -76,8 +80,14 @@ struct Progress {
 // file:line. A non-transactional step sets the version dirty first, records the failing
 // statement in the history and throws DirtyError (exit 3) with the runbook message.
 // `completed` receives each finished step (so a caller can report partial progress).
+//
+// With `control`, a stop request (Ctrl-C/SIGTERM) is honoured at safe points: a transactional
+// step is rolled back (its running statement may be cancelled; control->cancellable says when),
+// a non-transactional one stops after its current statement and is recorded as interrupted
+// (DirtyError), and no further step starts. An interrupted run throws Error (exit 1) saying
+// where the database stands.
 void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
-             const Progress& progress, std::vector<StepResult>& completed);
+             const Progress& progress, std::vector<StepResult>& completed, RunControl* control = nullptr);
 
 // Holds the driver's migration lock for a scope; releases it on destruction, never throws.
 class LockGuard {

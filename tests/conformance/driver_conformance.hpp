@@ -9,6 +9,8 @@
 //     static constexpr bool k_locks_are_per_table = true;      // lock(a) does not block lock(b)
 //     static constexpr bool k_lock_names_holder_pid = false;   // LockTimeout says "held by pid
 //                                                              //   <pid of the holding process>"
+//     static constexpr const char* k_slow_statement = "…";    // runs for seconds unless
+//                                                              //   cancel()led, then fails
 //     // Prepares a fresh, empty database for one test (called from SetUp). Returns why the
 //     // database cannot be used (server not running, …), which FAILS the test: a missing
 //     // server is never a reason to skip; nullopt when ready.
@@ -420,6 +422,21 @@ TYPED_TEST_P(DriverConformance, ConcurrentWritersInTransactionsDoNotFail) {
             std::to_string(2 * k_rows_per_writer));
 }
 
+TYPED_TEST_P(DriverConformance, CancelFromAnotherThreadStopsARunningStatement) {
+  auto db = this->connect();
+  std::thread canceller([&db] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    db->cancel();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(db->execute(TypeParam::k_slow_statement), DriverError);
+  canceller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  EXPECT_THAT(db->query("SELECT 1"), ::testing::ElementsAre(Row{"1"}));
+  db->cancel();  // nothing running: a no-op
+  EXPECT_THAT(db->query("SELECT 2"), ::testing::ElementsAre(Row{"2"}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText,
                             QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
                             QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
@@ -432,6 +449,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsInte
                             DestroyingTheHolderReleasesTheLock,
                             LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
                             LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
-                            ConcurrentWritersInTransactionsDoNotFail);
+                            ConcurrentWritersInTransactionsDoNotFail,
+                            CancelFromAnotherThreadStopsARunningStatement);
 
 }  // namespace strata::conformance

@@ -37,6 +37,7 @@ class PostgresHarness {
   static constexpr bool k_locks_are_per_table = true;
   // The message names the holding server backend's pid, not the client process's.
   static constexpr bool k_lock_names_holder_pid = false;
+  static constexpr const char* k_slow_statement = "SELECT pg_sleep(30)";
 
   PostgresHarness() = default;
   PostgresHarness(const PostgresHarness&) = delete;

@@ -21,6 +21,9 @@ class SqliteFileHarness {
   static constexpr bool k_transactional_ddl = true;
   static constexpr bool k_locks_are_per_table = false;
   static constexpr bool k_lock_names_holder_pid = true;
+  // Runs for many seconds unless interrupted.
+  static constexpr const char* k_slow_statement =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000000) SELECT count(*) FROM c";
 
   SqliteFileHarness() = default;
   SqliteFileHarness(const SqliteFileHarness&) = delete;

@@ -57,7 +57,9 @@ TEST_F(Cli, UpAppliesTheExampleAndASecondRunIsANoOp) {
   Result first = db("up");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.out, "");
-  EXPECT_NE(first.err.find("applied 000001_create_users ("), std::string::npos) << first.err;
+  EXPECT_EQ(first.err.rfind("[1/5] applying 000001_create_users\n[1/5] applied 000001_create_users (", 0), 0u)
+      << first.err;
+  EXPECT_NE(first.err.find("\n[5/5] applied 000005_users_name_index ("), std::string::npos) << first.err;
   EXPECT_NE(first.err.find("database at version 5 (5 migrations, "), std::string::npos) << first.err;
   EXPECT_EQ(sql("SELECT count(*) FROM roles;"), "3\n");
 
@@ -555,7 +557,9 @@ TEST_F(Cli, VerboseShowsStatementsWithFileAndLine) {
   write("migrations/1_a.up.sql", "\nCREATE TABLE a (id INTEGER);\n");
   Result r = db("-v up");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.err.find("applying 1_a ...\n  1_a.up.sql:2: CREATE TABLE a (id INTEGER)\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[1/1] applying 1_a\n  1_a.up.sql:2: CREATE TABLE a (id INTEGER)\n[1/1] applied 1_a ("),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

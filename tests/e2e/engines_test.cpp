@@ -114,6 +114,8 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
   std::string m_url;
   std::string m_schema;
   DatabaseUrl m_server;
+
+  friend fs::path test_dir_of(const EngineTest& test) { return test.dir(); }
 };
 
 TEST_P(EngineTest, ExampleSetGoesUpDownGotoAndRedo) {
@@ -276,6 +278,103 @@ TEST_P(EngineTest, ForceRecordsWhoForcedWhatFromWhichState) {
   EXPECT_EQ(sql("SELECT outcome, version FROM schema_migrations_history ORDER BY id DESC LIMIT 1"), "forced|1\n");
   EXPECT_EQ(run("force none").exit_code, 0);
   EXPECT_EQ(version(), "none\n");
+}
+
+// Statements that take about three seconds, per dialect, and one that runs until cancelled.
+const char* const k_slow_blocks =
+    "-- +strata StatementBegin sqlite\n"
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 9000000) SELECT count(*) FROM c\n"
+    "-- +strata StatementEnd\n"
+    "-- +strata StatementBegin postgres\nSELECT pg_sleep(3)\n-- +strata StatementEnd\n"
+    "-- +strata StatementBegin mysql\nSELECT SLEEP(3)\n-- +strata StatementEnd\n";
+const char* const k_endless_blocks =
+    "-- +strata StatementBegin sqlite\n"
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000000) SELECT count(*) FROM c\n"
+    "-- +strata StatementEnd\n"
+    "-- +strata StatementBegin postgres\nSELECT pg_sleep(120)\n-- +strata StatementEnd\n"
+    "-- +strata StatementBegin mysql\nSELECT SLEEP(3)\n-- +strata StatementEnd\n";
+
+// Runs `strata ARGS` in the background and, once it reports that `step` is being applied (so
+// its signal handling is in place), waits `delay_ms` more, sends `signal` and waits for it.
+Result run_and_signal(const EngineTest& test, const std::string& url, const std::string& args, const char* signal,
+                      const std::string& step, int delay_ms) {
+  std::string command = "cd " + shell_quote(test_dir_of(test).string()) + " && { DATABASE_URL=" + shell_quote(url) +
+                        " " + shell_quote(STRATA_BINARY) + " " + args + " </dev/null >.out 2>.err & pid=$!; i=0; " +
+                        "until grep -q " + shell_quote("applying " + step) +
+                        " .err 2>/dev/null || [ $i -ge 600 ]; do sleep 0.05; i=$((i+1)); done; sleep " +
+                        std::to_string(delay_ms / 1000.0) + "; kill -" + signal + " $pid; wait $pid; echo $? >.rc; }";
+  std::system(command.c_str());
+  Result result;
+  result.exit_code = std::stoi(slurp(test_dir_of(test) / ".rc"));
+  result.out = slurp(test_dir_of(test) / ".out");
+  result.err = slurp(test_dir_of(test) / ".err");
+  return result;
+}
+
+TEST_P(EngineTest, CtrlCRollsBackATransactionalMigrationAtOnce) {
+  write("migrations/1_slow.up.sql", std::string("CREATE TABLE a (id INTEGER);\n") + k_endless_blocks +
+                                        "CREATE TABLE b (id INTEGER);\n");
+  auto started = std::chrono::steady_clock::now();
+  Result r = run_and_signal(*this, m_url, "up", "INT", "1_slow", 700);
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_NE(r.err.find("SIGINT received: stopping at the next safe point"), std::string::npos) << r.err;
+  if (GetParam() == "mysql") {
+    // No transactional DDL: the running statement finishes, the next one never starts.
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("strata: error: database is dirty at version 1: migration 1 (up) was interrupted by SIGINT "
+                         "after statement 2 of 3; the next statement was 1_slow.up.sql:11 (CREATE TABLE b (id "
+                         "INTEGER)); repair the database by hand, then run `strata force 1` if the migration's "
+                         "changes are all in place, or `strata force none` if none of them are"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(version(), "1 (dirty)\n");
+    EXPECT_EQ(table_count("a"), "1\n");
+  } else {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("strata: error: interrupted by SIGINT: migration 1_slow (up) rolled back, database still at "
+                         "version none\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_LT(seconds, 20) << "the running statement was not cancelled";
+    EXPECT_EQ(version(), "none\n");
+    EXPECT_EQ(table_count("a"), "0\n");
+  }
+  EXPECT_EQ(table_count("b"), "0\n");
+}
+
+TEST_P(EngineTest, SigtermStopsANonTransactionalMigrationAfterTheCurrentStatement) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/2_slow.up.sql", std::string("-- +strata NO TRANSACTION\nCREATE TABLE b (id INTEGER);\n") +
+                                        k_slow_blocks + "CREATE TABLE c (id INTEGER);\n");
+  ASSERT_EQ(run("up 1").exit_code, 0);
+  Result r = run_and_signal(*this, m_url, "--json up", "TERM", "2_slow", 700);
+  EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
+  const std::string message =
+      "database is dirty at version 2: migration 2 (up) was interrupted by SIGTERM after statement 2 of 3; the next "
+      "statement was 2_slow.up.sql:12 (CREATE TABLE c (id INTEGER)); repair the database by hand, then run `strata "
+      "force 2` if the migration's changes are all in place, or `strata force 1` if none of them are, and run "
+      "`strata up` again";
+  EXPECT_EQ(r.json()["error"]["message"], message) << r.out;
+  EXPECT_EQ(version(), "2 (dirty)\n");
+  EXPECT_EQ(table_count("b"), "1\n");
+  EXPECT_EQ(table_count("c"), "0\n");
+  // Every later command repeats the same runbook.
+  Result again = run("up");
+  EXPECT_EQ(again.exit_code, 3);
+  EXPECT_EQ(again.err, "strata: error: " + message + "\n");
+}
+
+TEST_P(EngineTest, InterruptBetweenMigrationsStopsCleanly) {
+  write("migrations/1_slow.up.sql", std::string("-- +strata NO TRANSACTION\n") + k_slow_blocks);
+  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  Result r = run_and_signal(*this, m_url, "up", "INT", "1_slow", 700);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("strata: error: interrupted by SIGINT after 1 of 2 migrations; database at version 1\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(version(), "1\n");
+  EXPECT_EQ(table_count("b"), "0\n");
+  EXPECT_EQ(run("up").exit_code, 0);
 }
 
 // The servers' locks, held by a slow migration of another strata process (SQLite's file lock
