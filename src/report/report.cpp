@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <map>
 
 namespace strata::report {
 
@@ -45,32 +46,51 @@ void Output::document(const json& document) const {
   std::cout << document.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
+namespace {
+
+std::string duration_text(std::optional<double> ms) {
+  if (!ms) return "-";
+  if (*ms < 1000) return fmt::format("{:.1f} ms", *ms);
+  if (*ms < 60000) return fmt::format("{:.1f} s", *ms / 1000);
+  return fmt::format("{}m{:02}s", static_cast<long>(*ms / 60000), static_cast<long>(*ms / 1000) % 60);
+}
+
+}  // namespace
+
 std::string status_text(const runner::StatusReport& status, bool color) {
-  size_t version_width = 7;
-  size_t name_width = 4;
-  size_t state_width = 5;
-  for (const auto& row : status.rows) {
-    version_width = std::max(version_width, std::to_string(row.version).size());
-    name_width = std::max(name_width, row.name.size());
-    state_width = std::max(state_width, row.state.size());
-  }
-  std::string out = fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", "version", version_width, "name", name_width, "state",
-                                state_width, "applied_at");
+  struct Line {
+    std::string version, name, state, applied_at, duration, applied_by;
+  };
+  std::vector<Line> lines = {{"version", "name", "state", "applied_at", "duration", "applied_by"}};
+  std::map<std::string, size_t> counts;
   size_t without_down = 0;
   for (const auto& row : status.rows) {
-    std::string state = fmt::format("{:<{}}", row.state, state_width);
-    if (color) state = fmt::format("{}{}\033[0m", state_colour(row.state), state);
-    out += fmt::format("{:<{}}  {:<{}}  {}  {}", row.version, version_width, row.name, name_width, state,
-                       row.applied_at.value_or("-"));
+    lines.push_back({std::to_string(row.version), row.name, row.state, row.applied_at.value_or("-"),
+                     duration_text(row.duration_ms), row.applied_by.value_or("-")});
+    ++counts[row.state];
+    if (!row.has_down) ++without_down;
+  }
+  size_t widths[6] = {};
+  for (const Line& line : lines) {
+    const std::string* cells[] = {&line.version, &line.name, &line.state, &line.applied_at, &line.duration};
+    for (size_t i = 0; i < 5; ++i) widths[i] = std::max(widths[i], cells[i]->size());
+  }
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const Line& line = lines[i];
+    std::string state = fmt::format("{:<{}}", line.state, widths[2]);
+    if (color && i > 0) state = fmt::format("{}{}\033[0m", state_colour(line.state), state);
+    out += fmt::format("{:<{}}  {:<{}}  {}  {:<{}}  {:>{}}  {}", line.version, widths[0], line.name, widths[1], state,
+                       line.applied_at, widths[3], line.duration, widths[4], line.applied_by);
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
-    if (!row.has_down) ++without_down;
   }
   out += fmt::format("version {}{}, {} pending", status.version ? std::to_string(*status.version) : "none",
                      status.dirty ? " (dirty)" : "", status.pending);
-  if (without_down > 0) {
-    out += fmt::format(", {} without a down migration", without_down);
-  }
+  if (counts["out-of-order"] > 0) out += fmt::format(" ({} out of order)", counts["out-of-order"]);
+  if (counts["modified"] > 0) out += fmt::format(", {} modified since applied", counts["modified"]);
+  if (counts["missing"] > 0) out += fmt::format(", {} applied but missing", counts["missing"]);
+  if (without_down > 0) out += fmt::format(", {} without a down migration", without_down);
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <regex>
+
 #include "e2e/harness.hpp"
 
 namespace strata::e2e {
@@ -111,17 +113,43 @@ TEST_F(Cli, StatusShowsEveryMigrationAndExitCodeSixWhenPending) {
   EXPECT_EQ(r.exit_code, 0);
   std::string applied_at = sql("SELECT applied_at FROM schema_migrations_history WHERE version = 1;");
   applied_at.pop_back();
-  EXPECT_EQ(r.out,
-            "version  name          state    applied_at\n"
-            "1        create_a      applied  " + applied_at + "\n"
-            "2        create_b      applied  " + applied_at + "\n"
-            "3        no_down       pending  -\n"
-            "10       dbmate_style  pending  -\n"
-            "11       dialects      pending  -\n"
+  std::string who = sql("SELECT applied_by FROM schema_migrations_history WHERE version = 1;");
+  who.pop_back();
+  std::string out = r.out;
+  // Durations vary: replace "0.3 ms" style cells before comparing.
+  out = std::regex_replace(out, std::regex("[0-9]+\\.[0-9] ms"), "N.N ms");
+  EXPECT_EQ(out,
+            "version  name          state    applied_at            duration  applied_by\n"
+            "1        create_a      applied  " + applied_at + "    N.N ms  " + who + "\n"
+            "2        create_b      applied  " + applied_at + "    N.N ms  " + who + "\n"
+            "3        no_down       pending  -                            -  -\n"
+            "10       dbmate_style  pending  -                            -  -\n"
+            "11       dialects      pending  -                            -  -\n"
             "version 2, 3 pending, 1 without a down migration\n");
   EXPECT_EQ(db("status --exit-code").exit_code, 6);
   db("up");
   EXPECT_EQ(db("status --exit-code").exit_code, 0);
+}
+
+TEST_F(Cli, StatusSummaryNamesEveryKindOfTrouble) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  write("migrations/4_d.up.sql", "CREATE TABLE d (id INTEGER);\n");
+  db("up");
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");  // edited after it ran
+  fs::remove(dir() / "migrations" / "2_b.up.sql");                    // applied, file gone
+  write("migrations/3_c.up.sql", "CREATE TABLE c (id INTEGER);\n");  // merged late
+  write("migrations/5_e.up.sql", "CREATE TABLE e (id INTEGER);\n");  // new
+  Result r = db("status");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("\nversion 4, 2 pending (1 out of order), 1 modified since applied, 1 applied but missing, 4 "
+                       "without a down migration\n"),
+            std::string::npos)
+      << r.out;
+  json doc = db("--json status").json();
+  std::vector<std::string> states;
+  for (const json& row : doc["migrations"]) states.push_back(row["state"]);
+  EXPECT_EQ(states, (std::vector<std::string>{"modified", "missing", "out-of-order", "applied", "pending"}));
 }
 
 TEST_F(Cli, StatusJsonHasTheSpecShape) {
