@@ -138,6 +138,10 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
   std::string out = fmt::format("-- strata dry run ({}): {} migration{} from version {} to {}\n", dialect,
                                 steps.size(), steps.size() == 1 ? "" : "s", text(from), text(to));
   for (const auto& prepared : steps) {
+    out += fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction), prepared.migration->label(),
+                       prepared.transaction ? "" : " (no transaction)");
+  }
+  for (const auto& prepared : steps) {
     const auto& step = prepared.step;
     out += fmt::format("\n-- {} {} ({}, {})\n", planner::direction_name(step.direction), prepared.migration->label(),
                        prepared.script.file.empty() ? "no file" : prepared.script.file,

@@ -383,7 +383,13 @@ TEST_F(Cli, DryRunOfflinePrintsEveryStatementWithFileAndLine) {
 
   Result text = strata("up 1 --dry-run --dialect sqlite");
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_EQ(text.out.rfind("-- strata dry run (sqlite): 1 migration from version none to 1\n", 0), 0u) << text.out;
+  EXPECT_EQ(text.out.rfind("-- strata dry run (sqlite): 1 migration from version none to 1\n"
+                           "--   up   000001_create_users\n\n"
+                           "-- up 000001_create_users (000001_create_users.up.sql, in a transaction)\nBEGIN;\n",
+                           0),
+            0u)
+      << text.out;
+  EXPECT_NE(text.out.find("-- schema_migrations: version 1, clean; history: applied 1\nCOMMIT;"), std::string::npos);
   EXPECT_NE(text.out.find("-- 000001_create_users.up.sql:3\nCREATE TABLE users ("), std::string::npos);
 
   Result no_dialect = strata("up --dry-run");
