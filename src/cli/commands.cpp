@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -289,7 +290,13 @@ int cmd_status(Context& ctx) {
     ctx.out.result(report::status_text(status, ctx.out.color()));
   }
   if (view.state.dirty && !ctx.out.json_mode()) ctx.out.progress(runner::dirty_message(view, source));
-  return ctx.args.exit_code && status.pending > 0 ? static_cast<int>(ExitCode::pending) : 0;
+  if (!ctx.args.exit_code) return 0;
+  // As a gate, the worst news wins, each with the exit code that means it everywhere else.
+  if (status.dirty) return static_cast<int>(ExitCode::dirty);
+  bool modified = std::any_of(status.rows.begin(), status.rows.end(),
+                              [](const runner::StatusRow& row) { return row.state == "modified"; });
+  if (modified) return static_cast<int>(ExitCode::source);
+  return status.pending > 0 ? static_cast<int>(ExitCode::pending) : 0;
 }
 
 int cmd_validate(Context& ctx) {
@@ -310,7 +317,12 @@ int cmd_validate(Context& ctx) {
       count = source.migrations().size();
       without_down.clear();
       for (const source::Migration& migration : source.migrations()) {
-        if (source::parse_migration(migration, dialect).down.file.empty()) without_down.push_back(migration.version);
+        source::ParsedMigration parsed = source::parse_migration(migration, dialect);
+        if (has_transactional_ddl(dialect)) {
+          runner::check_transaction_control(parsed.up);
+          runner::check_transaction_control(parsed.down);
+        }
+        if (parsed.down.file.empty()) without_down.push_back(migration.version);
       }
       if (config.database) {
         Session session = open_session(config, false);
@@ -395,7 +407,8 @@ void define_force(CLI::App& app, Args& args) {
 }
 
 void define_status(CLI::App& app, Args& args) {
-  app.add_flag("--exit-code", args.exit_code, "Exit 6 when migrations are pending");
+  app.add_flag("--exit-code", args.exit_code,
+               "Exit 6 when migrations are pending (3 when the database is dirty, 4 when an applied file was edited)");
 }
 
 void define_wait(CLI::App& app, Args& args) {

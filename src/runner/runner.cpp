@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "core/error.hpp"
@@ -41,7 +42,7 @@ std::optional<int64_t> json_version(const json& value) {
 std::string force_advice(std::optional<int64_t> done, std::optional<int64_t> undone, std::string_view rerun) {
   return fmt::format(
       "repair the database by hand, then run `strata force {}` if the migration's changes are all in place, or "
-      "`strata force {}` if none of them are, and run `strata {}` again",
+      "`strata force {}` if none of them are and then `strata {}` to retry it",
       version_text(done), version_text(undone), rerun);
 }
 
@@ -171,6 +172,42 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
                      version_text(dirty_version), force_advice(dirty_version, previous, "up"));
 }
 
+namespace {
+
+// The statement's first `count` words, upper-cased.
+std::string leading_words(std::string_view sql, int count) {
+  std::string words;
+  size_t i = 0;
+  for (int n = 0; n < count; ++n) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    size_t start = i;
+    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) ++i;
+    if (start == i) break;
+    if (!words.empty()) words += ' ';
+    for (size_t j = start; j < i; ++j) words += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[j])));
+  }
+  return words;
+}
+
+}  // namespace
+
+void check_transaction_control(const source::Script& script) {
+  if (!script.section.transaction) return;
+  for (const source::Statement& statement : script.section.statements) {
+    std::string two = leading_words(statement.sql, 2);
+    std::string first = two.substr(0, two.find(' '));
+    bool control = first == "BEGIN" || first == "COMMIT" || first == "END" || first == "ABORT" ||
+                   two == "START TRANSACTION" || (first == "ROLLBACK" && two != "ROLLBACK TO");
+    if (control) {
+      throw SourceError(script.file, statement.line,
+                        fmt::format("{} would end the transaction strata runs this migration in; remove BEGIN/COMMIT "
+                                    "(each migration already runs in one transaction), or add `-- +strata NO "
+                                    "TRANSACTION` to manage transactions yourself",
+                                    first == "START" ? two : first));
+    }
+  }
+}
+
 std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl) {
   std::vector<PreparedStep> prepared;
   prepared.reserve(plan.steps.size());
@@ -187,6 +224,7 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     entry.migration = migration;
     entry.script = step.direction == Direction::up ? it->second.up : it->second.down;
     entry.transaction = transactional_ddl && entry.script.section.transaction;
+    if (entry.transaction) check_transaction_control(entry.script);
     prepared.push_back(std::move(entry));
   }
   return prepared;

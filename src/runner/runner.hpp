@@ -48,6 +48,12 @@ std::string drift_message(const Drift& drift);
 // database's error, and the two `strata force` commands with when to use each. One line.
 std::string dirty_message(const DatabaseView& view, const source::Source& source);
 
+// Throws SourceError at the statement when a script that will run inside strata's transaction
+// contains transaction control of its own (BEGIN, COMMIT, ROLLBACK, END, START TRANSACTION,
+// ABORT): its COMMIT would end strata's transaction, so a later failure could no longer be
+// rolled back. ROLLBACK TO SAVEPOINT is fine.
+void check_transaction_control(const source::Script& script);
+
 // A plan step with its migration and the script it would run.
 struct PreparedStep {
   planner::Step step;

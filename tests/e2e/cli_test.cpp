@@ -243,7 +243,7 @@ TEST_F(Cli, FailedNoTransactionMigrationLeavesARunbookAndForceRecovers) {
   const std::string runbook =
       "database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:4, statement 2 of 2 (INSERT INTO nope "
       "VALUES (1)): no such table: nope; repair the database by hand, then run `strata force 2` if the migration's "
-      "changes are all in place, or `strata force 1` if none of them are, and run `strata up` again";
+      "changes are all in place, or `strata force 1` if none of them are and then `strata up` to retry it";
   EXPECT_NE(r.err.find("strata: error: " + runbook + "\n"), std::string::npos) << r.err;
   EXPECT_EQ(db("version").out, "2 (dirty)\n");
   EXPECT_EQ(db("--json version").json(), json::parse(R"({"version": 2, "dirty": true})"));
@@ -259,6 +259,7 @@ TEST_F(Cli, FailedNoTransactionMigrationLeavesARunbookAndForceRecovers) {
   Result status = db("status");
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_NE(status.out.find("2        b     dirty"), std::string::npos) << status.out;
+  EXPECT_EQ(db("status --exit-code").exit_code, 3) << "a dirty database must not pass a status gate";
 
   sql("DROP TABLE b;");
   Result forced = db("force 1");
@@ -300,6 +301,7 @@ TEST_F(Cli, EditedAppliedMigrationIsRefusedByUpAndValidateAndShownByStatus) {
   EXPECT_EQ(db("validate").exit_code, 4);
   json status = db("--json status").json();
   EXPECT_EQ(status["migrations"][0]["state"], "modified");
+  EXPECT_EQ(db("status --exit-code").exit_code, 4);
 }
 
 TEST_F(Cli, OutOfOrderVersionIsRefusedUnlessAllowed) {
@@ -539,6 +541,26 @@ TEST_F(Cli, EmptyMigrationOnlyMovesTheVersion) {
   EXPECT_EQ(db("version").out, "none\n");
 }
 
+TEST_F(Cli, ExplicitTransactionControlInATransactionalMigrationIsRefused) {
+  write("migrations/1_a.up.sql", "BEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n");
+  const std::string message =
+      "strata: error: 1_a.up.sql:1: BEGIN would end the transaction strata runs this migration in; remove "
+      "BEGIN/COMMIT (each migration already runs in one transaction), or add `-- +strata NO TRANSACTION` to manage "
+      "transactions yourself\n";
+  Result up = db("up");
+  EXPECT_EQ(up.exit_code, 4);
+  EXPECT_EQ(up.err, message);
+  EXPECT_EQ(db("version").out, "none\n");
+  EXPECT_EQ(strata("validate --dialect postgres").err, message);
+  EXPECT_EQ(strata("validate --dialect mysql").exit_code, 0) << "MySQL runs no transaction around migrations";
+  // Managing transactions yourself is fine, and savepoints are fine inside strata's.
+  write("migrations/1_a.up.sql", "-- +strata NO TRANSACTION\nBEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n");
+  write("migrations/2_b.up.sql", "SAVEPOINT s;\nCREATE TABLE b (id INTEGER);\nROLLBACK TO SAVEPOINT s;\n");
+  Result fine = db("up");
+  EXPECT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b');"), "1\n");
+}
+
 TEST_F(Cli, VersionFlagWithJsonIsADocument) {
   Result r = strata("--json --version");
   EXPECT_EQ(r.exit_code, 0);
@@ -577,8 +599,7 @@ TEST_F(Cli, FailedRevertToNothingMarksThatMigrationDirty) {
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("migration 1 (down) failed at 1_a.down.sql:2, statement 1 of 1 (DROP TABLE nope): no such "
                        "table: nope; repair the database by hand, then run `strata force none` if the migration's "
-                       "changes are all in place, or `strata force 1` if none of them are, and run `strata down` "
-                       "again"),
+                       "changes are all in place, or `strata force 1` if none of them are and then `strata down` to retry it"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(db("version").out, "none (dirty)\n");

@@ -352,8 +352,7 @@ TEST_P(EngineTest, SigtermStopsANonTransactionalMigrationAfterTheCurrentStatemen
   const std::string message =
       "database is dirty at version 2: migration 2 (up) was interrupted by SIGTERM after statement 2 of 3; the next "
       "statement was 2_slow.up.sql:12 (CREATE TABLE c (id INTEGER)); repair the database by hand, then run `strata "
-      "force 2` if the migration's changes are all in place, or `strata force 1` if none of them are, and run "
-      "`strata up` again";
+      "force 2` if the migration's changes are all in place, or `strata force 1` if none of them are and then `strata up` to retry it";
   EXPECT_EQ(r.json()["error"]["message"], message) << r.out;
   EXPECT_EQ(version(), "2 (dirty)\n");
   EXPECT_EQ(table_count("b"), "1\n");

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# deb_test.sh BUILD_DIR - build the .deb and the .tar.gz from a configured and built tree,
+# check their metadata and contents, install the .deb into a scratch root, run the installed
+# binary, and check that the man page and both completions cover every command and option
+# that `strata --help` lists. Prints one FAIL line per problem; exits 1 if there was any.
+set -euo pipefail
+
+build=$(cd "${1:?usage: deb_test.sh BUILD_DIR}" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-deb-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+die() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+for tool in cpack dpkg-deb dpkg dpkg-shlibdeps tar; do
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
+done
+[ -f "$build/CPackConfig.cmake" ] || die "$build/CPackConfig.cmake missing: configure the build first"
+[ -x "$build/strata" ] || die "$build/strata missing: build the strata target first"
+
+version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/CPackConfig.cmake")
+[ -n "$version" ] || die "no CPACK_PACKAGE_VERSION in $build/CPackConfig.cmake"
+arch=$(dpkg --print-architecture)
+
+# ---------------------------------------------------------------- build both packages
+for generator in DEB TGZ; do
+  if ! cpack -G "$generator" -B "$tmp/out" --config "$build/CPackConfig.cmake" >"$tmp/cpack-$generator.log" 2>&1; then
+    cat "$tmp/cpack-$generator.log" >&2
+    die "cpack -G $generator failed"
+  fi
+done
+
+deb=$tmp/out/strata_${version}_${arch}.deb
+[ -f "$deb" ] || die "expected $deb; cpack wrote: $(find "$tmp/out" -maxdepth 1 -type f -printf '%f ')"
+tgz=$(find "$tmp/out" -maxdepth 1 -name "strata-${version}-*.tar.gz" | head -n 1)
+[ -n "$tgz" ] || die "no strata-${version}-*.tar.gz in $tmp/out"
+
+# ---------------------------------------------------------------- control fields
+field() { dpkg-deb -f "$deb" "$1"; }
+expect_field() {
+  local got
+  got=$(field "$1")
+  [ "$got" = "$2" ] || fail "deb field $1 is '$got', expected '$2'"
+}
+expect_field Package strata
+expect_field Version "$version"
+expect_field Architecture "$arch"
+expect_field Section database
+expect_field Maintainer "strata developers <strata@localhost>"
+[ -n "$(field Description)" ] || fail "deb has no Description"
+[ "$(dpkg-deb -f "$deb" Description | wc -l)" -gt 1 ] || fail "deb Description has no long description"
+
+depends=$(field Depends)
+echo "Depends: $depends"
+# The libraries strata links; each must show up as a package dpkg-shlibdeps computed.
+for lib in libc6 libstdc++6 libpqxx libpq5 libmysqlcppconn libfmt libssl libsqlite3; do
+  grep -qE "(^|, )${lib//+/\\+}[^ ,]*( |,|$)" <<<"$depends" || fail "Depends lacks $lib: $depends"
+done
+grep -qE 'libpqxx[^ ]* \(>= ' <<<"$depends" || fail "Depends has no version for libpqxx (shlibdeps not run?)"
+
+# ---------------------------------------------------------------- contents
+dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$tmp/deb-files"
+tar -tzf "$tgz" | sed 's|^[^/]*/||' >"$tmp/tgz-files"
+for path in bin/strata share/man/man1/strata.1 share/bash-completion/completions/strata \
+            share/zsh/vendor-completions/_strata; do
+  # The man page may be installed gzip'd.
+  grep -qxE "/usr/$path(\\.gz)?" "$tmp/deb-files" || fail "deb lacks /usr/$path"
+  grep -qxE "$path(\\.gz)?" "$tmp/tgz-files" || fail "tar.gz lacks $path"
+done
+
+root=$tmp/root
+dpkg -x "$deb" "$root"
+strata=$root/usr/bin/strata
+[ -x "$strata" ] || die "dpkg -x did not produce an executable $strata"
+
+# ---------------------------------------------------------------- the installed binary works
+work=$tmp/work
+mkdir "$work"
+run() {  # the installed binary in a scratch directory, without the caller's settings or .env
+  (cd "$work" && env -u DATABASE_URL -u STRATA_PATH -u STRATA_TABLE -u STRATA_LOCK_TIMEOUT \
+    NO_COLOR=1 "$strata" "$@")
+}
+
+got=$(run --version) || fail "strata --version exited $?"
+[[ $got == "strata $version (drivers: "*sqlite*")" ]] || fail "strata --version printed '$got'"
+
+created=$(run -p migrations create add users) || fail "strata create exited $?"
+expected_created=$'migrations/000001_add_users.up.sql\nmigrations/000001_add_users.down.sql'
+[ "$created" = "$expected_created" ] || fail "strata create printed '$created'"
+if [ -f "$work/migrations/000001_add_users.up.sql" ]; then
+  echo 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);' \
+    >"$work/migrations/000001_add_users.up.sql"
+  echo 'DROP TABLE users;' >"$work/migrations/000001_add_users.down.sql"
+fi
+run -q -d sqlite:app.db -p migrations up || fail "strata up exited $?"
+got=$(run -d sqlite:app.db -p migrations version) || fail "strata version exited $?"
+[ "$got" = 1 ] || fail "after up, strata version printed '$got', expected 1"
+run -d sqlite:app.db -p migrations status --exit-code >/dev/null ||
+  fail "strata status --exit-code exited $? with nothing pending"
+run -q -d sqlite:app.db -p migrations down || fail "strata down exited $?"
+got=$(run -d sqlite:app.db -p migrations version) || fail "strata version exited $?"
+[ "$got" = none ] || fail "after down, strata version printed '$got', expected none"
+
+# ---------------------------------------------------------------- docs stay in step with --help
+# Commands and options as the binary lists them.
+help=$(run --help)
+mapfile -t commands < <(sed -n '/^Subcommands:/,/^$/{/^  [a-z]/s/^  \([a-z-]*\).*/\1/p}' <<<"$help")
+mapfile -t global_opts < <(sed -n '/^Options:/,/^$/p' <<<"$help" | grep -oE '^ +(-[A-Za-z],)?--[a-z-]+' |
+  tr ',' '\n' | tr -d ' ')
+[ "${#commands[@]}" -ge 10 ] || fail "parsed only ${#commands[@]} commands from strata --help"
+[ "${#global_opts[@]}" -ge 10 ] || fail "parsed only ${#global_opts[@]} options from strata --help"
+declare -A command_opts
+for c in "${commands[@]}"; do
+  command_opts[$c]=$(run "$c" --help | sed -n '/^Options:/,/^$/p' | grep -oE '^ +(-[A-Za-z],)?--[a-z-]+' |
+    tr ',' '\n' | tr -d ' ' | grep -vxE -- '-h|--help' | tr '\n' ' ') || true
+done
+
+man_src=$(find "$root/usr/share/man/man1" -name 'strata.1*' 2>/dev/null | head -n 1)
+[ -n "$man_src" ] || die "no man page under $root/usr/share/man/man1"
+case $man_src in
+  *.gz) gzip -dc "$man_src" >"$tmp/strata.1" ;;
+  *) cp "$man_src" "$tmp/strata.1" ;;
+esac
+# Roff to plain text, enough to read the tags of .TP paragraphs (tags() drops the macro
+# names): drop font escapes, turn \- into -.
+deroff() { sed -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' -e 's/\\-/-/g' -e 's/\\&//g'; }
+# The tag lines (the line after .TP) of one section; a tag nested in .RS/.RE is printed as
+# "<first word of the enclosing tag><TAB><tag>", so a command's options can be told apart.
+tags() {
+  awk -v sec="$1" '
+    function text(l) { sub(/^\.[A-Z]+ */, "", l); gsub(/"/, "", l); return l }
+    /^\.SH/ { insec = ($0 ~ "^\\.SH \"?" sec "\"?$"); depth = 0 }
+    insec && tp {
+      if (depth > 0) { print parent "\t" text($0) } else { print text($0); split(text($0), w, " "); parent = w[1] }
+    }
+    { tp = 0 }
+    insec && /^\.TP/ { tp = 1 }
+    insec && /^\.RS/ { depth++ }
+    insec && /^\.RE/ { depth-- }
+  ' "$tmp/strata.1" | deroff
+}
+tags COMMANDS >"$tmp/command-tags"
+tags OPTIONS >"$tmp/option-tags"
+has_word() {  # has_word WORD FILE: WORD delimited by anything but letters, digits and '-'
+  grep -qE -- "(^|[^A-Za-z0-9-])${1//./\\.}([^A-Za-z0-9-]|$)" "$2"
+}
+for c in "${commands[@]}"; do
+  grep -qE "^$c( |$)" "$tmp/command-tags" || fail "man page has no entry for command '$c' under COMMANDS"
+  grep "^$c"$'\t' "$tmp/command-tags" | cut -f 2 >"$tmp/command-tags-$c" || true
+  for o in ${command_opts[$c]}; do
+    has_word "$o" "$tmp/command-tags-$c" || fail "man page has no entry for '$c $o' under COMMANDS $c"
+  done
+done
+for o in "${global_opts[@]}"; do
+  has_word "$o" "$tmp/option-tags" || fail "man page has no entry for global option '$o' under OPTIONS"
+done
+for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS 'EXIT STATUS' ENVIRONMENT FILES EXAMPLES 'SEE ALSO'; do
+  grep -qE "^\\.SH \"?$section\"?\$" "$tmp/strata.1" || fail "man page has no $section section"
+done
+for code in 0 1 2 3 4 5 6; do
+  tags 'EXIT STATUS' | grep -qx "$code" || fail "man page EXIT STATUS does not describe exit code $code"
+done
+for var in DATABASE_URL STRATA_PATH STRATA_TABLE STRATA_LOCK_TIMEOUT NO_COLOR; do
+  tags ENVIRONMENT | grep -qx "$var" || fail "man page ENVIRONMENT does not describe $var"
+done
+tags FILES | grep -qx '.env' || fail "man page FILES does not describe .env"
+if command -v groff >/dev/null; then
+  warnings=$(groff -man -ww -z -Tutf8 "$tmp/strata.1" 2>&1) || true
+  [ -z "$warnings" ] || fail "groff warns about the man page: $warnings"
+fi
+
+bash_completion=$root/usr/share/bash-completion/completions/strata
+zsh_completion=$root/usr/share/zsh/vendor-completions/_strata
+
+# ---------------------------------------------------------------- bash completion offers them all
+complete_bash() {  # complete_bash WORD...: what the installed completion offers for the last word
+  bash --norc -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _strata; echo "${COMPREPLY[*]}"' \
+    _ "$bash_completion" "$@"
+}
+expect_completion() {
+  local want=$1 got
+  shift
+  got=$(complete_bash "$@") || fail "bash completion failed for '$*'"
+  [ "$got" = "$want" ] || fail "bash completion of '$*' gave '$got', expected '$want'"
+}
+offers() {  # offers WANT WORD...: the completion of WORD... includes WANT
+  local got
+  got=" $(complete_bash "$@") " || fail "bash completion failed for '$*'"
+  [[ $got == *" $want "* ]]
+}
+if [ -f "$bash_completion" ]; then
+  for c in "${commands[@]}"; do
+    want=$c offers strata "" || fail "bash completion of 'strata ' does not offer command '$c'"
+    # shellcheck disable=SC2086 # a blank-separated list
+    for o in "${global_opts[@]}" ${command_opts[$c]}; do
+      want=$o offers strata "$c" - || fail "bash completion of 'strata $c -' does not offer '$o'"
+    done
+  done
+  expect_completion down strata "do"
+  expect_completion "--all" strata down --a
+  expect_completion "--exit-code" strata status --ex
+  expect_completion "sqlite postgres mysql" strata --dialect ""
+  expect_completion "status" strata -d sqlite:app.db st
+  mkdir -p "$work/db/mig"
+  expect_completion "$work/db/mig" strata --path "$work/db/m"
+  touch "$work/vars.env"
+  expect_completion "$work/vars.env" strata --env-file "$work/vars."
+fi
+
+# ---------------------------------------------------------------- zsh completion names them all
+if [ -f "$zsh_completion" ]; then
+  for c in "${commands[@]}"; do
+    grep -qF "'$c:" "$zsh_completion" || fail "zsh completion does not describe command '$c'"
+  done
+  # shellcheck disable=SC2048,SC2086 # each command_opts value is a blank-separated list
+  for o in "${global_opts[@]}" ${command_opts[*]}; do
+    has_word "$o" "$zsh_completion" || fail "zsh completion lacks option '$o'"
+  done
+  if command -v zsh >/dev/null; then
+    zsh -n "$zsh_completion" || fail "zsh -n reports a syntax error in _strata"
+  fi
+fi
+
+if [ "$failures" -gt 0 ]; then
+  echo "deb_test: $failures failure(s)" >&2
+  exit 1
+fi
+echo "deb_test: ok ($(basename "$deb"), $(basename "$tgz"))"
