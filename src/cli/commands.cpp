@@ -5,6 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -104,7 +107,33 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     return print_plan(plan, runner::prepare(plan, source, has_transactional_ddl(dialect)));
   }
 
+  // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
+  // after it (the ticker) leaves the signals to it. Before the first migration starts there is
+  // nothing to protect, so a signal then ends the run at once (connections, the lock and any
+  // half-made version table go with the process).
+  runner::RunControl control;
+  std::atomic<drivers::Driver*> running{nullptr};
+  std::optional<runner::InterruptWatcher> watcher;
+  if (!args.dry_run) {
+    watcher.emplace(control, [&](int signal) {
+      if (!control.migrating.load()) {
+        std::string message =
+            fmt::format("interrupted by {} before any migration ran", runner::signal_name(signal));
+        std::cerr << "strata: error: " << message << std::endl;
+        if (ctx.out.json_mode()) ctx.out.document(report::error_json(1, message));
+        std::fflush(stdout);
+        std::_Exit(1);
+      }
+      if (control.cancellable.load()) {
+        if (drivers::Driver* driver = running.load()) driver->cancel();
+      }
+      ctx.out.progress(fmt::format("{} received: stopping at the next safe point (send it again to stop at once)",
+                                   runner::signal_name(signal)));
+    });
+  }
+
   Session session = open_session(config, !args.dry_run);
+  running.store(session.driver.get());
   std::optional<runner::LockGuard> lock;
   if (!args.dry_run) {
     lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
@@ -125,14 +154,6 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     ctx.out.document(report::run_json(plan.from, plan.to, {}));
     return 0;
   }
-  // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
-  // after it (the ticker) leaves the signals to it.
-  runner::RunControl control;
-  runner::InterruptWatcher watcher(control, [&](int signal) {
-    if (control.cancellable.load()) session.driver->cancel();
-    ctx.out.progress(fmt::format("{} received: stopping at the next safe point (send it again to stop at once)",
-                                 runner::signal_name(signal)));
-  });
   report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
 
   const size_t total_steps = steps.size();
@@ -159,6 +180,7 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   progress.statement_finished = [&] { ticker.stop(); };
   std::vector<runner::StepResult> completed;
   auto started = std::chrono::steady_clock::now();
+  control.migrating.store(true);
   runner::execute(*session.driver, *session.tracker, steps, progress, completed, &control);
   double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ctx.out.progress(fmt::format("database at version {} ({} migration{}, {:.1f} ms)", version_text(plan.to),

@@ -284,6 +284,13 @@ DatabaseUrl parse_database_url(std::string_view text) {
   }
 
   if (url.dialect == Dialect::postgres) {
+    for (const auto& [key, value] : url.params) {
+      if (key.rfind("x-", 0) == 0) {
+        throw UsageError(fmt::format("unsupported parameter '{}' in database URL {}: golang-migrate's x- options are "
+                                     "not libpq parameters (strata takes x-migrations-table only)",
+                                     key, url.redacted));
+      }
+    }
     // libpq reads the URI itself; only x-migrations-table has to go.
     std::string_view without_query = rest.substr(2, rest.find('?') == std::string_view::npos
                                                         ? std::string_view::npos

@@ -12,6 +12,7 @@ namespace strata::runner {
 struct RunControl {
   std::atomic<int> signal{0};
   std::atomic<bool> cancellable{false};
+  std::atomic<bool> migrating{false};  // set once the first migration may start
 };
 
 // "SIGINT", "SIGTERM", or "signal N".

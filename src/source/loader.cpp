@@ -126,6 +126,13 @@ Source load_source(const fs::path& directory, Dialect dialect) {
   std::sort(names.begin(), names.end());
 
   for (const std::string& name : names) {
+    // goose's Go migrations would otherwise vanish from the sequence without a word.
+    if (ends_with(name, ".go") && !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) &&
+        name.find('_') != std::string::npos) {
+      throw SourceError(name, 0,
+                        "Go migrations are not supported: rewrite it as SQL (VERSION_name.sql with -- +goose Up / "
+                        "-- +goose Down)");
+    }
     std::optional<ParsedFileName> parsed = parse_file_name(name);
     if (!parsed) continue;
     fs::path path = directory / name;

@@ -90,8 +90,9 @@ void Tracker::ensure_tables() {
     m_driver.execute(version_table_sql());
   }
   if (!m_driver.table_exists(m_table.history())) {
-    m_driver.execute(history_table_sql());
+    // Read first: a version table strata did not make may not be golang-migrate's either.
     VersionState state = read_state();
+    m_driver.execute(history_table_sql());
     if (state.version) {
       HistoryEntry baseline;
       baseline.version = *state.version;
@@ -105,8 +106,15 @@ void Tracker::ensure_tables() {
 VersionState Tracker::read_state() {
   VersionState state;
   if (!m_driver.table_exists(m_table)) return state;
-  std::vector<drivers::Row> rows =
-      m_driver.query(fmt::format("SELECT version, dirty FROM {} ORDER BY version DESC", qualified(m_table)));
+  std::vector<drivers::Row> rows;
+  try {
+    rows = m_driver.query(fmt::format("SELECT version, dirty FROM {} ORDER BY version DESC", qualified(m_table)));
+  } catch (const DriverError& error) {
+    throw DriverError(fmt::format("cannot read the version table {}: {}; if another tool (dbmate, goose, …) owns "
+                                  "a table of that name, give strata its own with --table",
+                                  m_table.display(), error.what()),
+                      error.sqlstate());
+  }
   if (rows.empty()) return state;
   if (rows.size() > 1) {
     throw DriverError(fmt::format("version table {} holds {} rows; it must hold at most one (see `strata force`)",

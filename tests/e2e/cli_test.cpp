@@ -561,6 +561,37 @@ TEST_F(Cli, ExplicitTransactionControlInATransactionalMigrationIsRefused) {
   EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b');"), "1\n");
 }
 
+TEST_F(Cli, AnotherToolsVersionTableIsNamedAndLeftAlone) {
+  copy_testdata("valid");
+  sql("CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES "
+      "('20240101000000');");  // dbmate's table
+  Result r = db("up");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "strata: error: cannot read the version table schema_migrations: no such column: dirty; if another tool "
+            "(dbmate, goose, …) owns a table of that name, give strata its own with --table\n");
+  EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations_history';"), "0\n");
+  EXPECT_EQ(db("--table strata_versions up").exit_code, 0);
+}
+
+TEST_F(Cli, SignalWhileWaitingForTheLockEndsTheRunAtOnceWithAMessage) {
+  copy_testdata("valid");
+  db("up 1");
+  int fd = ::open((dir() / "test.db").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);  // held by this test process for the whole test
+  std::string command = "cd " + shell_quote(dir().string()) + " && { " + shell_quote(STRATA_BINARY) +
+                        " -d sqlite:test.db --lock-timeout 30 up </dev/null >.out 2>.err & pid=$!; sleep 1; kill " +
+                        "-TERM $pid; wait $pid; echo $? >.rc; }";
+  auto started = std::chrono::steady_clock::now();
+  std::system(command.c_str());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(read(".rc"), "1\n");
+  EXPECT_EQ(read(".err"), "strata: error: interrupted by SIGTERM before any migration ran\n");
+  ::close(fd);
+  EXPECT_EQ(db("version").out, "1\n");
+}
+
 TEST_F(Cli, VersionFlagWithJsonIsADocument) {
   Result r = strata("--json --version");
   EXPECT_EQ(r.exit_code, 0);

@@ -41,6 +41,17 @@ TEST(DatabaseUrl, PostgresUrlIsSplitAndRedacted) {
   EXPECT_EQ(url.conninfo, "postgresql://migrate:s3cr%40t@127.0.0.1:5432/migrate_test?sslmode=disable");
 }
 
+TEST(DatabaseUrl, GolangMigrateOptionsOnPostgresAreNamedNotPassedToLibpq) {
+  try {
+    parse_database_url("postgres://u:secret@h/db?x-multi-statement=true");
+    FAIL();
+  } catch (const UsageError& error) {
+    EXPECT_STREQ(error.what(),
+                 "unsupported parameter 'x-multi-statement' in database URL postgres://u:***@h/db?x-multi-statement=true: "
+                 "golang-migrate's x- options are not libpq parameters (strata takes x-migrations-table only)");
+  }
+}
+
 TEST(DatabaseUrl, PasswordParameterIsRedacted) {
   DatabaseUrl url = parse_database_url("postgres://h/db?user=u&password=hunter2");
   EXPECT_EQ(url.redacted, "postgres://h/db?user=u&password=***");

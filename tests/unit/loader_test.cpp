@@ -110,6 +110,16 @@ TEST(Loader, MissingDirectoryIsAUsageError) {
   EXPECT_THROW(load_source(k_testdata / "no-such-directory", Dialect::sqlite), UsageError);
 }
 
+TEST(Loader, GooseGoMigrationIsAnErrorNotASilentGap) {
+  TempDir dir;
+  dir.write("00001_init.sql", "-- +goose Up\n");
+  dir.write("00002_backfill.go", "package migrations\n");
+  dir.write("embed.go", "package migrations\n");  // not a migration: fine
+  EXPECT_EQ(load_error(dir.path()),
+            "00002_backfill.go: Go migrations are not supported: rewrite it as SQL (VERSION_name.sql with -- +goose "
+            "Up / -- +goose Down)");
+}
+
 TEST(Loader, HiddenAndNonSqlFilesAreIgnored) {
   TempDir dir;
   dir.write(".0001_x.up.sql", "garbage");
