@@ -60,8 +60,11 @@ asan-test: deps test-dbs
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
+# The .deb (Depends from dpkg-shlibdeps) and the .tar.gz, both from the install rules; cpack's
+# output is kept in $(BUILD_DIR)/cpack.log and shown only on failure.
 package: build
-	cd $(BUILD_DIR) && cpack
+	@cd $(BUILD_DIR) && cpack -G 'DEB;TGZ' >cpack.log 2>&1 || { cat cpack.log; exit 1; }
+	@sed -n 's/^CPack: - package: \(.*\) generated\.$$/package: \1/p' $(BUILD_DIR)/cpack.log
 
 bench: build
 	@echo "bench: not yet implemented (see issue: performance)" >&2; exit 1

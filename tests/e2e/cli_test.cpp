@@ -592,6 +592,33 @@ TEST_F(Cli, SignalWhileWaitingForTheLockEndsTheRunAtOnceWithAMessage) {
   EXPECT_EQ(db("version").out, "1\n");
 }
 
+// Runs strata under a pseudo-terminal (script(1)), as a person at a terminal would see it.
+Result on_terminal(const CliTest& test, const fs::path& dir, const std::string& args, const std::string& env = "") {
+  (void)test;
+  std::string inner = env + " " + shell_quote(STRATA_BINARY) + " " + args;
+  std::string command = "cd " + shell_quote(dir.string()) + " && env -u NO_COLOR script -qec " + shell_quote(inner) +
+                        " /dev/null </dev/null >.out 2>.err";
+  Result result;
+  int status = std::system(command.c_str());
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = slurp(dir / ".out");
+  return result;
+}
+
+TEST_F(Cli, StatusIsColouredOnlyOnATerminalAndNoColorTurnsItOff) {
+  copy_testdata("valid");
+  db("up 1");
+  const std::string green = "\033[32mapplied";
+  const std::string yellow = "\033[33mpending";
+  Result tty = on_terminal(*this, dir(), "-d sqlite:test.db status");
+  EXPECT_EQ(tty.exit_code, 0);
+  EXPECT_NE(tty.out.find(green), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find(yellow), std::string::npos) << tty.out;
+  EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db status", "NO_COLOR=1").out.find("\033["), std::string::npos);
+  EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db --no-color status").out.find("\033["), std::string::npos);
+  EXPECT_EQ(db("status").out.find("\033["), std::string::npos) << "not a terminal: no colour";
+}
+
 TEST_F(Cli, VersionFlagWithJsonIsADocument) {
   Result r = strata("--json --version");
   EXPECT_EQ(r.exit_code, 0);

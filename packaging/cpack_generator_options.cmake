@@ -1,0 +1,6 @@
+# Read by cpack for each generator (CPACK_PROJECT_CONFIG_FILE in packaging.cmake).
+if(CPACK_GENERATOR STREQUAL "DEB")
+  set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+elseif(CPACK_GENERATOR STREQUAL "TGZ")
+  set(CPACK_PACKAGING_INSTALL_PREFIX "/")
+endif()

@@ -1,0 +1,34 @@
+# CPack settings for the .deb and the .tar.gz (`make package`, or `cpack` in a build tree).
+# Included from the top-level CMakeLists.txt after the install() rules; the install rules are
+# the single list of what goes into both packages and into `make install`.
+
+set(CPACK_GENERATOR "DEB;TGZ")
+set(CPACK_PACKAGE_NAME "strata")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_VENDOR "strata developers")
+set(CPACK_PACKAGE_CONTACT "strata developers <strata@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "database schema migrations for SQLite, PostgreSQL and MySQL/MariaDB")
+string(JOIN "\n" CPACK_PACKAGE_DESCRIPTION
+  "strata applies, reverts and inspects SQL schema migrations. It reads"
+  "golang-migrate, goose, sql-migrate and dbmate migration files, keeps the"
+  "version in a golang-migrate compatible schema_migrations table with a history"
+  "table beside it, runs each migration in a transaction where the database"
+  "allows, takes a lock so that concurrent runs apply each migration once, and"
+  "can print every statement of a plan without touching the database.")
+set(CPACK_STRIP_FILES ON)
+
+# The archive unpacks to strata-<version>-Linux/{bin,share}; the .deb installs under /usr.
+# CPACK_PROJECT_CONFIG_FILE is read by cpack once per generator, so the prefix can differ.
+set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_CURRENT_LIST_DIR}/cpack_generator_options.cmake")
+
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # strata_<version>_<arch>.deb, arch from dpkg
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
+set(CPACK_DEBIAN_PACKAGE_SECTION "database")
+set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps (dpkg-dev)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+set(CPACK_SOURCE_GENERATOR "TGZ")
+set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "\\\\.db$")
+
+include(CPack)
