@@ -42,6 +42,16 @@ std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& o
                                url.redacted));
 }
 
+std::string quote_with(std::string_view identifier, char quote) {
+  std::string quoted(1, quote);
+  for (char c : identifier) {
+    if (c == quote) quoted += quote;
+    quoted += c;
+  }
+  quoted += quote;
+  return quoted;
+}
+
 std::vector<std::string> built_in_drivers() {
   std::vector<std::string> names;
   for (const DriverEntry& entry : k_drivers) names.emplace_back(dialect_name(entry.dialect));

@@ -80,6 +80,10 @@ struct OpenOptions {
 // names a driver that is not built in.
 std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& options);
 
+// `identifier` between two `quote` characters, each embedded `quote` doubled: the SQL quoting
+// rule for identifiers ("x" on SQLite and PostgreSQL, `x` on MySQL).
+std::string quote_with(std::string_view identifier, char quote);
+
 // The schemes whose drivers are built into this binary, for `strata --version`.
 std::vector<std::string> built_in_drivers();
 

@@ -345,15 +345,7 @@ bool MysqlDriver::table_exists(const TableName& table) {
   return std::any_of(rows.begin(), rows.end(), [&](const Row& row) { return !row.empty() && row[0] && same(*row[0]); });
 }
 
-std::string MysqlDriver::quote_identifier(std::string_view identifier) const {
-  std::string quoted = "`";
-  for (char c : identifier) {
-    if (c == '`') quoted += '`';
-    quoted += c;
-  }
-  quoted += '`';
-  return quoted;
-}
+std::string MysqlDriver::quote_identifier(std::string_view identifier) const { return quote_with(identifier, '`'); }
 
 void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;

@@ -260,15 +260,7 @@ bool SqliteDriver::table_exists(const TableName& table) {
               .empty();
 }
 
-std::string SqliteDriver::quote_identifier(std::string_view identifier) const {
-  std::string quoted = "\"";
-  for (char c : identifier) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
+std::string SqliteDriver::quote_identifier(std::string_view identifier) const { return quote_with(identifier, '"'); }
 
 void SqliteDriver::lock(const TableName& /*table: one lock per file*/,
                         std::chrono::milliseconds timeout) {
