@@ -37,9 +37,8 @@ std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& o
   for (const DriverEntry& entry : k_drivers) {
     if (entry.dialect == url.dialect) return entry.open(url, options);
   }
-  throw UsageError(fmt::format("this strata has no {} driver (built in: {}): {}",
-                               dialect_name(url.dialect), fmt::join(built_in_drivers(), ", "),
-                               url.redacted));
+  throw UsageError(fmt::format("this strata has no {} driver (built in: {}): {}", dialect_name(url.dialect),
+                               fmt::join(built_in_drivers(), ", "), url.redacted));
 }
 
 std::string quote_with(std::string_view identifier, char quote) {

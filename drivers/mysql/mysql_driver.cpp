@@ -148,7 +148,7 @@ struct MysqlDriver::Impl {
   std::unique_ptr<sql::Connection> connection;
   sql::ConnectOptionsMap connect_options;  // to open the second connection cancel() needs
   std::string connection_id;               // CONNECTION_ID() of `connection`
-  bool lower_case_table_names = false;  // the server stores and compares table names in lower case
+  bool lower_case_table_names = false;     // the server stores and compares table names in lower case
   bool in_transaction = false;
   std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
 
@@ -345,7 +345,9 @@ bool MysqlDriver::table_exists(const TableName& table) {
   return std::any_of(rows.begin(), rows.end(), [&](const Row& row) { return !row.empty() && row[0] && same(*row[0]); });
 }
 
-std::string MysqlDriver::quote_identifier(std::string_view identifier) const { return quote_with(identifier, '`'); }
+std::string MysqlDriver::quote_identifier(std::string_view identifier) const {
+  return quote_with(identifier, '`');
+}
 
 void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;

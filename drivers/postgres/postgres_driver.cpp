@@ -376,7 +376,9 @@ bool PostgresDriver::table_exists(const TableName& table) {
               .empty();
 }
 
-std::string PostgresDriver::quote_identifier(std::string_view identifier) const { return quote_with(identifier, '"'); }
+std::string PostgresDriver::quote_identifier(std::string_view identifier) const {
+  return quote_with(identifier, '"');
+}
 
 void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;

@@ -33,7 +33,9 @@ constexpr std::chrono::milliseconds k_lock_poll_interval{25};
 
 using FileId = std::pair<dev_t, ino_t>;
 
-std::string errno_text(int error) { return std::strerror(error); }
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
 
 // Whether nothing exists at path. Anything other than "no such file" counts as existing, so
 // that opening it reports the real problem.
@@ -69,8 +71,7 @@ std::optional<long> flock_holder(const FileId& file) {
     unsigned long major_number = 0, minor_number = 0, inode = 0;
     char colon1 = 0, colon2 = 0;
     std::istringstream id(where);
-    if (!(id >> std::hex >> major_number >> colon1 >> minor_number >> colon2 >> std::dec >> inode))
-      continue;
+    if (!(id >> std::hex >> major_number >> colon1 >> minor_number >> colon2 >> std::dec >> inode)) continue;
     if (colon1 != ':' || colon2 != ':') continue;
     if (major_number == major(file.first) && minor_number == minor(file.first) &&
         inode == static_cast<unsigned long>(file.second))
@@ -144,8 +145,7 @@ struct SqliteDriver::Impl {
   }
 };
 
-SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options)
-    : m_impl(std::make_unique<Impl>()) {
+SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options) : m_impl(std::make_unique<Impl>()) {
   Impl& d = *m_impl;
   d.path = url.path;
   if (d.path.empty()) throw UsageError("the sqlite URL names no database file");
@@ -155,20 +155,17 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options)
     d.in_memory = true;
   }
 
-  const int flags =
-      SQLite::OPEN_READWRITE | (d.in_memory || options.create_if_missing ? SQLite::OPEN_CREATE : 0);
-  const auto busy_ms = static_cast<int>(
-      std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX));
+  const int flags = SQLite::OPEN_READWRITE | (d.in_memory || options.create_if_missing ? SQLite::OPEN_CREATE : 0);
+  const auto busy_ms =
+      static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX));
   try {
-    d.db = std::make_unique<SQLite::Database>(d.in_memory ? std::string(k_memory_path) : d.path,
-                                              flags, busy_ms);
+    d.db = std::make_unique<SQLite::Database>(d.in_memory ? std::string(k_memory_path) : d.path, flags, busy_ms);
     // Reading the schema now reports "file is not a database" here, not at the first migration.
     d.db->exec("PRAGMA schema_version");
   } catch (const SQLite::Exception& e) {
     const std::string directory = parent_directory(d.path);
     if (!d.in_memory && is_missing(directory))
-      throw DriverError(fmt::format("cannot open SQLite database {}: directory {} does not exist",
-                                    d.path, directory));
+      throw DriverError(fmt::format("cannot open SQLite database {}: directory {} does not exist", d.path, directory));
     throw DriverError(fmt::format("cannot open SQLite database {}: {}", d.path, e.what()));
   }
 
@@ -177,14 +174,12 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options)
   // locks; only closing one is not (see LockDescriptors).
   const int fd = ::open(d.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    throw DriverError(
-        fmt::format("cannot open SQLite database {} for locking: {}", d.path, errno_text(errno)));
+    throw DriverError(fmt::format("cannot open SQLite database {} for locking: {}", d.path, errno_text(errno)));
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     const int error = errno;
     ::close(fd);
-    throw DriverError(
-        fmt::format("cannot open SQLite database {} for locking: {}", d.path, errno_text(error)));
+    throw DriverError(fmt::format("cannot open SQLite database {} for locking: {}", d.path, errno_text(error)));
   }
   d.lock_file = FileId{info.st_dev, info.st_ino};
   LockDescriptors::instance().opened(d.lock_file);
@@ -193,7 +188,9 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options)
 
 SqliteDriver::~SqliteDriver() = default;
 
-Dialect SqliteDriver::dialect() const noexcept { return Dialect::sqlite; }
+Dialect SqliteDriver::dialect() const noexcept {
+  return Dialect::sqlite;
+}
 
 void SqliteDriver::execute(std::string_view sql) {
   try {
@@ -208,8 +205,7 @@ std::vector<Row> SqliteDriver::query(std::string_view sql, const Params& params)
     SQLite::Statement statement(*m_impl->db, std::string(sql));
     const int expected = statement.getBindParameterCount();
     if (expected != static_cast<int>(params.size()))
-      throw DriverError(
-          fmt::format("query takes {} parameters, {} given", expected, params.size()));
+      throw DriverError(fmt::format("query takes {} parameters, {} given", expected, params.size()));
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int index = static_cast<int>(i) + 1;
       if (params[i])
@@ -237,9 +233,13 @@ std::vector<Row> SqliteDriver::query(std::string_view sql, const Params& params)
   }
 }
 
-void SqliteDriver::begin() { execute("BEGIN IMMEDIATE"); }
+void SqliteDriver::begin() {
+  execute("BEGIN IMMEDIATE");
+}
 
-void SqliteDriver::commit() { execute("COMMIT"); }
+void SqliteDriver::commit() {
+  execute("COMMIT");
+}
 
 void SqliteDriver::rollback() noexcept {
   sqlite3* handle = m_impl->db->getHandle();
@@ -248,22 +248,22 @@ void SqliteDriver::rollback() noexcept {
   sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-bool SqliteDriver::transactional_ddl() const noexcept { return true; }
+bool SqliteDriver::transactional_ddl() const noexcept {
+  return true;
+}
 
 bool SqliteDriver::table_exists(const TableName& table) {
   if (!table.schema.empty())
-    throw UsageError(
-        fmt::format("SQLite has no schemas: cannot use table {}.{}", table.schema, table.name));
+    throw UsageError(fmt::format("SQLite has no schemas: cannot use table {}.{}", table.schema, table.name));
   // SQLite resolves table names ignoring ASCII case, and so does this.
-  return !query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
-                {table.name})
-              .empty();
+  return !query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", {table.name}).empty();
 }
 
-std::string SqliteDriver::quote_identifier(std::string_view identifier) const { return quote_with(identifier, '"'); }
+std::string SqliteDriver::quote_identifier(std::string_view identifier) const {
+  return quote_with(identifier, '"');
+}
 
-void SqliteDriver::lock(const TableName& /*table: one lock per file*/,
-                        std::chrono::milliseconds timeout) {
+void SqliteDriver::lock(const TableName& /*table: one lock per file*/, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;
   if (d.lock_fd < 0 || d.locked) return;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -273,17 +273,14 @@ void SqliteDriver::lock(const TableName& /*table: one lock per file*/,
       return;
     }
     if (errno == EINTR) continue;
-    if (errno != EWOULDBLOCK)
-      throw DriverError(fmt::format("cannot lock {}: {}", d.path, errno_text(errno)));
+    if (errno != EWOULDBLOCK) throw DriverError(fmt::format("cannot lock {}: {}", d.path, errno_text(errno)));
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(k_lock_poll_interval, deadline - now));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_lock_poll_interval, deadline - now));
   }
-  std::string message = fmt::format("could not take the migration lock on {} within {}", d.path,
-                                    format_timeout(timeout));
-  if (const auto holder = flock_holder(d.lock_file))
-    message += fmt::format(": held by pid {}", *holder);
+  std::string message =
+      fmt::format("could not take the migration lock on {} within {}", d.path, format_timeout(timeout));
+  if (const auto holder = flock_holder(d.lock_file)) message += fmt::format(": held by pid {}", *holder);
   throw LockTimeout(message);
 }
 

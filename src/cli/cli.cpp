@@ -58,7 +58,8 @@ void define_globals(CLI::App& app, Flags& flags, bool& show_version) {
   app.add_option("--lock-timeout", flags.lock_timeout,
                  "Seconds to wait for the migration lock (env STRATA_LOCK_TIMEOUT, default 15)");
   app.add_option("--env-file", flags.env_file, "Read variables from FILE (default .env when present)");
-  app.add_option("--dialect", flags.dialect, "sqlite, postgres or mysql: for --dry-run and validate without a database");
+  app.add_option("--dialect", flags.dialect,
+                 "sqlite, postgres or mysql: for --dry-run and validate without a database");
   app.add_flag("--json", flags.json, "Print one JSON document on stdout");
   app.add_flag("-v,--verbose", flags.verbose, "Print each statement as it runs");
   app.add_flag("-q,--quiet", flags.quiet, "Print nothing but results and errors");
@@ -80,8 +81,9 @@ int run(int argc, char** argv) {
   std::optional<report::Output> out;
   try {
     CLI::App app{"strata: database schema migrations for SQLite, PostgreSQL and MySQL/MariaDB", "strata"};
-    app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 dirty, 4 invalid source, 5 lock timeout, "
-               "6 pending (status --exit-code).\nDocumentation: docs/cli.md");
+    app.footer(
+        "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 dirty, 4 invalid source, 5 lock timeout, "
+        "6 pending (status --exit-code).\nDocumentation: docs/cli.md");
     define_globals(app, flags, show_version);
     std::vector<std::pair<CLI::App*, const Command*>> subcommands;
     for (const Command& command : commands()) {
@@ -138,7 +140,8 @@ int run(int argc, char** argv) {
     std::string message = redact_passwords(error.what());
     std::cerr << "strata: error: " << message << '\n';
     if (flags.json) {
-      report::Output(true, false, false, false).document(report::error_json(static_cast<int>(error.exit_code()), message));
+      report::Output(true, false, false, false)
+          .document(report::error_json(static_cast<int>(error.exit_code()), message));
     }
     return static_cast<int>(error.exit_code());
   } catch (const std::exception& error) {

@@ -67,7 +67,9 @@ Session open_session(const Config& config, bool writes) {
   return session;
 }
 
-source::Source load(const Config& config, Dialect dialect) { return source::load_source(config.path, dialect); }
+source::Source load(const Config& config, Dialect dialect) {
+  return source::load_source(config.path, dialect);
+}
 
 bool confirm(const std::string& question) {
   if (!isatty(STDIN_FILENO)) return false;
@@ -117,8 +119,7 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   if (!args.dry_run) {
     watcher.emplace(control, [&](int signal) {
       if (!control.migrating.load()) {
-        std::string message =
-            fmt::format("interrupted by {} before any migration ran", runner::signal_name(signal));
+        std::string message = fmt::format("interrupted by {} before any migration ran", runner::signal_name(signal));
         std::cerr << "strata: error: " << message << std::endl;
         if (ctx.out.json_mode()) ctx.out.document(report::error_json(1, message));
         std::fflush(stdout);
@@ -206,9 +207,13 @@ planner::Plan plan_goto(const planner::Inputs& in, const Args& args) {
   return planner::plan_goto(in, *parse_version_argument(args.positionals.at(0), false));
 }
 
-planner::Plan plan_redo(const planner::Inputs& in, const Args&) { return planner::plan_redo(in); }
+planner::Plan plan_redo(const planner::Inputs& in, const Args&) {
+  return planner::plan_redo(in);
+}
 
-int cmd_up(Context& ctx) { return migrate(ctx, plan_up, true); }
+int cmd_up(Context& ctx) {
+  return migrate(ctx, plan_up, true);
+}
 
 int cmd_down(Context& ctx) {
   if (ctx.args.all && !ctx.args.positionals.empty()) throw UsageError("down takes either N or --all, not both");
@@ -220,8 +225,12 @@ int cmd_down(Context& ctx) {
   return migrate(ctx, plan_down, false);
 }
 
-int cmd_goto(Context& ctx) { return migrate(ctx, plan_goto, true); }
-int cmd_redo(Context& ctx) { return migrate(ctx, plan_redo, true); }
+int cmd_goto(Context& ctx) {
+  return migrate(ctx, plan_goto, true);
+}
+int cmd_redo(Context& ctx) {
+  return migrate(ctx, plan_redo, true);
+}
 
 // ------------------------------------------------------------------ other commands
 
@@ -258,9 +267,10 @@ int cmd_force(Context& ctx) {
   Dialect dialect = ctx.config.database->dialect;
   source::Source source = load(ctx.config, dialect);
   if (target && !source.find(*target)) {
-    throw UsageError(fmt::format("cannot force version {}: no migration with that version in {} "
-                                 "(use -1 or none for \"nothing applied\")",
-                                 *target, ctx.config.path));
+    throw UsageError(
+        fmt::format("cannot force version {}: no migration with that version in {} "
+                    "(use -1 or none for \"nothing applied\")",
+                    *target, ctx.config.path));
   }
   Session session = open_session(ctx.config, true);
   runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
@@ -304,8 +314,8 @@ int cmd_status(Context& ctx) {
   source::Source source = load(ctx.config, dialect);
   Session session = open_session(ctx.config, false);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  runner::StatusReport status = runner::build_status(source, view, runner::find_drift(source, view),
-                                                     runner::versions_without_down(source));
+  runner::StatusReport status =
+      runner::build_status(source, view, runner::find_drift(source, view), runner::versions_without_down(source));
   if (ctx.out.json_mode()) {
     ctx.out.document(report::status_json(status));
   } else {

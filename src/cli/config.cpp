@@ -36,8 +36,8 @@ std::map<std::string, std::string> parse_env_file(const std::string& text, const
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t newline = text.find('\n', pos);
-    std::string_view line = std::string_view(text).substr(pos, newline == std::string::npos ? std::string::npos
-                                                                                            : newline - pos);
+    std::string_view line =
+        std::string_view(text).substr(pos, newline == std::string::npos ? std::string::npos : newline - pos);
     pos = newline == std::string::npos ? text.size() + 1 : newline + 1;
     ++line_number;
     line = trim(line);

@@ -32,8 +32,7 @@ std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
       i += 2;
     } else {
@@ -198,9 +197,13 @@ void take_migrations_table(DatabaseUrl& url) {
 
 }  // namespace
 
-std::string TableName::display() const { return schema.empty() ? name : schema + "." + name; }
+std::string TableName::display() const {
+  return schema.empty() ? name : schema + "." + name;
+}
 
-TableName TableName::history() const { return TableName{schema, name + "_history"}; }
+TableName TableName::history() const {
+  return TableName{schema, name + "_history"};
+}
 
 TableName parse_table_name(std::string_view text, Dialect dialect, std::string_view setting) {
   size_t dot = text.find('.');
@@ -213,13 +216,12 @@ TableName parse_table_name(std::string_view text, Dialect dialect, std::string_v
   }
   bool valid = is_identifier(table.name) && (dot == std::string_view::npos || is_identifier(table.schema));
   if (!valid) {
-    throw UsageError(fmt::format(
-        "invalid {} '{}': expected a name matching [A-Za-z_][A-Za-z0-9_]*{}", setting, text,
-        dialect == Dialect::postgres ? ", optionally with schema. in front" : ""));
+    throw UsageError(fmt::format("invalid {} '{}': expected a name matching [A-Za-z_][A-Za-z0-9_]*{}", setting, text,
+                                 dialect == Dialect::postgres ? ", optionally with schema. in front" : ""));
   }
   if (!table.schema.empty() && dialect != Dialect::postgres) {
-    throw UsageError(fmt::format("invalid {} '{}': schema-qualified names are only supported on PostgreSQL",
-                                 setting, text));
+    throw UsageError(
+        fmt::format("invalid {} '{}': schema-qualified names are only supported on PostgreSQL", setting, text));
   }
   // The history table's name must stay a valid identifier on every engine (64 chars on MySQL).
   if (table.name.size() + 8 > 63) {
@@ -232,8 +234,8 @@ DatabaseUrl parse_database_url(std::string_view text) {
   DatabaseUrl url;
   size_t colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    throw UsageError(fmt::format("invalid database URL '{}': expected scheme:..., e.g. sqlite:strata.db",
-                                 redact_passwords(text)));
+    throw UsageError(
+        fmt::format("invalid database URL '{}': expected scheme:..., e.g. sqlite:strata.db", redact_passwords(text)));
   }
   url.scheme = std::string(text.substr(0, colon));
   std::optional<Dialect> dialect = parse_dialect(url.scheme);
@@ -286,15 +288,15 @@ DatabaseUrl parse_database_url(std::string_view text) {
   if (url.dialect == Dialect::postgres) {
     for (const auto& [key, value] : url.params) {
       if (key.rfind("x-", 0) == 0) {
-        throw UsageError(fmt::format("unsupported parameter '{}' in database URL {}: golang-migrate's x- options are "
-                                     "not libpq parameters (strata takes x-migrations-table only)",
-                                     key, url.redacted));
+        throw UsageError(
+            fmt::format("unsupported parameter '{}' in database URL {}: golang-migrate's x- options are "
+                        "not libpq parameters (strata takes x-migrations-table only)",
+                        key, url.redacted));
       }
     }
     // libpq reads the URI itself; only x-migrations-table has to go.
-    std::string_view without_query = rest.substr(2, rest.find('?') == std::string_view::npos
-                                                        ? std::string_view::npos
-                                                        : rest.find('?') - 2);
+    std::string_view without_query =
+        rest.substr(2, rest.find('?') == std::string_view::npos ? std::string_view::npos : rest.find('?') - 2);
     std::string query = strip_migrations_table(parts.query);
     url.conninfo = fmt::format("postgresql://{}{}{}", without_query, query.empty() ? "" : "?", query);
   }
@@ -336,8 +338,7 @@ std::string redact_passwords(std::string_view text) {
   result.reserve(out.size());
   for (size_t j = 0; j < out.size();) {
     static constexpr std::string_view k_key = "password=";
-    if (out.compare(j, k_key.size(), k_key) == 0 &&
-        (j == 0 || !std::isalnum(static_cast<unsigned char>(out[j - 1])))) {
+    if (out.compare(j, k_key.size(), k_key) == 0 && (j == 0 || !std::isalnum(static_cast<unsigned char>(out[j - 1])))) {
       result.append(k_key);
       result.append("***");
       j += k_key.size();

@@ -27,9 +27,9 @@ TableName parse_table_name(std::string_view text, Dialect dialect, std::string_v
 // A database URL of SPEC §5, parsed. The password never leaves this struct except through
 // `password` itself: everything printable uses `redacted`.
 struct DatabaseUrl {
-  std::string scheme;   // as written: "sqlite", "sqlite3", "postgres", "postgresql", "mysql", "mariadb"
+  std::string scheme;  // as written: "sqlite", "sqlite3", "postgres", "postgresql", "mysql", "mariadb"
   Dialect dialect = Dialect::sqlite;
-  std::string redacted; // the URL with the password (and any password= parameter) as ***
+  std::string redacted;  // the URL with the password (and any password= parameter) as ***
 
   // SQLite: the file path (":memory:" for sqlite::memory:).
   std::string path;

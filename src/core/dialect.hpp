@@ -19,6 +19,8 @@ std::optional<Dialect> parse_dialect(std::string_view name) noexcept;
 
 // Whether a rolled-back transaction also undoes DDL on this engine (not on MySQL/MariaDB,
 // where DDL commits implicitly).
-constexpr bool has_transactional_ddl(Dialect dialect) noexcept { return dialect != Dialect::mysql; }
+constexpr bool has_transactional_ddl(Dialect dialect) noexcept {
+  return dialect != Dialect::mysql;
+}
 
 }  // namespace strata

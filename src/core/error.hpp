@@ -39,8 +39,7 @@ class UsageError : public Error {
 class SourceError : public Error {
  public:
   SourceError(std::string file, int line, const std::string& message)
-      : Error(line > 0 ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message,
-              ExitCode::source),
+      : Error(line > 0 ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message, ExitCode::source),
         m_file(std::move(file)),
         m_line(line) {}
   // A source-level problem that is not tied to one file (e.g. checksum drift over several files).

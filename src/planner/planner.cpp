@@ -64,7 +64,9 @@ void AppliedSet::reset(std::optional<int64_t> baseline) {
   m_removed.clear();
 }
 
-std::string_view direction_name(Direction direction) { return direction == Direction::up ? "up" : "down"; }
+std::string_view direction_name(Direction direction) {
+  return direction == Direction::up ? "up" : "down";
+}
 
 namespace {
 
@@ -97,10 +99,10 @@ void add_ups(Plan& plan, const Inputs& in, AppliedSet& applied, const std::vecto
       if (version < *plan.to) late.push_back(version);
     }
     if (!late.empty()) {
-      throw SourceError(fmt::format(
-          "pending migration{} {} {} lower than the current version {} (out of order); "
-          "apply with --allow-out-of-order or renumber",
-          late.size() > 1 ? "s" : "", fmt::join(late, ", "), late.size() > 1 ? "are" : "is", *plan.to));
+      throw SourceError(
+          fmt::format("pending migration{} {} {} lower than the current version {} (out of order); "
+                      "apply with --allow-out-of-order or renumber",
+                      late.size() > 1 ? "s" : "", fmt::join(late, ", "), late.size() > 1 ? "are" : "is", *plan.to));
     }
   }
   for (int64_t version : versions) {

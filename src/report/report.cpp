@@ -12,9 +12,13 @@ using json = nlohmann::json;
 
 namespace {
 
-json nullable(std::optional<int64_t> version) { return version ? json(*version) : json(nullptr); }
+json nullable(std::optional<int64_t> version) {
+  return version ? json(*version) : json(nullptr);
+}
 
-double round_ms(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+double round_ms(double ms) {
+  return std::round(ms * 1000.0) / 1000.0;
+}
 
 std::string_view state_colour(std::string_view state) {
   if (state == "applied") return "\033[32m";
@@ -135,11 +139,11 @@ json run_json(std::optional<int64_t> from, std::optional<int64_t> to, const std:
 std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optional<int64_t> from,
                       std::optional<int64_t> to, std::string_view dialect, std::string_view table) {
   auto text = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : std::string("none"); };
-  std::string out = fmt::format("-- strata dry run ({}): {} migration{} from version {} to {}\n", dialect,
-                                steps.size(), steps.size() == 1 ? "" : "s", text(from), text(to));
+  std::string out = fmt::format("-- strata dry run ({}): {} migration{} from version {} to {}\n", dialect, steps.size(),
+                                steps.size() == 1 ? "" : "s", text(from), text(to));
   for (const auto& prepared : steps) {
-    out += fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction), prepared.migration->label(),
-                       prepared.transaction ? "" : " (no transaction)");
+    out += fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction),
+                       prepared.migration->label(), prepared.transaction ? "" : " (no transaction)");
   }
   for (const auto& prepared : steps) {
     const auto& step = prepared.step;
@@ -148,9 +152,9 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
                        prepared.transaction ? "in a transaction" : "no transaction");
     if (prepared.transaction) out += "BEGIN;\n";
     if (!prepared.transaction) {
-      out += fmt::format("-- {}: version {} marked dirty\n", table, text(step.direction == planner::Direction::up
-                                                                            ? std::optional<int64_t>(step.version)
-                                                                            : step.version_after));
+      out += fmt::format(
+          "-- {}: version {} marked dirty\n", table,
+          text(step.direction == planner::Direction::up ? std::optional<int64_t>(step.version) : step.version_after));
     }
     for (const auto& statement : prepared.script.section.statements) {
       out += fmt::format("-- {}:{}\n{};\n", prepared.script.file, statement.line, statement.sql);

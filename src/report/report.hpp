@@ -17,7 +17,8 @@ namespace strata::report {
 // --json mode), progress and diagnostics on stderr.
 class Output {
  public:
-  Output(bool json, bool quiet, bool verbose, bool color) : m_json(json), m_quiet(quiet), m_verbose(verbose), m_color(color) {}
+  Output(bool json, bool quiet, bool verbose, bool color)
+      : m_json(json), m_quiet(quiet), m_verbose(verbose), m_color(color) {}
 
   bool json_mode() const { return m_json; }
   bool verbose() const { return m_verbose; }

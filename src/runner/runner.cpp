@@ -33,7 +33,9 @@ std::string first_line(std::string_view sql, size_t limit = 60) {
   return std::string(line);
 }
 
-json optional_version(std::optional<int64_t> version) { return version ? json(*version) : json(nullptr); }
+json optional_version(std::optional<int64_t> version) {
+  return version ? json(*version) : json(nullptr);
+}
 
 std::optional<int64_t> json_version(const json& value) {
   return value.is_number_integer() ? std::optional<int64_t>(value.get<int64_t>()) : std::nullopt;
@@ -93,7 +95,9 @@ int error_line(const source::Statement& statement, const DriverError& error) {
 
 }  // namespace
 
-std::string version_text(std::optional<int64_t> version) { return version ? std::to_string(*version) : "none"; }
+std::string version_text(std::optional<int64_t> version) {
+  return version ? std::to_string(*version) : "none";
+}
 
 DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source) {
   DatabaseView view;
@@ -130,9 +134,10 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
 }
 
 std::string drift_message(const Drift& drift) {
-  return fmt::format("{} was edited after it was applied (stored checksum {}, current {}); restore the file, or "
-                     "add a new migration for the change",
-                     drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12));
+  return fmt::format(
+      "{} was edited after it was applied (stored checksum {}, current {}); restore the file, or "
+      "add a new migration for the change",
+      drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12));
 }
 
 std::string dirty_message(const DatabaseView& view, const source::Source& source) {
@@ -154,11 +159,11 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
             detail.value("line", 0), detail.value("sql", std::string()),
             force_advice(after, before, direction == "down" ? "down" : "up"));
       }
-      return fmt::format(
-          "{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}; {}", head, failed.version, direction,
-          detail.value("file", std::string("?")), detail.value("line", 0), detail.value("statement", 0),
-          detail.value("statements", 0), detail.value("sql", std::string()), detail.value("error", std::string()),
-          force_advice(after, before, direction == "down" ? "down" : "up"));
+      return fmt::format("{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}; {}", head, failed.version,
+                         direction, detail.value("file", std::string("?")), detail.value("line", 0),
+                         detail.value("statement", 0), detail.value("statements", 0),
+                         detail.value("sql", std::string()), detail.value("error", std::string()),
+                         force_advice(after, before, direction == "down" ? "down" : "up"));
     }
   }
   // No failure recorded: the process was killed, or another tool left it dirty.
@@ -304,8 +309,8 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       }
     } else {
       // golang-migrate's protocol: the target version is marked dirty while statements run.
-      std::optional<int64_t> dirty_version = step.direction == Direction::up ? std::optional<int64_t>(step.version)
-                                                                              : step.version_after;
+      std::optional<int64_t> dirty_version =
+          step.direction == Direction::up ? std::optional<int64_t>(step.version) : step.version_after;
       {
         Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
         tracker.set_version(dirty_version, true);
@@ -370,6 +375,8 @@ LockGuard::LockGuard(drivers::Driver& driver, const TableName& table, std::chron
   m_driver.lock(table, timeout);
 }
 
-LockGuard::~LockGuard() { m_driver.unlock(); }
+LockGuard::~LockGuard() {
+  m_driver.unlock();
+}
 
 }  // namespace strata::runner

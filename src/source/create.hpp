@@ -8,9 +8,9 @@
 namespace strata::source {
 
 struct CreateOptions {
-  bool timestamp = false;           // UTC YYYYMMDDhhmmss instead of max+1
-  std::optional<size_t> digits;     // zero-pad width for sequential versions
-  bool single = false;              // one file with -- +strata Up / Down
+  bool timestamp = false;        // UTC YYYYMMDDhhmmss instead of max+1
+  std::optional<size_t> digits;  // zero-pad width for sequential versions
+  bool single = false;           // one file with -- +strata Up / Down
 };
 
 // Creates a new migration in `directory` (created when missing) and returns the paths

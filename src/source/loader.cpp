@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <cctype>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -25,7 +25,6 @@ namespace {
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
-
 
 }  // namespace
 
@@ -115,8 +114,8 @@ Source load_source(const fs::path& directory, Dialect dialect) {
   std::error_code ec;
   fs::directory_iterator it(directory, ec);
   if (ec) {
-    throw UsageError(fmt::format("cannot read migrations directory {} (--path / STRATA_PATH): {}",
-                                 directory.string(), ec.message()));
+    throw UsageError(fmt::format("cannot read migrations directory {} (--path / STRATA_PATH): {}", directory.string(),
+                                 ec.message()));
   }
 
   // version → [up plain, up dialect, down plain, down dialect, single]
@@ -210,8 +209,8 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
   parsed.up = Script{migration.up->name, parse_pair_file(up_text, migration.up->name, dialect), sha256_hex(up_text)};
   if (migration.down) {
     std::string down_text = read_file(migration.down->path, migration.down->name);
-    parsed.down = Script{migration.down->name, parse_pair_file(down_text, migration.down->name, dialect),
-                         sha256_hex(down_text)};
+    parsed.down =
+        Script{migration.down->name, parse_pair_file(down_text, migration.down->name, dialect), sha256_hex(down_text)};
   }
   return parsed;
 }

@@ -13,8 +13,8 @@ namespace strata::source {
 
 // A file of the migrations directory that holds one or both directions of a migration.
 struct MigrationFile {
-  std::string name;             // file name as listed, e.g. "0003_add_email.up.sql"
-  std::filesystem::path path;   // directory / name
+  std::string name;            // file name as listed, e.g. "0003_add_email.up.sql"
+  std::filesystem::path path;  // directory / name
 };
 
 // One version of the source, for one dialect: the files that hold its up and down sections.
@@ -33,7 +33,7 @@ struct Migration {
 
 // What the runner needs of one direction: the statements and the checksum of the file.
 struct Script {
-  std::string file;      // file name, for file:line messages; empty when the direction has no file
+  std::string file;  // file name, for file:line messages; empty when the direction has no file
   Section section;
   std::string checksum;  // SHA-256 (hex) of the file's bytes; empty when there is no file
 };

@@ -137,10 +137,10 @@ void Tracker::set_version(std::optional<int64_t> version, bool dirty) {
 std::vector<HistoryEntry> Tracker::read_history() {
   std::vector<HistoryEntry> entries;
   if (!m_driver.table_exists(m_table.history())) return entries;
-  std::vector<drivers::Row> rows = m_driver.query(fmt::format(
-      "SELECT id, version, name, direction, checksum, applied_at, duration_ms, applied_by, outcome, detail "
-      "FROM {} ORDER BY id",
-      qualified(m_table.history())));
+  std::vector<drivers::Row> rows = m_driver.query(
+      fmt::format("SELECT id, version, name, direction, checksum, applied_at, duration_ms, applied_by, outcome, detail "
+                  "FROM {} ORDER BY id",
+                  qualified(m_table.history())));
   entries.reserve(rows.size());
   for (const drivers::Row& row : rows) {
     HistoryEntry entry;
@@ -186,6 +186,8 @@ std::string Tracker::current_user() {
   return host[0] ? user + "@" + host : user;
 }
 
-std::string Tracker::now_utc() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
+std::string Tracker::now_utc() {
+  return utc_now("%Y-%m-%dT%H:%M:%SZ");
+}
 
 }  // namespace strata::tracker

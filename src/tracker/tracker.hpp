@@ -36,13 +36,13 @@ struct HistoryEntry {
   int64_t id = 0;  // insertion order; assigned by the database
   int64_t version = 0;
   std::string name;
-  std::string direction;  // "up", "down", or "" for force/baseline
-  std::string checksum;   // SHA-256 of the file that ran; "" when no file
-  std::string applied_at; // UTC, "2026-01-01T10:00:00Z"
+  std::string direction;   // "up", "down", or "" for force/baseline
+  std::string checksum;    // SHA-256 of the file that ran; "" when no file
+  std::string applied_at;  // UTC, "2026-01-01T10:00:00Z"
   double duration_ms = 0;
-  std::string applied_by; // user@host
+  std::string applied_by;  // user@host
   Outcome outcome = Outcome::applied;
-  std::string detail;     // JSON text: failure location, force origin; "" when none
+  std::string detail;  // JSON text: failure location, force origin; "" when none
 };
 
 // Reads and writes strata's two tables through a Driver. Every method throws DriverError

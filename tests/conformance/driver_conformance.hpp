@@ -150,15 +150,14 @@ TYPED_TEST_SUITE_P(DriverConformance);
 
 TYPED_TEST_P(DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText) {
   auto db = this->connect();
-  db->execute(
-      "CREATE TABLE conformance_items (id BIGINT NOT NULL, name VARCHAR(100), note VARCHAR(100))");
+  db->execute("CREATE TABLE conformance_items (id BIGINT NOT NULL, name VARCHAR(100), note VARCHAR(100))");
   db->execute("INSERT INTO conformance_items (id, name, note) VALUES (1, 'alpha', NULL)");
   EXPECT_TRUE(db->query("INSERT INTO conformance_items (id, name, note) VALUES (?, ?, ?)",
                         {"-2", "it's \"quoted\" \xC3\xBC", std::nullopt})
                   .empty());
-  EXPECT_THAT(db->query("SELECT id, name, note FROM conformance_items ORDER BY id"),
-              ::testing::ElementsAre(Row{"-2", "it's \"quoted\" \xC3\xBC", std::nullopt},
-                                     Row{"1", "alpha", std::nullopt}));
+  EXPECT_THAT(
+      db->query("SELECT id, name, note FROM conformance_items ORDER BY id"),
+      ::testing::ElementsAre(Row{"-2", "it's \"quoted\" \xC3\xBC", std::nullopt}, Row{"1", "alpha", std::nullopt}));
   EXPECT_THAT(db->query("SELECT 40 + 2, NULL"), ::testing::ElementsAre(Row{"42", std::nullopt}));
   EXPECT_EQ(this->count(*db, "conformance_items"), "2");
   EXPECT_TRUE(db->query("SELECT id FROM conformance_items WHERE id = ?", {"99"}).empty());
@@ -170,11 +169,10 @@ TYPED_TEST_P(DriverConformance, QueryBindsSeveralParametersInOrder) {
   for (const char* k : {"a", "b", "c"})
     db->query("INSERT INTO conformance_pairs (k, v) VALUES (?, ?)", {k, std::string(k) + "-value"});
   db->query("INSERT INTO conformance_pairs (k, v) VALUES (?, ?)", {"d", std::nullopt});
-  EXPECT_THAT(
-      db->query("SELECT k, v FROM conformance_pairs WHERE k = ? OR k = ? OR v IS NULL "
-                "ORDER BY k",
-                {"c", "a"}),
-      ::testing::ElementsAre(Row{"a", "a-value"}, Row{"c", "c-value"}, Row{"d", std::nullopt}));
+  EXPECT_THAT(db->query("SELECT k, v FROM conformance_pairs WHERE k = ? OR k = ? OR v IS NULL "
+                        "ORDER BY k",
+                        {"c", "a"}),
+              ::testing::ElementsAre(Row{"a", "a-value"}, Row{"c", "c-value"}, Row{"d", std::nullopt}));
   // A bound value is data, never SQL.
   EXPECT_TRUE(db->query("SELECT k FROM conformance_pairs WHERE k = ?", {"a' OR '1'='1"}).empty());
 }
@@ -201,14 +199,10 @@ TYPED_TEST_P(DriverConformance, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDd
   // Both quote characters and a space, so every dialect meets its own quote in the name.
   const std::string table = "conformance_we\"ird`name";
   const std::string column = "odd \"col`";
-  db->execute("CREATE TABLE " + db->quote_identifier(table) + " (" + db->quote_identifier(column) +
-              " VARCHAR(10))");
-  db->query("INSERT INTO " + db->quote_identifier(table) + " (" + db->quote_identifier(column) +
-                ") VALUES (?)",
-            {"x"});
-  EXPECT_THAT(
-      db->query("SELECT " + db->quote_identifier(column) + " FROM " + db->quote_identifier(table)),
-      ::testing::ElementsAre(Row{"x"}));
+  db->execute("CREATE TABLE " + db->quote_identifier(table) + " (" + db->quote_identifier(column) + " VARCHAR(10))");
+  db->query("INSERT INTO " + db->quote_identifier(table) + " (" + db->quote_identifier(column) + ") VALUES (?)", {"x"});
+  EXPECT_THAT(db->query("SELECT " + db->quote_identifier(column) + " FROM " + db->quote_identifier(table)),
+              ::testing::ElementsAre(Row{"x"}));
   EXPECT_TRUE(db->table_exists(TableName{"", table}));
 }
 
@@ -275,8 +269,7 @@ TYPED_TEST_P(DriverConformance, SqlErrorThrowsDriverErrorAndTheConnectionStaysUs
     EXPECT_EQ(e.exit_code(), ExitCode::runtime);
     EXPECT_THAT(e.what(), ::testing::HasSubstr("CRATE"));
   }
-  EXPECT_THROW(db->query("SELECT id FROM conformance_no_such_table WHERE id = ?", {"1"}),
-               DriverError);
+  EXPECT_THROW(db->query("SELECT id FROM conformance_no_such_table WHERE id = ?", {"1"}), DriverError);
   EXPECT_THROW(db->execute("INSERT INTO conformance_no_such_table (id) VALUES (1)"), DriverError);
   EXPECT_THAT(db->query("SELECT 1"), ::testing::ElementsAre(Row{"1"}));
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
@@ -386,8 +379,7 @@ TYPED_TEST_P(DriverConformance, LockIsExclusiveAcrossProcessesAndFreedWhenTheHol
 
 TYPED_TEST_P(DriverConformance, ConcurrentWritersInTransactionsDoNotFail) {
   constexpr int k_rows_per_writer = 25;
-  this->connect()->execute(
-      "CREATE TABLE conformance_writes (writer INTEGER NOT NULL, n INTEGER NOT NULL)");
+  this->connect()->execute("CREATE TABLE conformance_writes (writer INTEGER NOT NULL, n INTEGER NOT NULL)");
   std::mutex failures_mutex;
   std::vector<std::string> failures;
   std::vector<std::unique_ptr<Driver>> connections;
@@ -418,8 +410,7 @@ TYPED_TEST_P(DriverConformance, ConcurrentWritersInTransactionsDoNotFail) {
   }
   for (auto& thread : writers) thread.join();
   EXPECT_THAT(failures, ::testing::IsEmpty());
-  EXPECT_EQ(this->count(*connections[0], "conformance_writes"),
-            std::to_string(2 * k_rows_per_writer));
+  EXPECT_EQ(this->count(*connections[0], "conformance_writes"), std::to_string(2 * k_rows_per_writer));
 }
 
 TYPED_TEST_P(DriverConformance, CancelFromAnotherThreadStopsARunningStatement) {
@@ -441,15 +432,12 @@ REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsInte
                             QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
                             QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
                             CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml,
-                            RollbackUndoesDdlExactlyWhenTransactional,
-                            RollbackWithoutATransactionIsANoOp,
+                            RollbackUndoesDdlExactlyWhenTransactional, RollbackWithoutATransactionIsANoOp,
                             SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
                             FailedStatementInATransactionThenRollbackLeavesNothing,
-                            SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
-                            DestroyingTheHolderReleasesTheLock,
+                            SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks, DestroyingTheHolderReleasesTheLock,
                             LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
                             LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
-                            ConcurrentWritersInTransactionsDoNotFail,
-                            CancelFromAnotherThreadStopsARunningStatement);
+                            ConcurrentWritersInTransactionsDoNotFail, CancelFromAnotherThreadStopsARunningStatement);
 
 }  // namespace strata::conformance

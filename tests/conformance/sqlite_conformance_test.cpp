@@ -36,8 +36,7 @@ class SqliteFileHarness {
   }
 
   std::optional<std::string> set_up() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "strata-conformance-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "strata-conformance-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) return "cannot create a temporary directory";
     m_directory = pattern;
     return std::nullopt;

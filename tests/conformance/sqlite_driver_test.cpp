@@ -32,8 +32,7 @@ const TableName k_table{"", "schema_migrations"};
 class SqliteDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "strata-sqlite-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "strata-sqlite-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     m_directory = pattern;
   }
@@ -114,8 +113,8 @@ TEST_F(SqliteDriverTest, MissingDirectoryIsADriverErrorNamingThePath) {
     open(bad);
     FAIL() << "opened " << bad;
   } catch (const DriverError& e) {
-    EXPECT_EQ(std::string(e.what()), "cannot open SQLite database " + bad + ": directory " +
-                                         path("no/such/dir") + " does not exist");
+    EXPECT_EQ(std::string(e.what()),
+              "cannot open SQLite database " + bad + ": directory " + path("no/such/dir") + " does not exist");
     EXPECT_EQ(e.exit_code(), ExitCode::runtime);
   }
   EXPECT_FALSE(std::filesystem::exists(path("no")));
@@ -130,8 +129,7 @@ TEST_F(SqliteDriverTest, FileThatIsNotADatabaseIsADriverErrorNamingThePath) {
     open(path("junk.db"));
     FAIL() << "opened a text file";
   } catch (const DriverError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "cannot open SQLite database " + path("junk.db") + ": file is not a database");
+    EXPECT_EQ(std::string(e.what()), "cannot open SQLite database " + path("junk.db") + ": file is not a database");
   }
 }
 
@@ -154,8 +152,7 @@ TEST_F(SqliteDriverTest, ExecuteRunsAWholeTriggerWithItsInnerSemicolons) {
       "  INSERT INTO audit VALUES (NEW.id * 10, 'again');\n"
       "END;");
   db->execute("INSERT INTO t VALUES (4)");
-  EXPECT_THAT(db->query("SELECT id, what FROM audit ORDER BY id"),
-              ElementsAre(Row{"4", "insert"}, Row{"40", "again"}));
+  EXPECT_THAT(db->query("SELECT id, what FROM audit ORDER BY id"), ElementsAre(Row{"4", "insert"}, Row{"40", "again"}));
 }
 
 TEST_F(SqliteDriverTest, QueryReturnsEveryTypeAsText) {
@@ -204,8 +201,7 @@ TEST_F(SqliteDriverTest, LockTimeoutMessageNamesFileTimeoutAndHolder) {
     FAIL() << "took a lock that was held";
   } catch (const LockTimeout& e) {
     EXPECT_EQ(std::string(e.what()), "could not take the migration lock on " + path("lock.db") +
-                                         " within 200 ms: held by pid " +
-                                         std::to_string(::getpid()));
+                                         " within 200 ms: held by pid " + std::to_string(::getpid()));
   }
   try {
     second->lock(k_table, 0ms);
@@ -259,8 +255,7 @@ TEST(OpenDriverTest, SqliteIsBuiltInAndOtherDialectsWithoutADriverAreUsageErrors
   const auto names = built_in_drivers();
   EXPECT_THAT(names, ::testing::Contains("sqlite"));
   for (const Dialect dialect : k_all_dialects) {
-    if (std::find(names.begin(), names.end(), std::string(dialect_name(dialect))) != names.end())
-      continue;
+    if (std::find(names.begin(), names.end(), std::string(dialect_name(dialect))) != names.end()) continue;
     DatabaseUrl url;
     url.dialect = dialect;
     url.redacted = "x://***@host/db";

@@ -43,7 +43,8 @@ TEST_F(Cli, UnknownFlagIsAUsageError) {
 TEST_F(Cli, HelpListsEveryCommand) {
   Result r = strata("--help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* command : {"create", "up", "down", "goto", "redo", "version", "force", "status", "validate", "wait"}) {
+  for (const char* command :
+       {"create", "up", "down", "goto", "redo", "version", "force", "status", "validate", "wait"}) {
     EXPECT_NE(r.out.find(std::string("  ") + command), std::string::npos) << command;
   }
 }
@@ -120,12 +121,16 @@ TEST_F(Cli, StatusShowsEveryMigrationAndExitCodeSixWhenPending) {
   out = std::regex_replace(out, std::regex("[0-9]+\\.[0-9] ms"), "N.N ms");
   EXPECT_EQ(out,
             "version  name          state    applied_at            duration  applied_by\n"
-            "1        create_a      applied  " + applied_at + "    N.N ms  " + who + "\n"
-            "2        create_b      applied  " + applied_at + "    N.N ms  " + who + "\n"
-            "3        no_down       pending  -                            -  -\n"
-            "10       dbmate_style  pending  -                            -  -\n"
-            "11       dialects      pending  -                            -  -\n"
-            "version 2, 3 pending, 1 without a down migration\n");
+            "1        create_a      applied  " +
+                applied_at + "    N.N ms  " + who +
+                "\n"
+                "2        create_b      applied  " +
+                applied_at + "    N.N ms  " + who +
+                "\n"
+                "3        no_down       pending  -                            -  -\n"
+                "10       dbmate_style  pending  -                            -  -\n"
+                "11       dialects      pending  -                            -  -\n"
+                "version 2, 3 pending, 1 without a down migration\n");
   EXPECT_EQ(db("status --exit-code").exit_code, 6);
   db("up");
   EXPECT_EQ(db("status --exit-code").exit_code, 0);
@@ -136,8 +141,8 @@ TEST_F(Cli, StatusSummaryNamesEveryKindOfTrouble) {
   write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
   write("migrations/4_d.up.sql", "CREATE TABLE d (id INTEGER);\n");
   db("up");
-  write("migrations/1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");  // edited after it ran
-  fs::remove(dir() / "migrations" / "2_b.up.sql");                    // applied, file gone
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");   // edited after it ran
+  fs::remove(dir() / "migrations" / "2_b.up.sql");                   // applied, file gone
   write("migrations/3_c.up.sql", "CREATE TABLE c (id INTEGER);\n");  // merged late
   write("migrations/5_e.up.sql", "CREATE TABLE e (id INTEGER);\n");  // new
   Result r = db("status");
@@ -346,8 +351,7 @@ TEST_F(Cli, ValidateChecksTheSourceWithoutADatabase) {
   Result ok = strata("validate");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ok.out, "ok: 5 migrations; without a down migration: 3\n");
-  EXPECT_EQ(strata("--json validate").json(),
-            json::parse(R"({"valid": true, "migrations": 5, "without_down": [3]})"));
+  EXPECT_EQ(strata("--json validate").json(), json::parse(R"({"valid": true, "migrations": 5, "without_down": [3]})"));
 }
 
 TEST_F(Cli, ValidateReportsBrokenFilesWithFileAndLine) {
@@ -384,8 +388,7 @@ TEST_F(Cli, DryRunOfflinePrintsEveryStatementWithFileAndLine) {
   json plan = r.json()["plan"];
   ASSERT_EQ(plan.size(), 5u);
   EXPECT_EQ(plan[4]["transaction"], false);
-  EXPECT_EQ(plan[4]["statements"][0],
-            json::parse(R"j({"file": "000005_users_name_index.up.postgres.sql", "line": 2,
+  EXPECT_EQ(plan[4]["statements"][0], json::parse(R"j({"file": "000005_users_name_index.up.postgres.sql", "line": 2,
                               "sql": "CREATE INDEX CONCURRENTLY users_name_idx ON users (name)"})j"));
   EXPECT_EQ(plan[0]["statements"][0]["line"], 11);
 
@@ -520,8 +523,7 @@ TEST_F(Cli, LockHeldByAnotherProcessTimesOutWithExitFive) {
 
 TEST_F(Cli, ConcurrentUpsApplyEachMigrationExactlyOnce) {
   for (int i = 1; i <= 20; ++i) {
-    write("migrations/" + std::to_string(i) + "_m.up.sql",
-          "CREATE TABLE t" + std::to_string(i) + " (id INTEGER);\n");
+    write("migrations/" + std::to_string(i) + "_m.up.sql", "CREATE TABLE t" + std::to_string(i) + " (id INTEGER);\n");
   }
   std::string binary = shell_quote(STRATA_BINARY);
   std::string command = "cd " + shell_quote(dir().string()) + " && for i in 1 2 3 4; do (" + binary +
@@ -687,9 +689,10 @@ TEST_F(Cli, FailedRevertToNothingMarksThatMigrationDirty) {
   db("up");
   Result r = db("down");
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("migration 1 (down) failed at 1_a.down.sql:2, statement 1 of 1 (DROP TABLE nope): no such "
-                       "table: nope; repair the database by hand, then run `strata force none` if the migration's "
-                       "changes are all in place, or `strata force 1` if none of them are and then `strata down` to retry it"),
+  EXPECT_NE(r.err.find(
+                "migration 1 (down) failed at 1_a.down.sql:2, statement 1 of 1 (DROP TABLE nope): no such "
+                "table: nope; repair the database by hand, then run `strata force none` if the migration's "
+                "changes are all in place, or `strata force 1` if none of them are and then `strata down` to retry it"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(db("version").out, "none (dirty)\n");

@@ -42,7 +42,8 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
       m_url.replace(m_url.find("***"), 3, *m_server.password);
       m_url += std::string(m_url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + m_schema;
     } else {
-      m_server = parse_database_url(env_or("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:53306/strata_test"));
+      m_server =
+          parse_database_url(env_or("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:53306/strata_test"));
       m_schema = unique_name("strata_e2e");
       admin("CREATE DATABASE " + m_schema);
       m_url = fmt_mysql_url(m_schema);
@@ -69,9 +70,10 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
                 m_server.host + " -p " + std::to_string(m_server.port.value_or(5432)) + " -U " + m_server.user +
                 " -d " + m_server.database + " -c " + shell_quote("SET search_path TO " + m_schema + "; " + statement);
     } else {
-      command = "mariadb --no-defaults -N -B -h " + m_server.host + " -P " + std::to_string(m_server.port.value_or(3306)) +
-                " -u " + m_server.user + " -p" + shell_quote(m_server.password.value_or("")) + " " + m_schema +
-                " -e " + shell_quote(statement) + " | tr '\\t' '|'";
+      command = "mariadb --no-defaults -N -B -h " + m_server.host + " -P " +
+                std::to_string(m_server.port.value_or(3306)) + " -u " + m_server.user + " -p" +
+                shell_quote(m_server.password.value_or("")) + " " + m_schema + " -e " + shell_quote(statement) +
+                " | tr '\\t' '|'";
     }
     command = "set -o pipefail; " + command + " >" + shell_quote((dir() / ".sql").string()) + " 2>&1";
     int status = std::system(("bash -c " + shell_quote(command)).c_str());
@@ -102,13 +104,15 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
 
   // The number of tables named `name` in the test's database.
   std::string table_count(const std::string& name) const {
-    if (GetParam() == "sqlite") return sql("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='" + name + "';");
+    if (GetParam() == "sqlite")
+      return sql("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='" + name + "';");
     if (GetParam() == "postgres") {
-      return sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name='" +
-                 name + "'");
+      return sql(
+          "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name='" +
+          name + "'");
     }
-    return sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name='" + name +
-               "'");
+    return sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name='" +
+               name + "'");
   }
 
   std::string m_url;
@@ -169,7 +173,8 @@ TEST_P(EngineTest, DryRunPrintsTheStatementsOfThisDialectAndChangesNothing) {
 
 TEST_P(EngineTest, FailureMidMigrationRollsBackOrLeavesAPreciseDirtyRecord) {
   write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
-  write("migrations/2_b.up.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n\nINSERT INTO nope VALUES (1);\n");
+  write("migrations/2_b.up.sql",
+        "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n\nINSERT INTO nope VALUES (1);\n");
   Result r = run("up");
   if (GetParam() == "mysql") {
     // DDL commits implicitly: the dirty protocol, with the failing statement recorded.
@@ -202,7 +207,8 @@ TEST_P(EngineTest, FailureMidMigrationRollsBackOrLeavesAPreciseDirtyRecord) {
 }
 
 TEST_P(EngineTest, NoTransactionFailureIsDirtyOnEveryEngine) {
-  write("migrations/1_a.up.sql", "-- +strata NO TRANSACTION\nCREATE TABLE a (id INTEGER);\nINSERT INTO nope VALUES (1);\n");
+  write("migrations/1_a.up.sql",
+        "-- +strata NO TRANSACTION\nCREATE TABLE a (id INTEGER);\nINSERT INTO nope VALUES (1);\n");
   Result r = run("--json up");
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.json()["error"]["exit_code"], 3);
@@ -230,12 +236,13 @@ TEST_P(EngineTest, GolangMigrateDatabaseContinuesFromItsVersion) {
 
 TEST_P(EngineTest, ConcurrentUpsApplyEachMigrationExactlyOnce) {
   for (int i = 1; i <= 12; ++i) {
-    write("migrations/" + std::to_string(i) + "_m.up.sql",
-          "CREATE TABLE t" + std::to_string(i) + " (id INTEGER);\nINSERT INTO t" + std::to_string(i) + " VALUES (1);\n");
+    write(
+        "migrations/" + std::to_string(i) + "_m.up.sql",
+        "CREATE TABLE t" + std::to_string(i) + " (id INTEGER);\nINSERT INTO t" + std::to_string(i) + " VALUES (1);\n");
   }
-  std::string command = "cd " + shell_quote(dir().string()) + " && for i in 1 2 3 4; do (DATABASE_URL=" +
-                        shell_quote(m_url) + " " + shell_quote(STRATA_BINARY) +
-                        " -q up >/dev/null 2>.err$i; echo $? >.rc$i) & done; wait";
+  std::string command = "cd " + shell_quote(dir().string()) +
+                        " && for i in 1 2 3 4; do (DATABASE_URL=" + shell_quote(m_url) + " " +
+                        shell_quote(STRATA_BINARY) + " -q up >/dev/null 2>.err$i; echo $? >.rc$i) & done; wait";
   ASSERT_EQ(std::system(command.c_str()), 0);
   for (int i = 1; i <= 4; ++i) EXPECT_EQ(read(".rc" + std::to_string(i)), "0\n") << read(".err" + std::to_string(i));
   EXPECT_EQ(sql("SELECT count(*) FROM schema_migrations_history WHERE outcome = 'applied'"), "12\n");
@@ -312,8 +319,8 @@ Result run_and_signal(const EngineTest& test, const std::string& url, const std:
 }
 
 TEST_P(EngineTest, CtrlCRollsBackATransactionalMigrationAtOnce) {
-  write("migrations/1_slow.up.sql", std::string("CREATE TABLE a (id INTEGER);\n") + k_endless_blocks +
-                                        "CREATE TABLE b (id INTEGER);\n");
+  write("migrations/1_slow.up.sql",
+        std::string("CREATE TABLE a (id INTEGER);\n") + k_endless_blocks + "CREATE TABLE b (id INTEGER);\n");
   auto started = std::chrono::steady_clock::now();
   Result r = run_and_signal(*this, m_url, "up", "INT", "1_slow", 700);
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
@@ -352,7 +359,8 @@ TEST_P(EngineTest, SigtermStopsANonTransactionalMigrationAfterTheCurrentStatemen
   const std::string message =
       "database is dirty at version 2: migration 2 (up) was interrupted by SIGTERM after statement 2 of 3; the next "
       "statement was 2_slow.up.sql:12 (CREATE TABLE c (id INTEGER)); repair the database by hand, then run `strata "
-      "force 2` if the migration's changes are all in place, or `strata force 1` if none of them are and then `strata up` to retry it";
+      "force 2` if the migration's changes are all in place, or `strata force 1` if none of them are and then `strata "
+      "up` to retry it";
   EXPECT_EQ(r.json()["error"]["message"], message) << r.out;
   EXPECT_EQ(version(), "2 (dirty)\n");
   EXPECT_EQ(table_count("b"), "1\n");
@@ -424,7 +432,9 @@ TEST_P(ServerEngineTest, VersionTableNameIsHonouredAndSchemaQualifiedOnPostgres)
   }
 }
 
-std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; }
+std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info) {
+  return param_info.param;
+}
 
 INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
 INSTANTIATE_TEST_SUITE_P(Servers, ServerEngineTest, ::testing::Values("postgres", "mysql"), engine_name);

@@ -55,7 +55,8 @@ class CliTest : public ::testing::Test {
   std::string read(const std::string& relative) const { return slurp(m_dir / relative); }
 
   void copy_testdata(const std::string& set) const {
-    fs::copy(fs::path(STRATA_TESTDATA) / set, m_dir / "migrations", fs::copy_options::overwrite_existing | fs::copy_options::recursive);
+    fs::copy(fs::path(STRATA_TESTDATA) / set, m_dir / "migrations",
+             fs::copy_options::overwrite_existing | fs::copy_options::recursive);
   }
 
   // Runs `strata ARGS` in the scratch directory with `env` (e.g. "DATABASE_URL=sqlite:t.db")
@@ -77,8 +78,8 @@ class CliTest : public ::testing::Test {
 
   // Runs SQL through the sqlite3 client against test.db and returns its output.
   std::string sql(const std::string& statement) const {
-    std::string command = "cd " + shell_quote(m_dir.string()) + " && sqlite3 test.db " + shell_quote(statement) +
-                          " >.sql 2>&1";
+    std::string command =
+        "cd " + shell_quote(m_dir.string()) + " && sqlite3 test.db " + shell_quote(statement) + " >.sql 2>&1";
     if (std::system(command.c_str()) != 0) ADD_FAILURE() << "sqlite3 failed: " << slurp(m_dir / ".sql");
     return slurp(m_dir / ".sql");
   }

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <stdexcept>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 

@@ -46,9 +46,10 @@ TEST(DatabaseUrl, GolangMigrateOptionsOnPostgresAreNamedNotPassedToLibpq) {
     parse_database_url("postgres://u:secret@h/db?x-multi-statement=true");
     FAIL();
   } catch (const UsageError& error) {
-    EXPECT_STREQ(error.what(),
-                 "unsupported parameter 'x-multi-statement' in database URL postgres://u:***@h/db?x-multi-statement=true: "
-                 "golang-migrate's x- options are not libpq parameters (strata takes x-migrations-table only)");
+    EXPECT_STREQ(
+        error.what(),
+        "unsupported parameter 'x-multi-statement' in database URL postgres://u:***@h/db?x-multi-statement=true: "
+        "golang-migrate's x- options are not libpq parameters (strata takes x-migrations-table only)");
   }
 }
 
@@ -116,8 +117,9 @@ TEST(TableName, InvalidNamesAreUsageErrorsNamingTheSetting) {
     parse_table_name("x; DROP TABLE users", Dialect::sqlite, "STRATA_TABLE");
     FAIL();
   } catch (const UsageError& error) {
-    EXPECT_STREQ(error.what(), "invalid STRATA_TABLE 'x; DROP TABLE users': expected a name matching "
-                               "[A-Za-z_][A-Za-z0-9_]*");
+    EXPECT_STREQ(error.what(),
+                 "invalid STRATA_TABLE 'x; DROP TABLE users': expected a name matching "
+                 "[A-Za-z_][A-Za-z0-9_]*");
   }
   EXPECT_THROW(parse_table_name("1abc", Dialect::sqlite), UsageError);
   EXPECT_THROW(parse_table_name("", Dialect::sqlite), UsageError);

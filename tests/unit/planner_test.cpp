@@ -143,7 +143,9 @@ TEST(PlannerRedo, RevertsAndReappliesTheCurrentVersion) {
   EXPECT_EQ(plan.to, 2);
 }
 
-TEST(PlannerRedo, NothingAppliedIsAnEmptyPlan) { EXPECT_TRUE(plan_redo(inputs({1}, std::nullopt)).steps.empty()); }
+TEST(PlannerRedo, NothingAppliedIsAnEmptyPlan) {
+  EXPECT_TRUE(plan_redo(inputs({1}, std::nullopt)).steps.empty());
+}
 
 TEST(PlannerSteps, RecordTheVersionBeforeEachStepForTheForceAdvice) {
   Plan plan = plan_up(inputs({1, 2}, std::nullopt), std::nullopt);

@@ -159,7 +159,8 @@ TEST_F(TrackerTest, FailedNonTransactionalMigrationIsDirtyWithTheStatementRecord
     EXPECT_STREQ(error.what(),
                  "database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:3, statement 2 of 2 (SELECT * "
                  "FROM nope): no such table: nope; repair the database by hand, then run `strata force 2` if the "
-                 "migration's changes are all in place, or `strata force 1` if none of them are and then `strata up` to retry it");
+                 "migration's changes are all in place, or `strata force 1` if none of them are and then `strata up` "
+                 "to retry it");
   }
   EXPECT_TRUE(m_driver->table_exists(TableName{"", "b"}));  // not rolled back: that is the point
   EXPECT_EQ(m_tracker->read_state().version, 2);
@@ -169,8 +170,8 @@ TEST_F(TrackerTest, FailedNonTransactionalMigrationIsDirtyWithTheStatementRecord
   EXPECT_EQ(history[1].outcome, tracker::Outcome::failed);
   // A later command rebuilds the same runbook from the database alone.
   source::Source src = source();
-  EXPECT_EQ(runner::dirty_message(runner::read_view(*m_tracker, src), src).rfind(
-                "database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:3, statement 2 of 2", 0),
+  EXPECT_EQ(runner::dirty_message(runner::read_view(*m_tracker, src), src)
+                .rfind("database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:3, statement 2 of 2", 0),
             0u);
 }
 
