@@ -86,10 +86,6 @@ using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
 int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   const Config& config = ctx.config;
   const Args& args = ctx.args;
-  if (config.database && config.dialect && config.dialect != config.database->dialect) {
-    throw UsageError(fmt::format("--dialect {} does not match the database URL ({})", dialect_name(*config.dialect),
-                                 dialect_name(config.database->dialect)));
-  }
   Dialect dialect = dialect_of(config);
   source::Source source = load(config, dialect);
   std::string table_display = config.table(dialect).display();
@@ -138,7 +134,6 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   std::optional<runner::LockGuard> lock;
   if (!args.dry_run) {
     lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
-    session.tracker->ensure_tables();
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
   if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
@@ -155,6 +150,8 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     ctx.out.document(report::run_json(plan.from, plan.to, {}));
     return 0;
   }
+  // Only now, with every file read and the plan known to be sound, does anything get created.
+  session.tracker->ensure_tables();
   report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
 
   const size_t total_steps = steps.size();

@@ -125,6 +125,10 @@ Config resolve(const Flags& flags, const Environment& env, bool stdout_is_tty) {
       throw UsageError(fmt::format("invalid --dialect '{}': expected sqlite, postgres or mysql", *flags.dialect));
     }
   }
+  if (config.database && config.dialect && config.dialect != config.database->dialect) {
+    throw UsageError(fmt::format("--dialect {} does not match the database URL ({})", dialect_name(*config.dialect),
+                                 dialect_name(config.database->dialect)));
+  }
   config.json = flags.json;
   config.verbose = flags.verbose;
   config.quiet = flags.quiet;

@@ -479,6 +479,9 @@ TEST_F(Cli, InvalidSettingsAreUsageErrorsNamingTheSetting) {
   EXPECT_EQ(path.err.rfind("strata: error: cannot read migrations directory no-such-dir (--path / STRATA_PATH): ", 0),
             0u);
   EXPECT_EQ(db("up 0").exit_code, 2);
+  Result dialect = db("--dialect postgres version");
+  EXPECT_EQ(dialect.exit_code, 2);
+  EXPECT_EQ(dialect.err, "strata: error: --dialect postgres does not match the database URL (sqlite)\n");
   EXPECT_EQ(db("down 2 --all").exit_code, 2);
 }
 
@@ -559,6 +562,7 @@ TEST_F(Cli, ExplicitTransactionControlInATransactionalMigrationIsRefused) {
   EXPECT_EQ(up.exit_code, 4);
   EXPECT_EQ(up.err, message);
   EXPECT_EQ(db("version").out, "none\n");
+  EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master;"), "0\n") << "a refused plan creates no tables";
   EXPECT_EQ(strata("validate --dialect postgres").err, message);
   EXPECT_EQ(strata("validate --dialect mysql").exit_code, 0) << "MySQL runs no transaction around migrations";
   // Managing transactions yourself is fine, and savepoints are fine inside strata's.
