@@ -15,6 +15,7 @@
 #include "drivers/driver.hpp"
 #include "report/ticker.hpp"
 #include "runner/interrupt.hpp"
+#include "runner/pause_point.hpp"
 #include "runner/runner.hpp"
 #include "runner/status.hpp"
 #include "source/create.hpp"
@@ -150,6 +151,7 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     ctx.out.document(report::run_json(plan.from, plan.to, {}));
     return 0;
   }
+  runner::pause_point("plan");
   // Only now, with every file read and the plan known to be sound, does anything get created.
   session.tracker->ensure_tables();
   report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "drivers/driver.hpp"
+#include "runner/pause_point.hpp"
 
 namespace strata::runner {
 
@@ -260,9 +261,11 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before), ExitCode::runtime);
     }
     if (progress.started) progress.started(prepared);
+    pause_point("start", step.version);
     auto started = std::chrono::steady_clock::now();
     size_t index = 0;
     auto run_statement = [&](bool cancellable) {
+      pause_point("statement", step.version, static_cast<long long>(index + 1));
       if (progress.statement_started) progress.statement_started(prepared, index);
       set_cancellable(cancellable);
       try {
@@ -284,6 +287,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           run_statement(true);
         }
         if (stop_signal()) throw StopRequested{};
+        pause_point("record", step.version);
         tracker.set_version(step.version_after, false);
         tracker.record(history_entry(prepared, elapsed_ms(started)));
         transaction.commit();
@@ -359,6 +363,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           leave_dirty({{"error", error.what()}, {"line", error_line(statements[index], error)}});
         }
       }
+      pause_point("record", step.version);
       Transaction transaction(driver);
       tracker.set_version(step.version_after, false);
       tracker.record(history_entry(prepared, elapsed_ms(started)));
