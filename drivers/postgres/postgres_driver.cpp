@@ -110,6 +110,41 @@ bool has_param(const DatabaseUrl& url, std::string_view key) {
   return std::any_of(url.params.begin(), url.params.end(), [&](const auto& param) { return param.first == key; });
 }
 
+// libpq quotes the text it could not parse ("invalid percent-encoded token: \"<password>\""),
+// which redact_passwords cannot recognise: every spelling of the password in the URL, as
+// written and decoded, is replaced by *** in a connection error.
+std::string scrub_password(std::string message, const DatabaseUrl& url) {
+  std::vector<std::string> secrets;
+  if (url.password) secrets.push_back(*url.password);
+  const std::string& uri = url.conninfo;
+  if (size_t scheme = uri.find("://"); scheme != std::string::npos) {
+    size_t authority_end = uri.find_first_of("/?", scheme + 3);
+    std::string_view authority = std::string_view(uri).substr(
+        scheme + 3, authority_end == std::string::npos ? std::string::npos : authority_end - scheme - 3);
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      std::string_view userinfo = authority.substr(0, at);
+      if (size_t colon = userinfo.find(':'); colon != std::string_view::npos)
+        secrets.emplace_back(userinfo.substr(colon + 1));
+    }
+  }
+  if (size_t query = uri.find('?'); query != std::string::npos) {
+    std::string_view rest = std::string_view(uri).substr(query + 1);
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find('&'));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      if (item.rfind("password=", 0) == 0) secrets.emplace_back(item.substr(9));
+    }
+  }
+  for (const auto& [key, value] : url.params)
+    if (key == "password") secrets.push_back(value);
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = message.find(secret); at != std::string::npos; at = message.find(secret, at + 3))
+      message.replace(at, secret.size(), "***");
+  }
+  return message;
+}
+
 std::string connection_string(const DatabaseUrl& url, const OpenOptions& options) {
   std::string conninfo = url.conninfo;
   auto add = [&](std::string_view key, const std::string& value) {
@@ -279,7 +314,8 @@ PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& option
   try {
     d.connection = std::make_unique<Connection>(connection_string(url, options));
   } catch (const std::exception& e) {
-    throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted, redact_passwords(one_line(e.what()))));
+    throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted,
+                                  scrub_password(redact_passwords(one_line(e.what())), url)));
   }
   // libpqxx 6 would otherwise reconnect silently after a lost connection, without the session's
   // advisory lock. Deprecated in 6.4 (libpqxx 7 never reconnects), still needed here.

@@ -74,7 +74,9 @@ Environment Environment::load(const std::optional<std::string>& env_file) {
     text = source::read_file(file, file);
   } catch (const SourceError& error) {
     throw UsageError(fmt::format("cannot read --env-file {}: {}", file,
-                                 std::filesystem::exists(file, ec) ? "unreadable" : "no such file"));
+                                 !std::filesystem::exists(file, ec) ? std::string("no such file")
+                                 : error.line() > 0                 ? std::string(error.what())
+                                                                    : std::string("unreadable")));
   }
   env.m_file = parse_env_file(text, file);
   return env;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/error.hpp"
@@ -317,21 +318,25 @@ std::string redact_passwords(std::string_view text) {
     out.append(text.substr(i, sep + 3 - i));
     size_t start = sep + 3;
     size_t end = start;
-    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '/' &&
-           text[end] != '"' && text[end] != '\'') {
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '"' &&
+           text[end] != '\'') {
       ++end;
     }
-    std::string_view authority = text.substr(start, end - start);
-    size_t at = authority.rfind('@');
-    size_t colon = authority.find(':');
+    // The userinfo ends at the last '@' before the query, as parse_database_url reads it, so a
+    // password containing '/' is hidden whole.
+    std::string_view url = text.substr(start, end - start);
+    url = url.substr(0, url.find('?'));
+    size_t at = url.rfind('@');
+    size_t colon = url.find(':');
     if (at != std::string_view::npos && colon != std::string_view::npos && colon < at) {
-      out.append(authority.substr(0, colon));
+      out.append(url.substr(0, colon));
       out.append(":***");
-      out.append(authority.substr(at));
+      i = start + at;
     } else {
-      out.append(authority);
+      size_t authority_end = std::min(url.find('/'), url.size());
+      out.append(url.substr(0, authority_end));
+      i = start + authority_end;
     }
-    i = end;
   }
   // password=value in libpq keyword strings or query strings
   std::string result;
@@ -342,6 +347,13 @@ std::string redact_passwords(std::string_view text) {
       result.append(k_key);
       result.append("***");
       j += k_key.size();
+      // Already redacted (a redacted URL followed by ": message"): keep the ':' that follows.
+      if (out.compare(j, 3, "***") == 0 &&
+          (j + 3 == out.size() || out.compare(j + 3, 2, ": ") == 0 || out[j + 3] == '&' ||
+           std::isspace(static_cast<unsigned char>(out[j + 3])))) {
+        j += 3;
+        continue;
+      }
       while (j < out.size() && !std::isspace(static_cast<unsigned char>(out[j])) && out[j] != '&') ++j;
     } else {
       result.push_back(out[j++]);

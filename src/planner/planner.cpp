@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.hpp"
 
@@ -119,8 +120,11 @@ void add_ups(Plan& plan, const Inputs& in, AppliedSet& applied, const std::vecto
 
 std::vector<int64_t> pending(const Inputs& in, const AppliedSet& applied, std::optional<int64_t> up_to) {
   std::vector<int64_t> versions;
+  // value_or rather than `up_to && version > *up_to`: GCC -O2 may branch on the (unset) value
+  // first, which valgrind reports as a jump on uninitialised memory.
+  const int64_t last = up_to.value_or(std::numeric_limits<int64_t>::max());
   for (int64_t version : in.source_versions) {
-    if (up_to && version > *up_to) break;
+    if (version > last) break;
     if (!applied.contains(version)) versions.push_back(version);
   }
   return versions;

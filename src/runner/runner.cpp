@@ -268,6 +268,13 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       pause_point("statement", step.version, static_cast<long long>(index + 1));
       if (progress.statement_started) progress.statement_started(prepared, index);
       set_cancellable(cancellable);
+      // A signal that came after the last check but before `cancellable` was set found nothing
+      // to cancel: stop here instead of running the statement to its end.
+      if (cancellable && stop_signal()) {
+        set_cancellable(false);
+        if (progress.statement_finished) progress.statement_finished();
+        throw StopRequested{};
+      }
       try {
         driver.execute(statements[index].sql);
       } catch (...) {

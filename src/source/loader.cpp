@@ -107,7 +107,13 @@ std::string read_file(const fs::path& path, const std::string& display_name) {
   std::ostringstream contents;
   contents << in.rdbuf();
   if (in.bad()) throw SourceError(display_name, 0, "cannot read file");
-  return contents.str();
+  std::string text = contents.str();
+  // Drivers take C strings: SQL after a NUL byte would be cut off silently (libpq) or misread.
+  if (size_t nul = text.find('\0'); nul != std::string::npos) {
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+    throw SourceError(display_name, line, "contains a NUL byte (not a text file)");
+  }
+  return text;
 }
 
 Source load_source(const fs::path& directory, Dialect dialect) {
@@ -135,6 +141,10 @@ Source load_source(const fs::path& directory, Dialect dialect) {
     std::optional<ParsedFileName> parsed = parse_file_name(name);
     if (!parsed) continue;
     fs::path path = directory / name;
+    if (fs::is_symlink(fs::symlink_status(path, ec)) && !fs::exists(path, ec)) {
+      throw SourceError(
+          name, 0, fmt::format("is a symbolic link to {}, which does not exist", fs::read_symlink(path, ec).string()));
+    }
     if (!fs::is_regular_file(path, ec)) {
       throw SourceError(name, 0, "is not a regular file (migrations must be files directly in the directory)");
     }

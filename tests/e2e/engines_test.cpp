@@ -2,125 +2,12 @@
 // PostgreSQL server and MariaDB server, checked through each engine's own client (sqlite3,
 // psql, mariadb). The servers come from scripts/test-dbs.sh; their URLs from
 // STRATA_TEST_POSTGRES_URL / STRATA_TEST_MYSQL_URL. An unreachable server fails the test.
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdlib>
-
-#include "core/database_url.hpp"
-#include "e2e/harness.hpp"
+#include "e2e/engine_fixture.hpp"
 
 namespace strata::e2e {
 namespace {
 
 using nlohmann::json;
-
-std::string env_or(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : fallback;
-}
-
-std::string unique_name(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  return prefix + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-}
-
-// One engine's database for one test: its URL for strata, and its raw client for checks.
-class EngineTest : public CliTest, public ::testing::WithParamInterface<std::string> {
- protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    const std::string& engine = GetParam();
-    if (engine == "sqlite") {
-      m_url = "sqlite:test.db";
-    } else if (engine == "postgres") {
-      m_server = parse_database_url(
-          env_or("STRATA_TEST_POSTGRES_URL", "postgres://strata:strata@127.0.0.1:55432/strata_test?sslmode=disable"));
-      m_schema = unique_name("strata_e2e");
-      admin("CREATE SCHEMA " + m_schema);
-      m_url = m_server.redacted;
-      m_url.replace(m_url.find("***"), 3, *m_server.password);
-      m_url += std::string(m_url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + m_schema;
-    } else {
-      m_server =
-          parse_database_url(env_or("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:53306/strata_test"));
-      m_schema = unique_name("strata_e2e");
-      admin("CREATE DATABASE " + m_schema);
-      m_url = fmt_mysql_url(m_schema);
-    }
-  }
-
-  void TearDown() override {
-    if (GetParam() == "postgres") admin("DROP SCHEMA IF EXISTS " + m_schema + " CASCADE");
-    if (GetParam() == "mysql") admin("DROP DATABASE IF EXISTS " + m_schema);
-  }
-
-  std::string fmt_mysql_url(const std::string& database) const {
-    return "mysql://" + m_server.user + ":" + m_server.password.value_or("") + "@" + m_server.host + ":" +
-           std::to_string(m_server.port.value_or(3306)) + "/" + database;
-  }
-
-  // Runs SQL with the engine's own client in the test's database; rows as "a|b\n".
-  std::string sql(const std::string& statement) const {
-    const std::string& engine = GetParam();
-    std::string command;
-    if (engine == "sqlite") return CliTest::sql(statement);
-    if (engine == "postgres") {
-      command = "PGPASSWORD=" + shell_quote(m_server.password.value_or("")) + " psql -X -q -At -v ON_ERROR_STOP=1 -h " +
-                m_server.host + " -p " + std::to_string(m_server.port.value_or(5432)) + " -U " + m_server.user +
-                " -d " + m_server.database + " -c " + shell_quote("SET search_path TO " + m_schema + "; " + statement);
-    } else {
-      command = "mariadb --no-defaults -N -B -h " + m_server.host + " -P " +
-                std::to_string(m_server.port.value_or(3306)) + " -u " + m_server.user + " -p" +
-                shell_quote(m_server.password.value_or("")) + " " + m_schema + " -e " + shell_quote(statement) +
-                " | tr '\\t' '|'";
-    }
-    command = "set -o pipefail; " + command + " >" + shell_quote((dir() / ".sql").string()) + " 2>&1";
-    int status = std::system(("bash -c " + shell_quote(command)).c_str());
-    std::string output = slurp(dir() / ".sql");
-    if (status != 0) ADD_FAILURE() << GetParam() << " client failed on: " << statement << "\n" << output;
-    return output;
-  }
-
-  // Admin statements outside the test's schema (create/drop it).
-  void admin(const std::string& statement) const {
-    std::string command;
-    if (GetParam() == "postgres") {
-      command = "PGPASSWORD=" + shell_quote(m_server.password.value_or("")) + " psql -X -q -v ON_ERROR_STOP=1 -h " +
-                m_server.host + " -p " + std::to_string(m_server.port.value_or(5432)) + " -U " + m_server.user +
-                " -d " + m_server.database + " -c " + shell_quote(statement);
-    } else {
-      command = "mariadb --no-defaults -h " + m_server.host + " -P " + std::to_string(m_server.port.value_or(3306)) +
-                " -u " + m_server.user + " -p" + shell_quote(m_server.password.value_or("")) + " -e " +
-                shell_quote(statement);
-    }
-    if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
-      FAIL() << GetParam() << " server not usable (is scripts/test-dbs.sh running?): " << statement;
-    }
-  }
-
-  Result run(const std::string& args) const { return strata(args, "DATABASE_URL=" + shell_quote(m_url)); }
-  std::string version() const { return run("version").out; }
-
-  // The number of tables named `name` in the test's database.
-  std::string table_count(const std::string& name) const {
-    if (GetParam() == "sqlite")
-      return sql("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='" + name + "';");
-    if (GetParam() == "postgres") {
-      return sql(
-          "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name='" +
-          name + "'");
-    }
-    return sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name='" +
-               name + "'");
-  }
-
-  std::string m_url;
-  std::string m_schema;
-  DatabaseUrl m_server;
-
-  friend fs::path test_dir_of(const EngineTest& test) { return test.dir(); }
-};
 
 TEST_P(EngineTest, ExampleSetGoesUpDownGotoAndRedo) {
   copy_testdata("example");
@@ -430,10 +317,6 @@ TEST_P(ServerEngineTest, VersionTableNameIsHonouredAndSchemaQualifiedOnPostgres)
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(sql("SELECT version, dirty FROM app_versions"), "1|0\n");
   }
-}
-
-std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info) {
-  return param_info.param;
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);

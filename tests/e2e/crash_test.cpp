@@ -1,0 +1,277 @@
+// Crashes and interrupts at every point of a migration, on every engine (docs/reliability.md):
+// strata is paused at a fault-injection point (runner/pause_point.hpp) and then killed with
+// SIGKILL, sent SIGTERM, or has its connection killed by the server. Afterwards the database
+// must be consistent (SQLite and PostgreSQL: previous version, clean, nothing of the migration
+// left; MySQL: dirty at the migration's version, with what ran still there), and the next
+// `force`/`up` must complete.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "e2e/engine_fixture.hpp"
+
+namespace strata::e2e {
+namespace {
+
+// Statement 2 of 2_b: about two seconds on each engine.
+const char* const k_slow_statement =
+    "-- +strata StatementBegin sqlite\n"
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 6000000) SELECT count(*) FROM c\n"
+    "-- +strata StatementEnd\n"
+    "-- +strata StatementBegin postgres\nSELECT pg_sleep(2)\n-- +strata StatementEnd\n"
+    "-- +strata StatementBegin mysql\nSELECT SLEEP(2)\n-- +strata StatementEnd\n";
+
+enum class Point { start, between, mid, record };
+
+class CrashTest : public ProcessTest {
+ protected:
+  // 1_a (applied before the crash), 2_b = CREATE TABLE b1; <slow>; CREATE TABLE b2 (line 11),
+  // 3_c. The run under test is `up` from version 1.
+  void SetUp() override {
+    ProcessTest::SetUp();
+    write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    write("migrations/2_b.up.sql",
+          std::string("CREATE TABLE b1 (id INTEGER);\n") + k_slow_statement + "CREATE TABLE b2 (id INTEGER);\n");
+    write("migrations/3_c.up.sql", "CREATE TABLE c (id INTEGER);\n");
+    Result first = run("up 1");
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+  }
+
+  bool mysql() const { return GetParam() == "mysql"; }
+
+  // Starts `up` and stops it at `point` (for `mid`: 0.5 s into the slow statement 2).
+  Background& stop_at(Point point, const std::string& args = "up") {
+    std::string name = point == Point::start ? "start:2" : point == Point::record ? "record:2" : "statement:2:2";
+    Background& b = start_paused(args, name, "run");
+    if (point == Point::mid) {
+      resume(b);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      EXPECT_FALSE(poll(b)) << "the slow statement ended too soon: " << slurp(dir() / ".err-run");
+    }
+    return b;
+  }
+
+  void expect_previous_version_and_clean() {
+    EXPECT_EQ(checked_version(), "1\n");
+    EXPECT_EQ(table_count("b1"), "0\n") << "a statement of the killed migration stayed applied";
+    EXPECT_EQ(table_count("b2"), "0\n");
+    EXPECT_EQ(history(), "1|up|applied\n");
+  }
+
+  // After the crash: `up` completes (after the MySQL repair the dirty message asks for).
+  void expect_recovery(bool b1_there, bool b2_there) {
+    if (mysql() && b1_there) {
+      Result refused = run("up");
+      EXPECT_EQ(refused.exit_code, 3) << refused.err;
+      if (b2_there) {
+        // Every statement ran: the migration is complete.
+        ASSERT_EQ(run("force 2").exit_code, 0);
+      } else {
+        sql("DROP TABLE b1");
+        ASSERT_EQ(run("force 1").exit_code, 0);
+      }
+    }
+    Result up = run("up");
+    EXPECT_EQ(up.exit_code, 0) << up.err;
+    EXPECT_EQ(checked_version(), "3\n");
+    EXPECT_EQ(table_count("b1"), "1\n");
+    EXPECT_EQ(table_count("b2"), "1\n");
+    EXPECT_EQ(table_count("c"), "1\n");
+  }
+
+  // SIGKILL at `point`.
+  void kill_at(Point point) {
+    Background& b = stop_at(point);
+    ASSERT_EQ(::kill(b.pid, SIGKILL), 0);
+    Result killed = finish(b);
+    EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+    fs::remove(pause_file("run"));
+    if (!mysql() || point == Point::start) {
+      // The open transaction died with the connection. On MySQL the start point comes before
+      // the dirty mark, so there too nothing happened.
+      expect_previous_version_and_clean();
+      expect_recovery(false, false);
+      return;
+    }
+    // MySQL: statement 1 (and at record, every statement) committed; the version says dirty.
+    bool all = point == Point::record;
+    EXPECT_EQ(checked_version(), "2 (dirty)\n");
+    EXPECT_EQ(table_count("b1"), "1\n");
+    EXPECT_EQ(table_count("b2"), all ? "1\n" : "0\n");
+    // A kill leaves no failed row: the runbook can only say "interrupted".
+    EXPECT_EQ(history(), "1|up|applied\n");
+    Result refused = run("up");
+    EXPECT_EQ(refused.exit_code, 3);
+    EXPECT_EQ(refused.err,
+              "strata: error: database is dirty at version 2: migration 2 was interrupted (no failing statement was "
+              "recorded); repair the database by hand, then run `strata force 2` if the migration's changes are all "
+              "in place, or `strata force 1` if none of them are and then `strata up` to retry it\n");
+    expect_recovery(true, all);
+  }
+
+  // SIGTERM at `point`, then resume: the graceful path.
+  void term_at(Point point) {
+    Background& b = stop_at(point);
+    ASSERT_EQ(::kill(b.pid, SIGTERM), 0);
+    // The watcher acknowledges the signal before the run goes on.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (slurp(dir() / ".err-run")
+                   .find("SIGTERM received: stopping at the next safe point (send it again to stop "
+                         "at once)") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto resumed = std::chrono::steady_clock::now();
+    resume(b);
+    Result r = finish(b);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - resumed).count();
+    EXPECT_NE(r.err.find("SIGTERM received: stopping at the next safe point"), std::string::npos) << r.err;
+    const std::string rolled_back =
+        "strata: error: interrupted by SIGTERM: migration 2_b (up) rolled back, database still at version 1\n";
+    if (point == Point::record) {
+      // The migration's statements all ran: it commits, and the run stops before 3.
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_NE(r.err.find("strata: error: interrupted by SIGTERM after 1 of 2 migrations; database at version 2\n"),
+                std::string::npos)
+          << r.err;
+      EXPECT_EQ(checked_version(), "2\n");
+      EXPECT_EQ(table_count("b2"), "1\n");
+      EXPECT_EQ(table_count("c"), "0\n");
+      EXPECT_EQ(history(), "1|up|applied\n2|up|applied\n");
+      expect_recovery(false, false);
+      return;
+    }
+    if (!mysql()) {
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_NE(r.err.find(rolled_back), std::string::npos) << r.err;
+      // The slow statement is cancelled (mid) or never started (before it): no waiting it out.
+      EXPECT_LT(seconds, 1.5) << "the slow statement ran to its end";
+      expect_previous_version_and_clean();
+      expect_recovery(false, false);
+      return;
+    }
+    if (point == Point::start) {
+      // Nothing of 2 ran: strata puts the version back to clean 1 itself.
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_NE(r.err.find("strata: error: interrupted by SIGTERM after 0 of 2 migrations; database at version 1\n"),
+                std::string::npos)
+          << r.err;
+      expect_previous_version_and_clean();
+      expect_recovery(false, false);
+      return;
+    }
+    // MySQL between/mid: statement 2 is never cut short; the run stops before statement 3 and
+    // records where.
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    const std::string message =
+        "database is dirty at version 2: migration 2 (up) was interrupted by SIGTERM after statement 2 of 3; the next "
+        "statement was 2_b.up.sql:11 (CREATE TABLE b2 (id INTEGER)); repair the database by hand, then run `strata "
+        "force 2` if the migration's changes are all in place, or `strata force 1` if none of them are and then "
+        "`strata up` to retry it";
+    EXPECT_NE(r.err.find("strata: error: " + message + "\n"), std::string::npos) << r.err;
+    EXPECT_EQ(checked_version(), "2 (dirty)\n");
+    EXPECT_EQ(table_count("b1"), "1\n");
+    EXPECT_EQ(table_count("b2"), "0\n");
+    EXPECT_EQ(history(), "1|up|applied\n2|up|failed\n");
+    EXPECT_EQ(run("up").err, "strata: error: " + message + "\n");
+    expect_recovery(true, false);
+  }
+};
+
+TEST_P(CrashTest, KillBeforeTheFirstStatement) {
+  kill_at(Point::start);
+}
+TEST_P(CrashTest, KillBetweenStatements) {
+  kill_at(Point::between);
+}
+TEST_P(CrashTest, KillInsideARunningStatement) {
+  kill_at(Point::mid);
+}
+TEST_P(CrashTest, KillBeforeTheVersionWrite) {
+  kill_at(Point::record);
+}
+
+TEST_P(CrashTest, SigtermBeforeTheFirstStatement) {
+  term_at(Point::start);
+}
+TEST_P(CrashTest, SigtermBetweenStatements) {
+  term_at(Point::between);
+}
+TEST_P(CrashTest, SigtermInsideARunningStatement) {
+  term_at(Point::mid);
+}
+TEST_P(CrashTest, SigtermBeforeTheVersionWrite) {
+  term_at(Point::record);
+}
+
+// The server ends strata's connection while a migration runs (an operator's
+// pg_terminate_backend / KILL): strata must fail at once with a clear error, not hang and not
+// go on without its lock.
+class CrashServerTest : public CrashTest {
+ protected:
+  void SetUp() override {
+    CrashTest::SetUp();
+    // A column named after the test's schema makes statement 1 findable in pg_stat_activity.
+    write("migrations/2_b.up.sql", "CREATE TABLE b1 (id INTEGER, " + m_schema + " INTEGER);\n" + k_slow_statement +
+                                       "CREATE TABLE b2 (id INTEGER);\n");
+  }
+
+  void kill_connection() {
+    if (GetParam() == "postgres") {
+      // The strata backend holding an advisory lock whose last statement was 2_b's first one,
+      // which names this test's schema (SetUp below).
+      std::string pids =
+          sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'strata' AND datname = current_database() AND "
+              "query LIKE '%" +
+              m_schema +
+              "%' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND "
+              "granted)");
+      ASSERT_EQ(std::count(pids.begin(), pids.end(), '\n'), 1) << "strata backends: " << pids;
+      EXPECT_EQ(sql("SELECT pg_terminate_backend(" + pids.substr(0, pids.size() - 1) + ")"), "t\n");
+    } else {
+      std::string ids =
+          sql("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> "
+              "CONNECTION_ID()");
+      ASSERT_EQ(std::count(ids.begin(), ids.end(), '\n'), 1) << "strata connections: " << ids;
+      sql("KILL " + ids.substr(0, ids.size() - 1));
+    }
+  }
+};
+
+TEST_P(CrashServerTest, ConnectionKilledBetweenStatements) {
+  Background& b = start_paused("up", "statement:2:2", "run");
+  kill_connection();
+  resume(b);
+  Result r = finish(b, 20);
+  if (GetParam() == "postgres") {
+    // The transaction died with the backend: a clean failure, nothing to repair.
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("strata: error: migration 2_b (up) failed at 2_b.up.sql:6: lost the connection to "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(" (and the migration lock with it): server closed the connection unexpectedly; rolled back, "
+                         "database still at version 1\n"),
+              std::string::npos)
+        << r.err;
+    expect_previous_version_and_clean();
+    expect_recovery(false, false);
+  } else {
+    // Statement 1 committed and the version is dirty; the failure could not be recorded on the
+    // dead connection, so the next run can only say "interrupted".
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("strata: error: database is dirty at version 2: migration 2 (up) failed at 2_b.up.sql:"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(checked_version(), "2 (dirty)\n");
+    EXPECT_EQ(table_count("b1"), "1\n");
+    EXPECT_EQ(table_count("b2"), "0\n");
+    EXPECT_NE(run("up").err.find("migration 2 was interrupted (no failing statement was recorded)"), std::string::npos);
+    expect_recovery(true, false);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Crash, CrashTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
+INSTANTIATE_TEST_SUITE_P(Crash, CrashServerTest, ::testing::Values("postgres", "mysql"), engine_name);
+
+}  // namespace
+}  // namespace strata::e2e
