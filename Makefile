@@ -5,6 +5,9 @@ DATABASE_URL ?= sqlite:strata-dev.db
 MIGRATIONS   ?= testdata/example
 BUILD_DIR    ?= build
 ASAN_DIR     ?= build-asan
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 15
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -20,7 +23,7 @@ STRATA := $(BUILD_DIR)/strata
 TEST_DB_ENV := $(shell scripts/test-dbs.sh env)
 RUN    := $(STRATA) --database '$(DATABASE_URL)' --path '$(MIGRATIONS)'
 
-.PHONY: all deps test-dbs build test unit-test asan-test install package bench clean \
+.PHONY: all deps test-dbs build test unit-test asan-test fuzz fuzz-smoke valgrind install package bench clean \
         migrate_up migrate_down migrate_status migrate_version migrate_create migrate_force migrate_goto
 
 all: build
@@ -42,7 +45,9 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	@cmake --build $(BUILD_DIR) --target strata -j $(JOBS) >$(BUILD_DIR)/build.log 2>&1 \
 	  || { cat $(BUILD_DIR)/build.log; exit 1; }
 
-test: unit-test asan-test
+# valgrind after the other tests (about 1.5 minutes on 2 cores), also under make -j.
+test: unit-test asan-test fuzz-smoke
+	@$(MAKE) --no-print-directory valgrind
 
 # The normal build (warnings as errors under CI), every test against it.
 unit-test: deps test-dbs $(BUILD_DIR)/CMakeCache.txt
@@ -57,6 +62,69 @@ asan-test: deps test-dbs
 	cd $(ASAN_DIR) && env $(TEST_DB_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+# The SQLite path under valgrind (memcheck): the unit, parser and SQLite conformance tests,
+# then real build/strata runs on a scratch SQLite database (up, status, down, validate,
+# dry-run, failures). Uses the normal build (no sanitizers). Any memcheck error or
+# definite/possible leak fails it: valgrind's exit code, and for runs expected to fail, its
+# "==pid==" report lines (-q prints nothing else). No suppressions: none have been needed.
+# --child-silent-after-fork: tests fork children that only probe a lock and _exit; without it
+# valgrind leak-checks each child's copy of the parent's heap and rewrites its exit status.
+comma := ,
+VALGRIND      := valgrind -q --error-exitcode=1 --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite,possible \
+                 --show-leak-kinds=definite,possible --track-origins=yes
+VALGRIND_SQLITE_TESTS := Sqlite*:SqliteDriverTest.*:OpenDriverTest.*
+# This test forks children that probe SQLite's locks and _exit with a verdict. Each child's leak
+# check sees the parent's live SQLite page cache (held through an interior pointer) as "possibly
+# lost" and valgrind turns the child's exit status into 1, failing the test; so it runs on its
+# own with only definite and indirect leaks counted.
+VALGRIND_FORK_TESTS   := SqliteDriverTest.DestroyingADriverKeepsTheSqliteLocksOfAnotherConnection
+
+valgrind: deps $(BUILD_DIR)/CMakeCache.txt
+	@cmake --build $(BUILD_DIR) --target strata unit_tests parser_tests conformance_tests -j $(JOBS) \
+	  >$(BUILD_DIR)/build.log 2>&1 || { cat $(BUILD_DIR)/build.log; exit 1; }
+	@start=$$(date +%s); failed=0; \
+	scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	check() { label="$$1"; expect="$$2"; shift 2; \
+	  "$$@" >"$$scratch/log" 2>&1; rc=$$?; \
+	  if [ $$rc -ne $$expect ] || grep -Eq '^==[0-9]+==' "$$scratch/log"; then \
+	    cat "$$scratch/log"; echo "valgrind: FAIL $$label (exit $$rc)"; failed=$$((failed + 1)); \
+	  else echo "valgrind: ok   $$label"; fi; }; \
+	check unit_tests 0 $(VALGRIND) $(BUILD_DIR)/tests/unit_tests --gtest_brief=1; \
+	check parser_tests 0 $(VALGRIND) $(BUILD_DIR)/tests/parser_tests --gtest_brief=1; \
+	check "conformance_tests (sqlite)" 0 $(VALGRIND) $(BUILD_DIR)/tests/conformance_tests --gtest_brief=1 \
+	  --gtest_filter='$(VALGRIND_SQLITE_TESTS)-$(VALGRIND_FORK_TESTS)'; \
+	check "conformance_tests (sqlite, forking)" 0 $(subst definite$(comma)possible,definite$(comma)indirect,$(VALGRIND)) \
+	  $(BUILD_DIR)/tests/conformance_tests --gtest_brief=1 --gtest_filter='$(VALGRIND_FORK_TESTS)'; \
+	cp -r testdata/example "$$scratch/migrations"; \
+	cli() { expect="$$1"; shift; check "strata $$*" "$$expect" env -u DATABASE_URL -u STRATA_PATH -u STRATA_TABLE \
+	  $(VALGRIND) $(abspath $(STRATA)) -d "sqlite:$$scratch/v.db" -p "$$scratch/migrations" "$$@"; }; \
+	cli 0 validate; cli 0 up --dry-run; cli 0 up 2; cli 0 status; cli 6 status --exit-code; cli 0 --json up; \
+	cli 0 -v down; cli 0 redo; cli 0 goto 1; cli 0 --json status; cli 0 down --all -y; cli 0 version; \
+	cli 2 up --bogus; \
+	printf "SELECT 'unterminated;\\n" >"$$scratch/migrations/000009_broken.up.sql"; cli 4 validate; cli 4 up; \
+	echo 'SELECT no_such_function();' >"$$scratch/migrations/000009_broken.up.sql"; cli 1 up; \
+	echo "valgrind: $$( [ $$failed -eq 0 ] && echo PASSED || echo "FAILED ($$failed)" ) in $$(( $$(date +%s) - start ))s"; \
+	[ $$failed -eq 0 ]
+
+# libFuzzer targets (fuzz/) built with clang++ in $(FUZZ_DIR), run one after the other; each keeps
+# its corpus in $(FUZZ_DIR)/corpus/<target> and saves a crashing input in $(FUZZ_DIR)/crashes/.
+FUZZ_BUILD = @test -f $(FUZZ_DIR)/CMakeCache.txt || cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSTRATA_FUZZ=ON -DSTRATA_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_WERROR=$(WERROR) >/dev/null
+FUZZ_COMPILE = @cmake --build $(FUZZ_DIR) --target fuzz_targets -j $(JOBS) >$(FUZZ_DIR)/build.log 2>&1 \
+	  || { cat $(FUZZ_DIR)/build.log; exit 1; }
+
+# The long run: FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=60 FUZZ_TARGETS='splitter url').
+fuzz: deps
+	$(FUZZ_BUILD)
+	$(FUZZ_COMPILE)
+	@fuzz/run-fuzzers.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A short run of every target, part of `make test`.
+fuzz-smoke: deps
+	$(FUZZ_BUILD)
+	$(FUZZ_COMPILE)
+	@fuzz/run-fuzzers.sh $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS)
+
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
@@ -70,7 +138,7 @@ bench: build
 	@echo "bench: not yet implemented (see issue: performance)" >&2; exit 1
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 migrate_up: build
 	@$(RUN) up

@@ -232,6 +232,14 @@ TableName parse_table_name(std::string_view text, Dialect dialect, std::string_v
 }
 
 DatabaseUrl parse_database_url(std::string_view text) {
+  // A space or control character could be part of a password that no redaction can then find
+  // reliably, so the URL is not echoed.
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f') {
+      throw UsageError("invalid database URL: it contains a space or control character; percent-encode it (a space "
+                       "is %20)");
+    }
+  }
   DatabaseUrl url;
   size_t colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) {

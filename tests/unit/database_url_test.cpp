@@ -53,6 +53,17 @@ TEST(DatabaseUrl, GolangMigrateOptionsOnPostgresAreNamedNotPassedToLibpq) {
   }
 }
 
+TEST(DatabaseUrl, WhitespaceIsRefusedWithoutEchoingTheUrl) {
+  try {
+    parse_database_url("postgres://u:my secret@h/db");
+    FAIL();
+  } catch (const UsageError& error) {
+    EXPECT_STREQ(error.what(), "invalid database URL: it contains a space or control character; percent-encode it (a "
+                               "space is %20)");
+  }
+  EXPECT_EQ(parse_database_url("postgres://u:my%20secret@h/db").password, "my secret");
+}
+
 TEST(DatabaseUrl, PasswordParameterIsRedacted) {
   DatabaseUrl url = parse_database_url("postgres://h/db?user=u&password=hunter2");
   EXPECT_EQ(url.redacted, "postgres://h/db?user=u&password=***");
