@@ -428,6 +428,19 @@ TYPED_TEST_P(DriverConformance, CancelFromAnotherThreadStopsARunningStatement) {
   EXPECT_THAT(db->query("SELECT 2"), ::testing::ElementsAre(Row{"2"}));
 }
 
+// The runner rolls back failed migrations while it holds the lock: that must not release it.
+TYPED_TEST_P(DriverConformance, LockSurvivesRollback) {
+  auto holder = this->connect();
+  auto waiter = this->connect();
+  holder->begin();
+  holder->lock(k_lock_table, std::chrono::milliseconds(250));
+  holder->rollback();
+  EXPECT_THROW(waiter->lock(k_lock_table, std::chrono::milliseconds(100)), LockTimeout);
+  holder->unlock();
+  waiter->lock(k_lock_table, std::chrono::milliseconds(1000));
+  waiter->unlock();
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText,
                             QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
                             QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
@@ -438,6 +451,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsInte
                             SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks, DestroyingTheHolderReleasesTheLock,
                             LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
                             LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
-                            ConcurrentWritersInTransactionsDoNotFail, CancelFromAnotherThreadStopsARunningStatement);
+                            ConcurrentWritersInTransactionsDoNotFail, CancelFromAnotherThreadStopsARunningStatement,
+                            LockSurvivesRollback);
 
 }  // namespace strata::conformance

@@ -344,18 +344,6 @@ TEST_F(MysqlDriverTest, LockingTwiceIsANoOpAndOneUnlockReleases) {
   second->unlock();
 }
 
-TEST_F(MysqlDriverTest, LockSurvivesRollback) {
-  auto holder = connect();
-  auto waiter = connect();
-  holder->begin();
-  holder->lock(k_table, 0ms);
-  holder->rollback();
-  EXPECT_THROW(waiter->lock(k_table, 0ms), LockTimeout);
-  holder->unlock();
-  waiter->lock(k_table, 0ms);
-  waiter->unlock();
-}
-
 TEST_F(MysqlDriverTest, LocksOfOtherDatabasesDoNotConflict) {
   MysqlTestDatabase other;
   ASSERT_EQ(other.create(), std::nullopt);
