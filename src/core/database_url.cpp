@@ -236,8 +236,9 @@ DatabaseUrl parse_database_url(std::string_view text) {
   // reliably, so the URL is not echoed.
   for (char c : text) {
     if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f') {
-      throw UsageError("invalid database URL: it contains a space or control character; percent-encode it (a space "
-                       "is %20)");
+      throw UsageError(
+          "invalid database URL: it contains a space or control character; percent-encode it (a space "
+          "is %20)");
     }
   }
   DatabaseUrl url;

@@ -33,9 +33,7 @@ const PauseConfig& pause_config() {
 void pause_point(const std::string& name) {
   const PauseConfig& config = pause_config();
   if (config.at.empty() || config.at != name) return;
-  {
-    std::ofstream(config.file) << getpid() << '\n';
-  }
+  { std::ofstream(config.file) << getpid() << '\n'; }
   std::error_code ec;
   while (std::filesystem::exists(config.file, ec)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }

@@ -441,17 +441,14 @@ TYPED_TEST_P(DriverConformance, LockSurvivesRollback) {
   waiter->unlock();
 }
 
-REGISTER_TYPED_TEST_SUITE_P(DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText,
-                            QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
-                            QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
-                            CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml,
-                            RollbackUndoesDdlExactlyWhenTransactional, RollbackWithoutATransactionIsANoOp,
-                            SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
-                            FailedStatementInATransactionThenRollbackLeavesNothing,
-                            SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks, DestroyingTheHolderReleasesTheLock,
-                            LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
-                            LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
-                            ConcurrentWritersInTransactionsDoNotFail, CancelFromAnotherThreadStopsARunningStatement,
-                            LockSurvivesRollback);
+REGISTER_TYPED_TEST_SUITE_P(
+    DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder,
+    TableExistsOnlyAfterCreate, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
+    CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml, RollbackUndoesDdlExactlyWhenTransactional,
+    RollbackWithoutATransactionIsANoOp, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
+    FailedStatementInATransactionThenRollbackLeavesNothing, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
+    DestroyingTheHolderReleasesTheLock, LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
+    LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits, ConcurrentWritersInTransactionsDoNotFail,
+    CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback);
 
 }  // namespace strata::conformance

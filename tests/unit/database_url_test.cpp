@@ -58,8 +58,9 @@ TEST(DatabaseUrl, WhitespaceIsRefusedWithoutEchoingTheUrl) {
     parse_database_url("postgres://u:my secret@h/db");
     FAIL();
   } catch (const UsageError& error) {
-    EXPECT_STREQ(error.what(), "invalid database URL: it contains a space or control character; percent-encode it (a "
-                               "space is %20)");
+    EXPECT_STREQ(error.what(),
+                 "invalid database URL: it contains a space or control character; percent-encode it (a "
+                 "space is %20)");
   }
   EXPECT_EQ(parse_database_url("postgres://u:my%20secret@h/db").password, "my secret");
 }
