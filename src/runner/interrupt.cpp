@@ -28,15 +28,19 @@ std::string signal_name(int signal) {
 
 InterruptWatcher::InterruptWatcher(RunControl& control, std::function<void(int)> on_first)
     : m_control(control), m_on_first(std::move(on_first)) {
-  sigset_t set = watched_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  m_thread = std::thread([this, set] {
-    const timespec poll{0, 100 * 1000 * 1000};
+  // SIGRTMIN is sent to the watcher by the destructor to wake it at once; it is blocked here so
+  // it can only ever be received by sigtimedwait.
+  sigset_t blocked = watched_signals();
+  sigaddset(&blocked, SIGRTMIN);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+  m_thread = std::thread([this, blocked] {
+    const timespec poll{1, 0};
     while (!m_stop.load()) {
-      int signal = sigtimedwait(&set, nullptr, &poll);
-      if (signal <= 0) continue;
+      int signal = sigtimedwait(&blocked, nullptr, &poll);
+      if (signal <= 0 || signal == SIGRTMIN || m_stop.load()) continue;
       if (m_control.signal.load() != 0) {
         // The second signal: give the operator the default action (terminate) right now.
+        sigset_t set = watched_signals();
         ::signal(signal, SIG_DFL);
         pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
         raise(signal);
@@ -50,7 +54,10 @@ InterruptWatcher::InterruptWatcher(RunControl& control, std::function<void(int)>
 
 InterruptWatcher::~InterruptWatcher() {
   m_stop.store(true);
-  if (m_thread.joinable()) m_thread.join();
+  if (m_thread.joinable()) {
+    pthread_kill(m_thread.native_handle(), SIGRTMIN);  // wake it now rather than at its next poll
+    m_thread.join();
+  }
   // A signal that arrived after the watcher stopped stays pending while blocked; deliver it
   // now that the run is over, with the disposition the process had.
   sigset_t set = watched_signals();
