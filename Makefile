@@ -134,8 +134,16 @@ package: build
 	@cd $(BUILD_DIR) && cpack -G 'DEB;TGZ' >cpack.log 2>&1 || { cat cpack.log; exit 1; }
 	@sed -n 's/^CPack: - package: \(.*\) generated\.$$/package: \1/p' $(BUILD_DIR)/cpack.log
 
-bench: build
-	@echo "bench: not yet implemented (see issue: performance)" >&2; exit 1
+# The benchmark suite (issue 5, docs/performance.md): strata vs the raw clients and dbmate on
+# SQLite, PostgreSQL and MariaDB. Full sizes take long (dbmate needs over 15 minutes per run for 200,000
+# INSERTs on SQLite); `make bench BENCH_ARGS=--quick` finishes in a few minutes. dbmate comes from
+# npm into bench/.tools (installed here when missing).
+BENCH_ARGS ?=
+DBMATE_BIN  = $(wildcard bench/.tools/node_modules/@dbmate/*/bin/dbmate)
+
+bench: build test-dbs
+	@test -n "$(DBMATE_BIN)" || npm install --prefix bench/.tools --no-fund --no-audit dbmate >&2
+	@env $(TEST_DB_ENV) python3 bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
