@@ -135,8 +135,10 @@ package: build
 	@sed -n 's/^CPack: - package: \(.*\) generated\.$$/package: \1/p' $(BUILD_DIR)/cpack.log
 
 # The benchmark suite (issue 5, docs/performance.md): strata vs the raw clients and dbmate on
-# SQLite, PostgreSQL and MariaDB. Full sizes take long (dbmate needs over 15 minutes per run for 200,000
-# INSERTs on SQLite); `make bench BENCH_ARGS=--quick` finishes in a few minutes. dbmate comes from
+# SQLite, PostgreSQL and MariaDB, every workload including the large ones (10,000 migrations, a
+# 1 GB seed file, generated under $TMPDIR and deleted after use). A full run takes hours (dbmate
+# needs over 15 minutes per run for 200,000 INSERTs on SQLite; the seed on MariaDB about an hour);
+# `make bench BENCH_ARGS=--quick` (no large workloads) finishes in a few minutes. dbmate comes from
 # npm into bench/.tools (installed here when missing).
 BENCH_ARGS ?=
 DBMATE_BIN  = $(wildcard bench/.tools/node_modules/@dbmate/*/bin/dbmate)

@@ -4,8 +4,11 @@
 Writes one workload directory, readable by strata AND dbmate, plus a concatenated
 file for the raw clients (sqlite3, psql, mariadb):
 
-    generate.py small   N OUT [--dialect D]   N migrations, each: a table + an index + 3 rows
-    generate.py inserts N OUT [--dialect D]   one migration with N single-row INSERTs
+    generate.py small   N    OUT [--dialect D]   N migrations, each: a table + an index + 3 rows
+    generate.py inserts N    OUT [--dialect D]   one migration with N single-row INSERTs
+    generate.py seed    SIZE OUT [--dialect D]   one migration of SIZE bytes (suffix K, M or G:
+                                                 1024M = 1 GiB): a CREATE TABLE, then as many
+                                                 single-row INSERTs as it takes to reach SIZE
 
 Layout of OUT:
     OUT/migrations/00000000000001_create_t000001.sql   dbmate notation (-- migrate:up /
@@ -14,6 +17,12 @@ Layout of OUT:
                                                        migration wrapped in BEGIN/COMMIT (the
                                                        same transaction boundaries strata and
                                                        dbmate use)
+
+`seed` writes no all.sql, so that a 1 GB workload takes 1 GB on disk, not 2: its migration has
+an empty down section, so the raw clients run the migration file itself (its `-- migrate:` lines
+are SQL comments), in one transaction through their own options (see bench/run.py). It is
+written in chunks of a few MB (the generator's memory does not grow with SIZE), and prints its row
+count, which the runner checks after each run.
 
 Versions are 14 zero-padded digits (00000000000001 ...): dbmate sorts and records them as
 strings, strata as integers; with a fixed width both orders are the same.
@@ -89,7 +98,64 @@ def gen_inserts(n: int, out: str, dialect: str) -> None:
         allf.write("COMMIT;\n")
 
 
-def generate(kind: str, n: int, out: str, dialect: str = "sqlite") -> None:
+SEED_ROW = ("INSERT INTO seed_rows (id, name, note, qty) VALUES "
+            "(%d, 'name %08d', 'seed row number %d of the bench workload', %d);\n")
+SEED_DOWN = ("\n-- migrate:down\n"
+             "-- (empty on purpose: the raw clients run this file as it is; see generate.py)\n")
+SEED_CHUNK_ROWS = 32768  # about 3.5 MB per write
+
+
+def seed_path(out: str) -> str:
+    return os.path.join(out, "migrations", f"{version(1)}_seed_rows.sql")
+
+
+def gen_seed(size: int, out: str, dialect: str) -> int:
+    """Writes the seed migration; returns its number of rows (the smallest that reaches size)."""
+    id_type = "INTEGER" if dialect == "sqlite" else "INT"
+    head = ("-- migrate:up\n"
+            f"CREATE TABLE seed_rows (id {id_type} NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL, "
+            "note VARCHAR(200) NOT NULL, qty INT NOT NULL);\n").encode()
+    down = SEED_DOWN.encode()
+    rows = 0
+    with open(seed_path(out), "wb") as f:
+        f.write(head)
+        written = len(head) + len(down)
+        while True:
+            lines = [SEED_ROW % (k, k, k, k % 1000) for k in range(rows + 1, rows + SEED_CHUNK_ROWS + 1)]
+            chunk = "".join(lines).encode()
+            if written + len(chunk) >= size:  # last chunk: only the rows needed to reach size
+                used = 0
+                for line in lines:
+                    if written >= size and rows > 0:
+                        break
+                    used += len(line)  # ASCII: characters = bytes
+                    written += len(line)
+                    rows += 1
+                f.write(chunk[:used])
+                break
+            f.write(chunk)
+            written += len(chunk)
+            rows += SEED_CHUNK_ROWS
+        f.write(down)
+    return rows
+
+
+def parse_size(text: str) -> int:
+    """'1024M' -> bytes; suffixes K, M, G (powers of 1024), optional B/iB; a bare number is bytes."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    mult = 1
+    if t and t[-1] in "KMG":
+        mult = 1024 ** ("KMG".index(t[-1]) + 1)
+        t = t[:-1]
+    try:
+        value = float(t)
+    except ValueError:
+        raise ValueError(f"bad size {text!r} (examples: 1024M, 1G, 50M, 500000)")
+    return int(value * mult)
+
+
+def generate(kind: str, n: int, out: str, dialect: str = "sqlite") -> int:
+    """Writes the workload; returns its row count for `seed` (n otherwise). n is bytes for seed."""
     if n < 1:
         raise ValueError("N must be at least 1")
     if dialect not in DIALECTS:
@@ -97,18 +163,24 @@ def generate(kind: str, n: int, out: str, dialect: str = "sqlite") -> None:
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(os.path.join(out, "migrations"))
+    if kind == "seed":
+        return gen_seed(n, out, dialect)
     {"small": gen_small, "inserts": gen_inserts}[kind](n, out, dialect)
+    return n
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=("small", "inserts"))
-    ap.add_argument("n", type=int)
+    ap.add_argument("kind", choices=("small", "inserts", "seed"))
+    ap.add_argument("n", help="N (small, inserts) or SIZE (seed: bytes, or with a K/M/G suffix)")
     ap.add_argument("out")
     ap.add_argument("--dialect", default="sqlite", choices=DIALECTS)
     a = ap.parse_args()
     try:
-        generate(a.kind, a.n, a.out, a.dialect)
+        n = parse_size(a.n) if a.kind == "seed" else int(a.n)
+        rows = generate(a.kind, n, a.out, a.dialect)
+        if a.kind == "seed":
+            print(f"{seed_path(a.out)}: {os.path.getsize(seed_path(a.out))} bytes, {rows} rows")
     except ValueError as e:
         print(f"generate.py: {e}", file=sys.stderr)
         return 2
