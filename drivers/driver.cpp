@@ -41,6 +41,18 @@ std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& o
                                fmt::join(built_in_drivers(), ", "), url.redacted));
 }
 
+void Driver::execute_batch(const std::vector<std::string_view>& statements) {
+  for (size_t index = 0; index < statements.size(); ++index) {
+    try {
+      execute(statements[index]);
+    } catch (const StatementFailed&) {
+      throw;
+    } catch (const DriverError& error) {
+      throw StatementFailed(index, error);
+    }
+  }
+}
+
 std::string quote_with(std::string_view identifier, char quote) {
   std::string quoted(1, quote);
   for (char c : identifier) {

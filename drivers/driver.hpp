@@ -30,6 +30,20 @@ class Driver {
   // Runs one statement of a migration (or tracker DDL) and discards any result.
   virtual void execute(std::string_view sql) = 0;
 
+  // Runs consecutive statements of a migration in order, in as few round trips as the engine
+  // allows, discarding results; stops at the first failure and throws StatementFailed naming
+  // it. Outside an explicit transaction each statement still runs on its own (no implicit
+  // transaction around the batch). The default runs them one execute() at a time.
+  virtual void execute_batch(const std::vector<std::string_view>& statements);
+  // How many statements (and bytes of SQL) execute_batch() takes at most in one call; the
+  // runner cuts its batches at these limits. 1 when batching brings nothing (SQLite).
+  virtual size_t batch_statements() const noexcept { return 1; }
+  // Whether the statement may share a batch with others; false makes it go alone (MySQL sends
+  // only data changes together, so a stop request or a crash finds every schema change either
+  // done or not started, and recorded as such).
+  virtual bool batchable(std::string_view /*sql*/) const noexcept { return true; }
+  static constexpr size_t k_batch_bytes = 512 * 1024;
+
   // Runs one statement with `?` placeholders bound in order to params (text; nullopt binds
   // NULL) and returns every row, each column as text (nullopt for NULL). Empty when the
   // statement returns no rows.

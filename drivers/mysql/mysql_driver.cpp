@@ -31,7 +31,8 @@ constexpr int k_min_connect_timeout_seconds = 2;
 constexpr std::chrono::milliseconds k_lock_poll_interval{50};
 constexpr std::size_t k_max_lock_name = 64;  // MySQL refuses longer GET_LOCK names
 constexpr std::size_t k_hashed_lock_name_digits = 40;
-constexpr int k_parse_error = 1064;  // ER_PARSE_ERROR
+constexpr int k_parse_error = 1064;          // ER_PARSE_ERROR
+constexpr std::size_t k_batch_limit = 1000;  // statements per execute_batch() round trip
 
 // golang-migrate URL parameters that mean nothing to strata and change nothing if ignored.
 constexpr std::string_view k_ignored_parameters[] = {"multiStatements", "parseTime"};
@@ -172,6 +173,34 @@ struct MysqlDriver::Impl {
     return rows;
   }
 
+  // Sends statements[first, first + count) as one multi-statement string. The server answers
+  // each statement with exactly one result (none of them is a CALL) and stops at the first
+  // error, which the connector raises when that statement's result is read: counting the
+  // results read names the failing statement.
+  void run_batch(const std::vector<std::string_view>& statements, size_t first, size_t count) {
+    std::string text;
+    size_t size = 0;
+    for (size_t i = first; i < first + count; ++i) size += statements[i].size() + 2;
+    text.reserve(size);
+    for (size_t i = first; i < first + count; ++i) {
+      text += statements[i];
+      text += ";\n";
+    }
+    std::unique_ptr<sql::Statement> statement(connection->createStatement());
+    size_t done = 0;
+    try {
+      bool has_result_set = statement->execute(text);
+      for (;;) {
+        if (has_result_set) std::unique_ptr<sql::ResultSet> discard(statement->getResultSet());
+        if (++done == count) break;
+        has_result_set = statement->getMoreResults();
+      }
+    } catch (const sql::SQLException& e) {
+      // The server quotes the failing statement alone and counts its lines from its first token.
+      throw StatementFailed(first + done, driver_error(e, statements[first + done]));
+    }
+  }
+
   std::vector<Row> run_prepared(const std::string& sql, const Params& params) {
     std::unique_ptr<sql::PreparedStatement> statement(connection->prepareStatement(sql));
     for (std::size_t i = 0; i < params.size(); ++i) {
@@ -257,7 +286,8 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
   connect_options["OPT_CHARSET_NAME"] = charset;
   // A reconnect would silently continue in a new session without the GET_LOCK.
   connect_options["OPT_RECONNECT"] = false;
-  connect_options["CLIENT_MULTI_STATEMENTS"] = false;
+  // For execute_batch(); execute() and query() still send one statement each.
+  connect_options["CLIENT_MULTI_STATEMENTS"] = true;
   try {
     const std::lock_guard<std::mutex> guard(connect_mutex());
     d.connection.reset(sql::mysql::get_mysql_driver_instance()->connect(connect_options));
@@ -294,6 +324,43 @@ void MysqlDriver::execute(std::string_view sql) {
   } catch (const sql::SQLException& e) {
     throw driver_error(e, sql);
   }
+}
+
+void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements) {
+  // A CALL answers with a result per result set of the procedure plus one: it goes alone.
+  auto is_call = [](std::string_view sql) {
+    return sql.size() > 4 && (sql[0] == 'C' || sql[0] == 'c') && (sql[1] == 'A' || sql[1] == 'a') &&
+           (sql[2] == 'L' || sql[2] == 'l') && (sql[3] == 'L' || sql[3] == 'l') &&
+           (std::isspace(static_cast<unsigned char>(sql[4])) != 0 || sql[4] == '(' || sql[4] == '`');
+  };
+  size_t first = 0;
+  while (first < statements.size()) {
+    if (is_call(statements[first])) {
+      try {
+        m_impl->run(std::string(statements[first]));
+      } catch (const sql::SQLException& e) {
+        throw StatementFailed(first, driver_error(e, statements[first]));
+      }
+      ++first;
+      continue;
+    }
+    size_t end = first;
+    while (end < statements.size() && !is_call(statements[end])) ++end;
+    m_impl->run_batch(statements, first, end - first);
+    first = end;
+  }
+}
+
+size_t MysqlDriver::batch_statements() const noexcept {
+  return k_batch_limit;
+}
+
+bool MysqlDriver::batchable(std::string_view sql) const noexcept {
+  size_t end = 0;
+  while (end < sql.size() && end < 8 && std::isalpha(static_cast<unsigned char>(sql[end])) != 0) ++end;
+  std::string word(sql.substr(0, end));
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
 }
 
 std::vector<Row> MysqlDriver::query(std::string_view sql, const Params& params) {

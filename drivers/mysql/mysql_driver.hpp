@@ -17,7 +17,7 @@ namespace strata::drivers::mysql {
 //   url.database. The connect timeout is options.busy_timeout in whole seconds, at least 2.
 //   Automatic reconnection is off: a lost connection fails every later call with DriverError
 //   instead of continuing on a new session that no longer holds the migration lock.
-//   Multi-statements are off: execute() takes exactly one statement.
+//   Multi-statements are on for execute_batch() only; execute() takes one statement.
 // - URL parameters: `charset=NAME` (default utf8mb4) sets the connection character set;
 //   golang-migrate's `multiStatements` and `parseTime` are accepted and ignored (strata splits
 //   statements itself and reads every value as text). Anything else is a UsageError naming it,
@@ -27,6 +27,11 @@ namespace strata::drivers::mysql {
 //   points at the text the server quotes after "near".
 // - execute() sends its text as-is (conditional comments `/*!40101 … */` included) and drains
 //   every result, so a SELECT or a CALL in a migration leaves the connection usable.
+// - execute_batch() sends runs of statements as one multi-statement string (a CALL goes
+//   alone, since it answers with several results) and counts the results read, so the failing
+//   statement is known exactly; the server runs nothing after it. Only INSERT, UPDATE, DELETE
+//   and REPLACE are batchable(): DDL commits implicitly and SELECT SLEEP(…) may be long, so they
+//   go one at a time, and a stop request or crash finds each of them done or not started.
 // - query() without parameters runs over the text protocol; with parameters it is a server-side
 //   prepared statement, every parameter bound as a string (or NULL).
 // - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()
@@ -56,6 +61,9 @@ class MysqlDriver final : public Driver {
 
   Dialect dialect() const noexcept override;
   void execute(std::string_view sql) override;
+  void execute_batch(const std::vector<std::string_view>& statements) override;
+  size_t batch_statements() const noexcept override;
+  bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;

@@ -24,6 +24,9 @@ namespace {
 
 constexpr std::chrono::milliseconds k_lock_poll_interval{50};
 constexpr long k_min_connect_timeout_seconds = 2;
+// Statements per execute_batch() round trip: enough to hide the round trips (a few hundred
+// microseconds each on loopback), small enough that results never fill the socket buffers.
+constexpr size_t k_batch_limit = 1000;
 
 // libpqxx's standard connection policy, remembering the libpq handle it manages: the driver runs
 // its statements on that handle (see execute()).
@@ -262,6 +265,50 @@ struct PostgresDriver::Impl {
                                     backend_pid, PQbackendPID(raw())));
   }
 
+  // COPY FROM STDIN / TO STDOUT in a migration: leaves copy mode so the connection stays
+  // usable and returns the error to throw.
+  DriverError refuse_copy(ExecStatusType status) {
+    if (status == PGRES_COPY_IN) PQputCopyEnd(raw(), "COPY FROM STDIN is not supported");
+    return DriverError("COPY … FROM STDIN and COPY … TO STDOUT are not supported");
+  }
+
+  static bool failed(const PGresult* result) {
+    const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    return status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE;
+  }
+
+  // The server's message, SQLSTATE and error position of a failed result (nullptr: libpq's own
+  // error). The position is a 1-based byte offset into `text`, the string that was sent.
+  DriverError error_of(const PGresult* result, std::string_view text) const {
+    std::string message;
+    std::string sqlstate;
+    std::optional<size_t> position;
+    if (result == nullptr) {
+      message = primary_line(PQerrorMessage(raw()));
+    } else {
+      auto field = [&](int code) -> std::string {
+        const char* value = PQresultErrorField(result, code);
+        return value != nullptr ? one_line(value) : std::string();
+      };
+      message = field(PG_DIAG_MESSAGE_PRIMARY);
+      if (message.empty()) message = primary_line(PQresultErrorMessage(result));
+      if (const std::string detail = field(PG_DIAG_MESSAGE_DETAIL); !detail.empty())
+        message += fmt::format(" (detail: {})", detail);
+      if (const std::string hint = field(PG_DIAG_MESSAGE_HINT); !hint.empty())
+        message += fmt::format(" (hint: {})", hint);
+      sqlstate = field(PG_DIAG_SQLSTATE);
+      const std::string where = field(PG_DIAG_STATEMENT_POSITION);
+      if (!where.empty()) position = byte_position(text, std::atol(where.c_str()), PQclientEncoding(raw()));
+    }
+    if (message.empty()) message = "unknown error";
+    // A FATAL error ends the session even when libpq has not noticed the closed socket yet.
+    const char* severity = result != nullptr ? PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED) : nullptr;
+    const bool fatal =
+        severity != nullptr && (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC");
+    if (fatal || !connected()) message = fmt::format("{}: {}", lost_connection(), message);
+    return DriverError(message, sqlstate, position);
+  }
+
   // Runs `text` (with `params`, when given, bound to $1…) and returns its result, or throws
   // DriverError with the server's message, SQLSTATE and error position. The position is mapped
   // through `origin` (see NumberedStatement) when given.
@@ -273,38 +320,62 @@ struct PostgresDriver::Impl {
                                                    params->data(), nullptr, nullptr, 0));
     const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
-      // Leave copy mode so the connection stays usable.
-      if (status == PGRES_COPY_IN) PQputCopyEnd(raw(), "COPY FROM STDIN is not supported");
+      DriverError error = refuse_copy(status);
       while (PGresult* rest = PQgetResult(raw())) PQclear(rest);
-      throw DriverError("COPY … FROM STDIN and COPY … TO STDOUT are not supported");
+      throw error;
     }
-    if (result && status != PGRES_FATAL_ERROR && status != PGRES_NONFATAL_ERROR && status != PGRES_BAD_RESPONSE)
-      return result;
+    if (!failed(result.get())) return result;
+    DriverError error = error_of(result.get(), text);
+    if (error.position() && origin != nullptr)
+      throw DriverError(error.what(), error.sqlstate(), origin->at(*error.position() - 1) + 1);
+    throw error;
+  }
 
-    std::string message;
-    std::string sqlstate;
-    std::optional<size_t> position;
-    if (!result) {
-      message = primary_line(PQerrorMessage(raw()));
-    } else {
-      auto field = [&](int code) -> std::string {
-        const char* value = PQresultErrorField(result.get(), code);
-        return value != nullptr ? one_line(value) : std::string();
-      };
-      message = field(PG_DIAG_MESSAGE_PRIMARY);
-      if (message.empty()) message = primary_line(PQresultErrorMessage(result.get()));
-      if (const std::string detail = field(PG_DIAG_MESSAGE_DETAIL); !detail.empty())
-        message += fmt::format(" (detail: {})", detail);
-      if (const std::string hint = field(PG_DIAG_MESSAGE_HINT); !hint.empty())
-        message += fmt::format(" (hint: {})", hint);
-      sqlstate = field(PG_DIAG_SQLSTATE);
-      const std::string where = field(PG_DIAG_STATEMENT_POSITION);
-      if (!where.empty()) position = byte_position(text, std::atol(where.c_str()), PQclientEncoding(raw()));
-      if (position && origin != nullptr) position = origin->at(*position - 1) + 1;
+  // Sends the statements as one simple-protocol query and reads one result per statement: the
+  // first failed one is the failing statement (the server skips the rest).
+  void run_batch(const std::vector<std::string_view>& statements) {
+    std::string text;
+    std::vector<size_t> starts;
+    starts.reserve(statements.size());
+    size_t size = 0;
+    for (std::string_view sql : statements) size += sql.size() + 2;
+    text.reserve(size);
+    for (std::string_view sql : statements) {
+      starts.push_back(text.size());
+      text += sql;
+      text += ";\n";
     }
-    if (message.empty()) message = "unknown error";
-    if (!connected()) message = fmt::format("{}: {}", lost_connection(), message);
-    throw DriverError(message, sqlstate, position);
+    check_connection();
+    if (PQsendQuery(raw(), text.c_str()) == 0) throw StatementFailed(0, error_of(nullptr, text));
+    size_t index = 0;
+    std::optional<StatementFailed> failure;
+    while (PGresult* raw_result = PQgetResult(raw())) {
+      Result result(raw_result);
+      const ExecStatusType status = PQresultStatus(result.get());
+      if (failure) continue;  // drain
+      if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+        failure.emplace(index, refuse_copy(status));
+      } else if (failed(result.get())) {
+        size_t at = std::min(index, statements.size() - 1);
+        DriverError error = error_of(result.get(), text);
+        std::optional<size_t> position;
+        if (error.position()) {
+          // The server counts from the start of the whole string, and a syntax error anywhere
+          // fails the whole string before any of it runs: the position names the statement.
+          const size_t offset = *error.position() - 1;
+          at = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), offset) - starts.begin()) - 1;
+          position = offset - starts[at] + 1;
+        }
+        failure.emplace(at, DriverError(error.what(), error.sqlstate(), position));
+      } else {
+        ++index;
+      }
+    }
+    if (failure) throw *failure;
+    if (index < statements.size()) {
+      // No result for some statements and no error: the connection went away.
+      throw StatementFailed(index, error_of(nullptr, text));
+    }
   }
 };
 
@@ -341,6 +412,20 @@ Dialect PostgresDriver::dialect() const noexcept {
 
 void PostgresDriver::execute(std::string_view sql) {
   m_impl->run(std::string(sql));
+}
+
+void PostgresDriver::execute_batch(const std::vector<std::string_view>& statements) {
+  // Outside a transaction a multi-statement string would run as one implicit transaction
+  // (and CREATE INDEX CONCURRENTLY, VACUUM, … refuse to run in one): one at a time there.
+  if (!m_impl->in_transaction || statements.size() <= 1) {
+    Driver::execute_batch(statements);
+    return;
+  }
+  m_impl->run_batch(statements);
+}
+
+size_t PostgresDriver::batch_statements() const noexcept {
+  return m_impl->in_transaction ? k_batch_limit : 1;
 }
 
 std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& params) {

@@ -26,6 +26,10 @@ namespace strata::drivers::postgres {
 //   opened, if any, else in autocommit: a string of several statements runs as one implicit
 //   transaction, and CREATE INDEX CONCURRENTLY works when sent alone outside begin()/commit().
 //   COPY from stdin / to stdout is refused. Server notices (NOTICE, WARNING) are discarded.
+// - execute_batch() inside a transaction joins the statements with ";\n" into one
+//   simple-protocol query and reads one result per statement, so the failing statement is
+//   known exactly and its error position is made relative to it. Outside a transaction it runs
+//   them one at a time (a multi-statement string would be one implicit transaction).
 // - DriverError from execute() and query() carries the server's SQLSTATE and, when the server
 //   located the error, position(): a 1-based byte offset into the caller's SQL (the server
 //   counts characters; the driver converts with the client encoding, and for query() maps $n
@@ -59,6 +63,8 @@ class PostgresDriver final : public Driver {
 
   Dialect dialect() const noexcept override;
   void execute(std::string_view sql) override;
+  void execute_batch(const std::vector<std::string_view>& statements) override;
+  size_t batch_statements() const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;

@@ -120,6 +120,14 @@ class LockDescriptors {
   std::map<FileId, Entry> m_files;
 };
 
+// SQLite keeps process-wide memory statistics behind a global mutex that every allocation takes;
+// strata never reads them. Only possible before the library initialises, i.e. before the first
+// connection of the process (a later call fails harmlessly with SQLITE_MISUSE).
+void disable_memory_statistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 }  // namespace
 
 struct SqliteDriver::Impl {
@@ -155,7 +163,11 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options) :
     d.in_memory = true;
   }
 
-  const int flags = SQLite::OPEN_READWRITE | (d.in_memory || options.create_if_missing ? SQLite::OPEN_CREATE : 0);
+  disable_memory_statistics();
+  // One thread uses a connection (cancel()'s sqlite3_interrupt needs no mutex): without the
+  // per-connection mutex every SQLite call is cheaper.
+  const int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX |
+                    (d.in_memory || options.create_if_missing ? SQLite::OPEN_CREATE : 0);
   const auto busy_ms =
       static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX));
   try {
@@ -193,11 +205,12 @@ Dialect SqliteDriver::dialect() const noexcept {
 }
 
 void SqliteDriver::execute(std::string_view sql) {
-  try {
-    m_impl->db->exec(std::string(sql));
-  } catch (const SQLite::Exception& e) {
-    throw DriverError(e.what());
-  }
+  const std::string text(sql);
+  char* message = nullptr;
+  if (sqlite3_exec(m_impl->db->getHandle(), text.c_str(), nullptr, nullptr, &message) == SQLITE_OK) return;
+  std::string error = message != nullptr ? message : sqlite3_errmsg(m_impl->db->getHandle());
+  sqlite3_free(message);
+  throw DriverError(error);
 }
 
 std::vector<Row> SqliteDriver::query(std::string_view sql, const Params& params) {

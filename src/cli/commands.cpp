@@ -103,7 +103,7 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   if (!config.database) {  // offline dry run: as if the database were empty
     runner::DatabaseView empty;
     planner::Plan plan = make_plan(runner::plan_inputs(source, empty, args.allow_out_of_order), args);
-    return print_plan(plan, runner::prepare(plan, source, has_transactional_ddl(dialect)));
+    return print_plan(plan, runner::prepare(plan, source, has_transactional_ddl(dialect), true));
   }
 
   // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
@@ -143,7 +143,8 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
   }
   planner::Plan plan = make_plan(runner::plan_inputs(source, view, args.allow_out_of_order), args);
-  std::vector<runner::PreparedStep> steps = runner::prepare(plan, source, session.driver->transactional_ddl());
+  std::vector<runner::PreparedStep> steps =
+      runner::prepare(plan, source, session.driver->transactional_ddl(), args.dry_run);
   if (args.dry_run) return print_plan(plan, steps);
 
   if (steps.empty()) {
@@ -171,13 +172,16 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
     ctx.out.progress(
         fmt::format("[{}/{}] {} {} ({:.1f} ms)", number, total_steps, verb(step, true), step.migration->label(), ms));
   };
-  progress.statement_started = [&](const runner::PreparedStep& step, size_t index) {
-    const auto& statement = step.script.section.statements[index];
-    std::string location = fmt::format("{}:{}", step.script.file, statement.line);
-    ctx.out.detail(fmt::format("  {}: {}", location, statement.sql.substr(0, statement.sql.find('\n'))));
-    ticker.start(location);
+  progress.batch_started = [&](const runner::PreparedStep& step, const std::vector<const source::Statement*>& batch) {
+    for (const source::Statement* statement : batch) {
+      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file, statement->line,
+                                 std::string_view(statement->sql).substr(0, statement->sql.find('\n'))));
+    }
+    ticker.start(batch.size() == 1
+                     ? fmt::format("{}:{}", step.script.file, batch.front()->line)
+                     : fmt::format("{}:{}–{}", step.script.file, batch.front()->line, batch.back()->line));
   };
-  progress.statement_finished = [&] { ticker.stop(); };
+  progress.batch_finished = [&] { ticker.stop(); };
   std::vector<runner::StepResult> completed;
   auto started = std::chrono::steady_clock::now();
   control.migrating.store(true);

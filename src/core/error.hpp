@@ -78,4 +78,17 @@ class DriverError : public Error {
   std::optional<size_t> m_position;
 };
 
+// A statement of a batch failed (Driver::execute_batch): `index` is its 0-based place in the
+// batch; the message, SQLSTATE and position are the database's, the position relative to that
+// statement's own text. The statements before it ran; none after it did.
+class StatementFailed : public DriverError {
+ public:
+  StatementFailed(size_t index, const DriverError& error)
+      : DriverError(error.what(), error.sqlstate(), error.position()), m_index(index) {}
+  size_t index() const noexcept { return m_index; }
+
+ private:
+  size_t m_index;
+};
+
 }  // namespace strata

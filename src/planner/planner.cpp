@@ -20,7 +20,8 @@ AppliedSet AppliedSet::from(const tracker::VersionState& state, const std::vecto
       case Outcome::forced: set.reset(entry.version > 0 ? std::optional<int64_t>(entry.version) : std::nullopt); break;
       case Outcome::applied: set.insert(entry.version); break;
       case Outcome::reverted: set.erase(entry.version); break;
-      case Outcome::failed: break;
+      case Outcome::failed:
+      case Outcome::running: break;
     }
   }
   std::vector<int64_t> applied = set.list(known);

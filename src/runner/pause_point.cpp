@@ -38,11 +38,24 @@ void pause_point(const std::string& name) {
   while (std::filesystem::exists(config.file, ec)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-void pause_point(const char* kind, long long version, long long n) {
-  if (pause_config().at.empty()) return;
+namespace {
+
+std::string point_name(const char* kind, long long version, long long n) {
   std::string name = std::string(kind) + ":" + std::to_string(version);
   if (n > 0) name += ":" + std::to_string(n);
-  pause_point(name);
+  return name;
+}
+
+}  // namespace
+
+void pause_point(const char* kind, long long version, long long n) {
+  if (pause_config().at.empty()) return;
+  pause_point(point_name(kind, version, n));
+}
+
+bool pause_point_configured(const char* kind, long long version, long long n) {
+  if (pause_config().at.empty()) return false;
+  return pause_config().at == point_name(kind, version, n);
 }
 
 }  // namespace strata::runner

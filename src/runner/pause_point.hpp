@@ -18,5 +18,8 @@ void pause_point(const std::string& name);
 // The same for "<kind>:<version>[:<n>]"; formats the name only when a pause is configured,
 // so it costs nothing per statement otherwise.
 void pause_point(const char* kind, long long version, long long n = 0);
+// Whether a pause is configured at "<kind>:<version>[:<n>]" (one cached comparison when no pause
+// is configured). The runner ends a batch of statements before a statement it must pause at.
+bool pause_point_configured(const char* kind, long long version, long long n = 0);
 
 }  // namespace strata::runner

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "core/error.hpp"
@@ -68,12 +71,12 @@ class Transaction {
   bool m_committed = false;
 };
 
-tracker::HistoryEntry history_entry(const PreparedStep& prepared, double duration_ms) {
+tracker::HistoryEntry history_entry(const PreparedStep& prepared, const std::string& checksum, double duration_ms) {
   tracker::HistoryEntry entry;
   entry.version = prepared.step.version;
   entry.name = prepared.migration->name;
   entry.direction = std::string(planner::direction_name(prepared.step.direction));
-  entry.checksum = prepared.script.checksum;
+  entry.checksum = checksum;
   entry.duration_ms = duration_ms;
   entry.outcome = prepared.step.direction == Direction::up ? Outcome::applied : Outcome::reverted;
   return entry;
@@ -128,7 +131,7 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     if (!view.applied.contains(version)) continue;
     const source::Migration* migration = source.find(version);
     if (!migration) continue;  // missing: reported by status, not drift
-    std::string current = sha256_hex(source::read_file(migration->up->path, migration->up->name));
+    std::string current = source::file_checksum(*migration->up);
     if (current != checksum) drift.push_back(Drift{version, migration->up->name, checksum, current});
   }
   return drift;
@@ -144,13 +147,36 @@ std::string drift_message(const Drift& drift) {
 std::string dirty_message(const DatabaseView& view, const source::Source& source) {
   const auto dirty_version = view.state.version;
   std::string head = fmt::format("database is dirty at version {}", version_text(dirty_version));
-  if (!view.history.empty() && view.history.back().outcome == Outcome::failed) {
+  if (!view.history.empty() &&
+      (view.history.back().outcome == Outcome::failed || view.history.back().outcome == Outcome::running)) {
     const tracker::HistoryEntry& failed = view.history.back();
     json detail = json::parse(failed.detail, nullptr, false);
     if (!detail.is_discarded() && detail.is_object()) {
       std::string direction = detail.value("direction", failed.direction);
       std::optional<int64_t> before = json_version(detail.value("before", json()));
       std::optional<int64_t> after = json_version(detail.value("after", json()));
+      if (failed.outcome == Outcome::running) {
+        // Left behind by a process that died (or lost its connection) while sending statements.
+        int64_t first = detail.value("statement", 1);
+        int64_t through = detail.value("through", first);
+        int64_t total = detail.value("statements", 0);
+        std::string file = detail.value("file", std::string("?"));
+        std::string of = total > 0 ? fmt::format(" of {}", total) : std::string();
+        std::string sql = detail.value("sql", std::string());
+        std::string what =
+            through > first
+                ? fmt::format(
+                      "statements {}–{}{} ({}:{}–{}, from {}); those before {} had run and none after {} had "
+                      "started",
+                      first, through, of, file, detail.value("line", 0), detail.value("through_line", 0), sql, first,
+                      through)
+                : fmt::format("statement {}{} ({}:{}: {}); those before it had run and none after it had started",
+                              first, of, file, detail.value("line", 0), sql);
+        return fmt::format(
+            "{}: migration {} ({}) did not finish: its process ended or lost its connection while "
+            "running {}; {}",
+            head, failed.version, direction, what, force_advice(after, before, direction == "down" ? "down" : "up"));
+      }
       if (detail.contains("interrupted")) {
         return fmt::format(
             "{}: migration {} ({}) was interrupted by {} after statement {} of {}; the next statement was {}:{} "
@@ -197,40 +223,124 @@ std::string leading_words(std::string_view sql, int count) {
 
 }  // namespace
 
+namespace {
+
+// The transaction-control word a statement starts with ("COMMIT", "START TRANSACTION", …), or
+// nullopt.
+std::optional<std::string> transaction_control(const source::Statement& statement) {
+  std::string two = leading_words(statement.sql, 2);
+  std::string first = two.substr(0, two.find(' '));
+  bool control = first == "BEGIN" || first == "COMMIT" || first == "END" || first == "ABORT" ||
+                 two == "START TRANSACTION" || (first == "ROLLBACK" && two != "ROLLBACK TO");
+  if (!control) return std::nullopt;
+  return first == "START" ? two : first;
+}
+
+[[noreturn]] void refuse_transaction_control(const std::string& file, int line, const std::string& word) {
+  throw SourceError(file, line,
+                    fmt::format("{} would end the transaction strata runs this migration in; remove BEGIN/COMMIT "
+                                "(each migration already runs in one transaction), or add `-- +strata NO "
+                                "TRANSACTION` to manage transactions yourself",
+                                word));
+}
+
+// Files up to this size keep their statements from prepare() to execute(), up to this total.
+constexpr uintmax_t k_keep_file_bytes = 1024 * 1024;
+constexpr uintmax_t k_keep_total_bytes = 16 * 1024 * 1024;
+
+// Whether the file mentions a transaction setting anywhere (NO TRANSACTION, notransaction,
+// transaction:false in any notation): a cheap byte scan, for prepare()'s single-read case.
+bool mentions_transaction(const source::MigrationFile& file) {
+  bool found = false;
+  std::string carry;
+  std::ifstream in(file.path, std::ios::binary);
+  std::string buffer(256 * 1024, '\0');
+  while (!found && in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    std::string text = carry + buffer.substr(0, static_cast<size_t>(in.gcount()));
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    found = text.find("transaction") != std::string::npos;
+    carry = text.size() > 16 ? text.substr(text.size() - 16) : text;
+  }
+  return found;
+}
+
+}  // namespace
+
 void check_transaction_control(const source::Script& script) {
   if (!script.section.transaction) return;
   for (const source::Statement& statement : script.section.statements) {
-    std::string two = leading_words(statement.sql, 2);
-    std::string first = two.substr(0, two.find(' '));
-    bool control = first == "BEGIN" || first == "COMMIT" || first == "END" || first == "ABORT" ||
-                   two == "START TRANSACTION" || (first == "ROLLBACK" && two != "ROLLBACK TO");
-    if (control) {
-      throw SourceError(script.file, statement.line,
-                        fmt::format("{} would end the transaction strata runs this migration in; remove BEGIN/COMMIT "
-                                    "(each migration already runs in one transaction), or add `-- +strata NO "
-                                    "TRANSACTION` to manage transactions yourself",
-                                    first == "START" ? two : first));
-    }
+    if (std::optional<std::string> word = transaction_control(statement))
+      refuse_transaction_control(script.file, statement.line, *word);
   }
 }
 
-std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl) {
+std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
+                                  bool keep_statements) {
+  using SplitDirection = source::MigrationSplitter::Direction;
   std::vector<PreparedStep> prepared;
   prepared.reserve(plan.steps.size());
   std::map<int64_t, source::ParsedMigration> parsed;
-  for (const planner::Step& step : plan.steps) {
+  uintmax_t kept_bytes = 0;
+  for (size_t index = 0; index < plan.steps.size(); ++index) {
+    const planner::Step& step = plan.steps[index];
     const source::Migration* migration = source.find(step.version);
     if (!migration) throw SourceError(fmt::format("no migration file for version {}", step.version));
-    auto it = parsed.find(step.version);
-    if (it == parsed.end()) {
-      it = parsed.emplace(step.version, source::parse_migration(*migration, source.dialect())).first;
-    }
+    const bool up = step.direction == Direction::up;
     PreparedStep entry;
     entry.step = step;
     entry.migration = migration;
-    entry.script = step.direction == Direction::up ? it->second.up : it->second.down;
-    entry.transaction = transactional_ddl && entry.script.section.transaction;
-    if (entry.transaction) check_transaction_control(entry.script);
+    entry.dialect = source.dialect();
+    const source::MigrationFile* file = up ? &*migration->up : migration->down ? &*migration->down : nullptr;
+
+    std::error_code ec;
+    const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
+    const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
+    if (!file || keep_statements || small || parsed.count(step.version) != 0) {
+      auto it = parsed.find(step.version);
+      if (it == parsed.end()) {
+        it = parsed.emplace(step.version, source::parse_migration(*migration, source.dialect())).first;
+        if (!ec && file) kept_bytes += size;
+      }
+      entry.script = up ? it->second.up : it->second.down;
+      entry.statement_count = entry.script.section.statements.size();
+      entry.transaction = transactional_ddl && entry.script.section.transaction;
+      if (entry.transaction) check_transaction_control(entry.script);
+    } else if (index == 0 && transactional_ddl && !mentions_transaction(*file)) {
+      // Read once, while it runs: see prepare()'s comment.
+      entry.script.file = file->name;
+      entry.streamed = true;
+      entry.transaction = true;
+    } else {
+      // Validated now by streaming through it, holding nothing; streamed again when it runs.
+      const SplitDirection wanted = up || !migration->single_file ? SplitDirection::up : SplitDirection::down;
+      size_t count = 0;
+      std::optional<std::pair<int, std::string>> control;
+      source::StreamedFile streamed =
+          source::stream_migration_file(*file, migration->single_file, source.dialect(),
+                                        [&](SplitDirection direction, source::Statement&& statement) {
+                                          if (direction != wanted) return;
+                                          ++count;
+                                          if (!control) {
+                                            if (std::optional<std::string> word = transaction_control(statement))
+                                              control.emplace(statement.line, *word);
+                                          }
+                                        });
+      const bool file_transaction = wanted == SplitDirection::up ? streamed.up_transaction : streamed.down_transaction;
+      if (!up && migration->single_file && !streamed.has_down) {
+        entry.script.section.transaction = streamed.up_transaction;  // no Down section: nothing to run
+        entry.transaction = transactional_ddl && streamed.up_transaction;
+      } else {
+        entry.script.file = file->name;
+        entry.script.checksum = streamed.checksum;
+        entry.script.section.transaction = file_transaction;
+        entry.transaction = transactional_ddl && file_transaction;
+        entry.streamed = true;
+        entry.statement_count = count;
+        if (entry.transaction && control) refuse_transaction_control(file->name, control->first, control->second);
+      }
+    }
+    entry.file = entry.script.file.empty() ? nullptr : file;
     prepared.push_back(std::move(entry));
   }
   return prepared;
@@ -241,9 +351,163 @@ namespace {
 // Thrown inside a transaction to leave it (the Transaction guard rolls back) on a stop request.
 struct StopRequested {};
 
+// A statement of a step failed: where, and the database's error.
+struct StatementFailure {
+  size_t number = 0;  // 1-based within the step
+  int line = 0;       // the file line of the error (see error_line)
+  int first_line = 0;
+  std::string sql;  // the statement's first line
+  DriverError error;
+};
+
 std::string interrupted_between(int signal, size_t done, size_t total, std::optional<int64_t> version) {
   return fmt::format("interrupted by {} after {} of {} migration{}; database at version {}", signal_name(signal), done,
                      total, total == 1 ? "" : "s", version_text(version));
+}
+
+// Collects a step's statements into batches (Driver::execute_batch) and runs them.
+class StatementBatcher {
+ public:
+  // Called before each batch is sent: `first` is the 0-based number of its first statement.
+  using BeforeBatch = std::function<void(size_t first, const std::vector<const source::Statement*>& batch)>;
+
+  StatementBatcher(drivers::Driver& driver, const PreparedStep& prepared, const Progress& progress, RunControl* control,
+                   bool cancellable, BeforeBatch before)
+      : m_driver(driver),
+        m_prepared(prepared),
+        m_progress(progress),
+        m_control(control),
+        m_cancellable(cancellable),
+        m_before(std::move(before)),
+        m_limit(std::max<size_t>(1, driver.batch_statements())) {}
+
+  // A statement that outlives the batcher (the step's own).
+  void add(const source::Statement& statement) {
+    const bool alone = begin_statement(statement);
+    m_batch.push_back(&statement);
+    end_statement(statement, alone);
+  }
+  // A statement read while streaming: held until its batch has run.
+  void add(source::Statement&& statement) {
+    const bool alone = begin_statement(statement);
+    m_owned.push_back(std::move(statement));
+    m_batch.push_back(&m_owned.back());
+    end_statement(m_owned.back(), alone);
+  }
+
+  void flush() {
+    if (m_batch.empty()) return;
+    if (m_before) m_before(m_done, m_batch);
+    if (m_progress.batch_started) m_progress.batch_started(m_prepared, m_batch);
+    set_cancellable(m_cancellable);
+    // A signal that came after the last check but before `cancellable` was set found nothing
+    // to cancel: stop here instead of running the batch to its end.
+    if (m_cancellable && stop_signal() != 0) {
+      finished();
+      throw StopRequested{};
+    }
+    m_sql.clear();
+    for (const source::Statement* statement : m_batch) m_sql.emplace_back(statement->sql);
+    try {
+      m_driver.execute_batch(m_sql);
+    } catch (const StatementFailed& error) {
+      finished();
+      throw failure(std::min(error.index(), m_batch.size() - 1), error);
+    } catch (const DriverError& error) {
+      finished();
+      throw failure(0, error);
+    }
+    finished();
+    m_done += m_batch.size();
+    m_batch.clear();
+    m_owned.clear();
+    m_bytes = 0;
+  }
+
+  size_t done() const { return m_done; }
+  int stop_signal() const { return m_control != nullptr ? m_control->signal.load() : 0; }
+
+ private:
+  void set_cancellable(bool value) {
+    if (m_control != nullptr) m_control->cancellable.store(value);
+  }
+  void finished() {
+    set_cancellable(false);
+    if (m_progress.batch_finished) m_progress.batch_finished();
+  }
+  // Ends the batch before a statement that must go alone; returns whether it must.
+  bool begin_statement(const source::Statement& statement) {
+    pause_before(m_done + m_batch.size() + 1);
+    const bool alone = m_limit > 1 && !m_driver.batchable(statement.sql);
+    if (alone) flush();
+    return alone;
+  }
+  void end_statement(const source::Statement& statement, bool alone) {
+    m_bytes += statement.sql.size();
+    if (alone || m_batch.size() >= m_limit || m_bytes >= drivers::Driver::k_batch_bytes) flush();
+  }
+  // The crash tests pause before statement n: the batch ends there.
+  void pause_before(size_t number) {
+    const auto version = static_cast<long long>(m_prepared.step.version);
+    if (!pause_point_configured("statement", version, static_cast<long long>(number))) return;
+    flush();
+    pause_point("statement", version, static_cast<long long>(number));
+  }
+  StatementFailure failure(size_t index, const DriverError& error) const {
+    const source::Statement& statement = *m_batch[index];
+    return StatementFailure{m_done + index + 1, error_line(statement, error), statement.line, first_line(statement.sql),
+                            error};
+  }
+
+  drivers::Driver& m_driver;
+  const PreparedStep& m_prepared;
+  const Progress& m_progress;
+  RunControl* m_control;
+  bool m_cancellable;
+  BeforeBatch m_before;
+  size_t m_limit;
+  std::vector<const source::Statement*> m_batch;
+  std::deque<source::Statement> m_owned;
+  std::vector<std::string_view> m_sql;
+  size_t m_bytes = 0;
+  size_t m_done = 0;
+};
+
+// Feeds the step's statements to the batcher, from memory or by streaming the file again, and
+// returns the checksum of what ran. `check` sees each statement first. Throws SourceError
+// when a streamed file turns out malformed or different from when it was prepared.
+std::string feed_statements(const PreparedStep& prepared, StatementBatcher& batcher,
+                            const std::function<void(const source::Statement&)>& check) {
+  if (!prepared.streamed) {
+    for (const source::Statement& statement : prepared.script.section.statements) {
+      if (check) check(statement);
+      batcher.add(statement);
+    }
+    batcher.flush();
+    return prepared.script.checksum;
+  }
+  using SplitDirection = source::MigrationSplitter::Direction;
+  const bool single = prepared.migration->single_file;
+  const SplitDirection wanted =
+      prepared.step.direction == Direction::up || !single ? SplitDirection::up : SplitDirection::down;
+  source::StreamedFile streamed = source::stream_migration_file(
+      *prepared.file, single, prepared.dialect, [&](SplitDirection direction, source::Statement&& statement) {
+        if (direction != wanted) return;
+        if (check) check(statement);
+        batcher.add(std::move(statement));
+      });
+  batcher.flush();
+  if (!prepared.script.checksum.empty() && streamed.checksum != prepared.script.checksum) {
+    throw SourceError(prepared.script.file, 0, "changed while strata was running it");
+  }
+  const bool transaction = wanted == SplitDirection::up ? streamed.up_transaction : streamed.down_transaction;
+  if (prepared.transaction && !transaction) {
+    // Only possible for a file read once (see prepare()) whose annotation the byte scan missed.
+    throw SourceError(prepared.script.file, 0,
+                      "asks for NO TRANSACTION after its statements had started in a transaction; put the "
+                      "annotation on the file's first line");
+  }
+  return streamed.checksum;
 }
 
 }  // namespace
@@ -251,129 +515,155 @@ std::string interrupted_between(int signal, size_t done, size_t total, std::opti
 void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
              const Progress& progress, std::vector<StepResult>& completed, RunControl* control) {
   auto stop_signal = [control] { return control != nullptr ? control->signal.load() : 0; };
-  auto set_cancellable = [control](bool value) {
-    if (control != nullptr) control->cancellable.store(value);
-  };
   for (const PreparedStep& prepared : steps) {
     const planner::Step& step = prepared.step;
-    const auto& statements = prepared.script.section.statements;
     if (int signal = stop_signal()) {
       throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before), ExitCode::runtime);
     }
     if (progress.started) progress.started(prepared);
     pause_point("start", step.version);
     auto started = std::chrono::steady_clock::now();
-    size_t index = 0;
-    auto run_statement = [&](bool cancellable) {
-      pause_point("statement", step.version, static_cast<long long>(index + 1));
-      if (progress.statement_started) progress.statement_started(prepared, index);
-      set_cancellable(cancellable);
-      // A signal that came after the last check but before `cancellable` was set found nothing
-      // to cancel: stop here instead of running the statement to its end.
-      if (cancellable && stop_signal()) {
-        set_cancellable(false);
-        if (progress.statement_finished) progress.statement_finished();
-        throw StopRequested{};
-      }
-      try {
-        driver.execute(statements[index].sql);
-      } catch (...) {
-        set_cancellable(false);
-        if (progress.statement_finished) progress.statement_finished();
-        throw;
-      }
-      set_cancellable(false);
-      if (progress.statement_finished) progress.statement_finished();
+    const std::string label = prepared.migration->label();
+    const auto direction = planner::direction_name(step.direction);
+    auto rolled_back = [&](int signal) {
+      return Error(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
+                               signal_name(signal), label, direction, version_text(step.version_before)),
+                   ExitCode::runtime);
     };
 
     if (prepared.transaction) {
       try {
         Transaction transaction(driver);
-        for (; index < statements.size(); ++index) {
-          if (stop_signal()) throw StopRequested{};
-          run_statement(true);
+        StatementBatcher batcher(driver, prepared, progress, control, true,
+                                 [&](size_t, const std::vector<const source::Statement*>&) {
+                                   if (stop_signal() != 0) throw StopRequested{};
+                                 });
+        std::function<void(const source::Statement&)> check;
+        if (prepared.streamed && prepared.script.checksum.empty()) {
+          // Read once: checked as it streams by (prepare() did not see it).
+          check = [&](const source::Statement& statement) {
+            if (std::optional<std::string> word = transaction_control(statement))
+              refuse_transaction_control(prepared.script.file, statement.line, *word);
+          };
         }
+        const std::string checksum = feed_statements(prepared, batcher, check);
         if (stop_signal()) throw StopRequested{};
         pause_point("record", step.version);
         tracker.set_version(step.version_after, false);
-        tracker.record(history_entry(prepared, elapsed_ms(started)));
+        tracker.record(history_entry(prepared, checksum, elapsed_ms(started)));
         transaction.commit();
       } catch (const StopRequested&) {
-        throw Error(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
-                                signal_name(stop_signal()), prepared.migration->label(),
-                                planner::direction_name(step.direction), version_text(step.version_before)),
-                    ExitCode::runtime);
+        throw rolled_back(stop_signal());
+      } catch (const StatementFailure& failure) {
+        if (int signal = stop_signal()) throw rolled_back(signal);  // cancelled because of the signal
+        throw DriverError(
+            fmt::format("migration {} ({}) failed at {}:{}: {}; rolled back, database still at version {}", label,
+                        direction, prepared.script.file, failure.line, failure.error.what(),
+                        version_text(step.version_before)),
+            failure.error.sqlstate());
+      } catch (const SourceError& error) {
+        throw SourceError(fmt::format("{}; migration {} ({}) rolled back, database still at version {}", error.what(),
+                                      label, direction, version_text(step.version_before)));
       } catch (const DriverError& error) {
-        if (int signal = stop_signal()) {  // the statement was cancelled because of the signal
-          throw Error(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
-                                  signal_name(signal), prepared.migration->label(),
-                                  planner::direction_name(step.direction), version_text(step.version_before)),
-                      ExitCode::runtime);
-        }
-        std::string where = index < statements.size()
-                                ? fmt::format("{}:{}", prepared.script.file, error_line(statements[index], error))
-                                : std::string("the version-table update");
-        throw DriverError(fmt::format("migration {} ({}) failed at {}: {}; rolled back, database still at version {}",
-                                      prepared.migration->label(), planner::direction_name(step.direction), where,
-                                      error.what(), version_text(step.version_before)),
+        if (int signal = stop_signal()) throw rolled_back(signal);
+        throw DriverError(fmt::format("migration {} ({}) failed at the version-table update: {}; rolled back, "
+                                      "database still at version {}",
+                                      label, direction, error.what(), version_text(step.version_before)),
                           error.sqlstate());
       }
     } else {
-      // golang-migrate's protocol: the target version is marked dirty while statements run.
+      // golang-migrate's protocol: the target version is marked dirty while statements run,
+      // and a `running` history row says which statements are being sent.
       std::optional<int64_t> dirty_version =
           step.direction == Direction::up ? std::optional<int64_t>(step.version) : step.version_after;
-      {
-        Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
-        tracker.set_version(dirty_version, true);
-        transaction.commit();
-      }
+      std::optional<int64_t> running_id;
+      auto base_detail = [&]() {
+        return json{{"direction", direction},
+                    {"file", prepared.script.file},
+                    {"statements", prepared.statement_count},
+                    {"before", optional_version(step.version_before)},
+                    {"after", optional_version(step.version_after)}};
+      };
+      auto entry_with = [&](Outcome outcome, const json& detail) {
+        tracker::HistoryEntry entry = history_entry(prepared, prepared.script.checksum, elapsed_ms(started));
+        entry.outcome = outcome;
+        entry.detail = detail.dump();
+        return entry;
+      };
       // Records where the step stopped and throws the runbook (DirtyError).
       auto leave_dirty = [&](json detail) {
-        const auto& statement = statements[index];
-        detail.update({
-            {"direction", planner::direction_name(step.direction)},
-            {"file", prepared.script.file},
-            {"statement", index + 1},
-            {"statements", statements.size()},
-            {"sql", first_line(statement.sql)},
-            {"before", optional_version(step.version_before)},
-            {"after", optional_version(step.version_after)},
-        });
-        if (!detail.contains("line")) detail["line"] = statement.line;
-        tracker::HistoryEntry failed = history_entry(prepared, elapsed_ms(started));
-        failed.outcome = Outcome::failed;
-        failed.detail = detail.dump();
+        json full = base_detail();
+        full.update(detail);
+        tracker::HistoryEntry failed = entry_with(Outcome::failed, full);
         DatabaseView view;
         view.state = tracker::VersionState{dirty_version, true};
         view.history.push_back(failed);
         try {
-          tracker.record(failed);
+          if (running_id)
+            tracker.update(*running_id, failed);
+          else
+            tracker.record(failed);
         } catch (const DriverError&) {
           // The failure itself is what the operator needs; the message below carries it.
         }
-        source::Source no_source({}, driver.dialect(), {});
-        throw DirtyError(dirty_message(view, no_source));
+        throw DirtyError(dirty_message(view, source::Source({}, driver.dialect(), {})));
       };
-      for (; index < statements.size(); ++index) {
-        // Only between statements: a statement outside a transaction is never cut short.
-        if (int signal = stop_signal()) {
-          if (index > 0) leave_dirty({{"interrupted", signal_name(signal)}});
-          Transaction transaction(driver);  // nothing ran yet: back to clean
-          tracker.set_version(step.version_before, false);
-          transaction.commit();
-          throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before),
-                      ExitCode::runtime);
-        }
-        try {
-          run_statement(false);
-        } catch (const DriverError& error) {
-          leave_dirty({{"error", error.what()}, {"line", error_line(statements[index], error)}});
-        }
+      StatementBatcher batcher(
+          driver, prepared, progress, control, false,
+          [&](size_t first, const std::vector<const source::Statement*>& batch) {
+            // Only between batches: statements outside a transaction are never cut short.
+            if (int signal = stop_signal()) {
+              if (running_id) {
+                leave_dirty({{"interrupted", signal_name(signal)},
+                             {"statement", first + 1},
+                             {"line", batch.front()->line},
+                             {"sql", first_line(batch.front()->sql)}});
+              }
+              throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before),
+                          ExitCode::runtime);
+            }
+            json detail = base_detail();
+            detail.update({{"statement", first + 1},
+                           {"through", first + batch.size()},
+                           {"line", batch.front()->line},
+                           {"through_line", batch.back()->line},
+                           {"sql", first_line(batch.front()->sql)}});
+            tracker::HistoryEntry running = entry_with(Outcome::running, detail);
+            if (running_id) {
+              try {
+                tracker.update(*running_id, running);
+              } catch (const DriverError& error) {  // e.g. the connection is gone: this batch never started
+                leave_dirty({{"error", error.what()},
+                             {"statement", first + 1},
+                             {"line", batch.front()->line},
+                             {"sql", first_line(batch.front()->sql)}});
+              }
+            } else {
+              Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
+              tracker.set_version(dirty_version, true);
+              running_id = tracker.record_returning_id(running);
+              transaction.commit();
+            }
+          });
+      try {
+        feed_statements(prepared, batcher, {});
+      } catch (const StatementFailure& failure) {
+        leave_dirty({{"error", failure.error.what()},
+                     {"statement", failure.number},
+                     {"line", failure.line},
+                     {"sql", failure.sql}});
+      } catch (const SourceError& error) {
+        if (!running_id) throw;  // nothing ran
+        leave_dirty({{"error", error.what()}, {"statement", batcher.done() + 1}, {"line", 0}, {"sql", ""}});
       }
       pause_point("record", step.version);
       Transaction transaction(driver);
       tracker.set_version(step.version_after, false);
-      tracker.record(history_entry(prepared, elapsed_ms(started)));
+      tracker::HistoryEntry done = history_entry(prepared, prepared.script.checksum, elapsed_ms(started));
+      if (running_id)
+        tracker.update(*running_id, done);
+      else
+        tracker.record(done);
       transaction.commit();
     }
     double duration = elapsed_ms(started);

@@ -58,12 +58,27 @@ void check_transaction_control(const source::Script& script);
 struct PreparedStep {
   planner::Step step;
   const source::Migration* migration = nullptr;
-  source::Script script;
+  Dialect dialect = Dialect::sqlite;
+  source::Script script;    // its statements are empty when `streamed`
   bool transaction = true;  // runs in one transaction with its version writes
+  // The file is large: its statements are not held in memory but read and split again, in
+  // chunks, while they run (docs/performance.md).
+  bool streamed = false;
+  // How many statements the script has; 0 when only running it will tell (see prepare()).
+  size_t statement_count = 0;
+  // The file the script comes from (nullptr when the direction has no file).
+  const source::MigrationFile* file = nullptr;
 };
-// Reads and splits every file the plan needs, before anything runs, so a malformed file
-// stops the run with nothing changed. `transactional_ddl` is the driver's capability.
-std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl);
+
+// Reads and splits every file the plan needs before anything runs, so a malformed file stops
+// the run with nothing changed. `transactional_ddl` is the driver's capability. Small files
+// keep their statements; large ones (over 1 MiB, or once 16 MiB are held) are validated by
+// streaming through them and are streamed again when they run, so memory stays bounded. The
+// one exception: a large first step that will run in a transaction and has no transaction
+// annotation is not read twice, since a problem found while it runs rolls back to exactly the
+// state a refusal would have left. `keep_statements` holds every statement (dry runs print them).
+std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
+                                  bool keep_statements = false);
 
 struct StepResult {
   int64_t version = 0;
@@ -76,20 +91,23 @@ struct StepResult {
 struct Progress {
   std::function<void(const PreparedStep&)> started;
   std::function<void(const PreparedStep&, double duration_ms)> finished;
-  // Around each statement (index into the step's statements), e.g. for an elapsed-time display.
-  std::function<void(const PreparedStep&, size_t index)> statement_started;
-  std::function<void()> statement_finished;
+  // Around each batch of statements sent to the database together (see Driver::execute_batch;
+  // one statement at a time on SQLite), e.g. for -v and an elapsed-time display.
+  std::function<void(const PreparedStep&, const std::vector<const source::Statement*>& batch)> batch_started;
+  std::function<void()> batch_finished;
 };
 
-// Runs prepared steps in order. A transactional step runs with its version-row and history
-// writes in one transaction; on failure it is rolled back and DriverError (exit 1) names
-// file:line. A non-transactional step sets the version dirty first, records the failing
-// statement in the history and throws DirtyError (exit 3) with the runbook message.
+// Runs prepared steps in order, sending consecutive statements in batches where the driver
+// takes them. A transactional step runs with its version-row and history writes in one
+// transaction; on failure it is rolled back and DriverError (exit 1) names file:line. A
+// non-transactional step sets the version dirty first and keeps a `running` history row saying
+// which statements are being sent (so a killed process leaves that behind); on failure it
+// records the failing statement and throws DirtyError (exit 3) with the runbook message.
 // `completed` receives each finished step (so a caller can report partial progress).
 //
 // With `control`, a stop request (Ctrl-C/SIGTERM) is honoured at safe points: a transactional
 // step is rolled back (its running statement may be cancelled; control->cancellable says when),
-// a non-transactional one stops after its current statement and is recorded as interrupted
+// a non-transactional one stops after its current batch and is recorded as interrupted
 // (DirtyError), and no further step starts. An interrupted run throws Error (exit 1) saying
 // where the database stands.
 void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,

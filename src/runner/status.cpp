@@ -36,7 +36,8 @@ StatusReport build_status(const source::Source& source, const DatabaseView& view
   std::optional<int64_t> dirty_version;
   if (view.state.dirty) {
     dirty_version = view.state.version;
-    if (!view.history.empty() && view.history.back().outcome == tracker::Outcome::failed) {
+    if (!view.history.empty() && (view.history.back().outcome == tracker::Outcome::failed ||
+                                  view.history.back().outcome == tracker::Outcome::running)) {
       dirty_version = view.history.back().version;
     }
   }

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <system_error>
 
 #include "core/error.hpp"
@@ -99,21 +98,68 @@ std::optional<ParsedFileName> parse_file_name(const std::string& file_name) {
   return parsed;
 }
 
-std::string read_file(const fs::path& path, const std::string& display_name) {
+namespace {
+
+constexpr size_t k_chunk_size = 256 * 1024;
+
+// Reads a file in chunks, handing each to `consume`; refuses NUL bytes (drivers take C
+// strings: SQL after a NUL byte would be cut off silently by libpq, or misread).
+template <typename Consume>
+void read_chunks(const fs::path& path, const std::string& display_name, Consume&& consume) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
+  if (!in) throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
+  std::string buffer(k_chunk_size, '\0');
+  uint64_t offset = 0;
+  for (;;) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    if (in.bad()) throw SourceError(display_name, 0, "cannot read file");
+    std::string_view chunk(buffer.data(), got);
+    if (size_t nul = chunk.find('\0'); nul != std::string_view::npos) {
+      // Rare: count the lines up to the NUL byte by reading the file again.
+      const uint64_t at = offset + nul;
+      int line = 1;
+      std::ifstream again(path, std::ios::binary);
+      for (uint64_t i = 0; i < at && again; ++i) line += again.get() == '\n' ? 1 : 0;
+      throw SourceError(display_name, line, "contains a NUL byte (not a text file)");
+    }
+    if (got > 0) consume(chunk);
+    offset += got;
+    if (got < buffer.size()) break;
   }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) throw SourceError(display_name, 0, "cannot read file");
-  std::string text = contents.str();
-  // Drivers take C strings: SQL after a NUL byte would be cut off silently (libpq) or misread.
-  if (size_t nul = text.find('\0'); nul != std::string::npos) {
-    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
-    throw SourceError(display_name, line, "contains a NUL byte (not a text file)");
-  }
+}
+
+}  // namespace
+
+std::string read_file(const fs::path& path, const std::string& display_name) {
+  std::string text;
+  read_chunks(path, display_name, [&](std::string_view chunk) { text += chunk; });
   return text;
+}
+
+std::string file_checksum(const MigrationFile& file) {
+  Sha256 hash;
+  read_chunks(file.path, file.name, [&](std::string_view chunk) { hash.update(chunk); });
+  return hash.hex_digest();
+}
+
+StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, Dialect dialect,
+                                   const MigrationSplitter::Sink& sink) {
+  MigrationSplitter splitter(
+      single_file ? MigrationSplitter::Layout::single_file : MigrationSplitter::Layout::pair_file, file.name, dialect,
+      sink);
+  Sha256 hash;
+  read_chunks(file.path, file.name, [&](std::string_view chunk) {
+    hash.update(chunk);
+    splitter.feed(chunk);
+  });
+  splitter.finish();
+  StreamedFile streamed;
+  streamed.checksum = hash.hex_digest();
+  streamed.up_transaction = splitter.transaction(MigrationSplitter::Direction::up);
+  streamed.down_transaction = splitter.transaction(MigrationSplitter::Direction::down);
+  streamed.has_down = splitter.has_down();
+  return streamed;
 }
 
 Source load_source(const fs::path& directory, Dialect dialect) {
@@ -201,27 +247,36 @@ bool has_down_section(const Migration& migration, Dialect dialect) {
 }
 
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
+  using Direction = MigrationSplitter::Direction;
   ParsedMigration parsed;
   if (migration.single_file) {
     const MigrationFile& file = *migration.up;
-    std::string text = read_file(file.path, file.name);
-    SingleFileSections sections = parse_single_file(text, file.name, dialect);
-    std::string checksum = sha256_hex(text);
-    parsed.up = Script{file.name, std::move(sections.up), checksum};
-    if (sections.has_down) {
-      parsed.down = Script{file.name, std::move(sections.down), checksum};
+    StreamedFile streamed = stream_migration_file(file, true, dialect, [&](Direction direction, Statement&& statement) {
+      (direction == Direction::up ? parsed.up : parsed.down).section.statements.push_back(std::move(statement));
+    });
+    parsed.up.file = file.name;
+    parsed.up.checksum = streamed.checksum;
+    parsed.up.section.transaction = streamed.up_transaction;
+    if (streamed.has_down) {
+      parsed.down.file = file.name;
+      parsed.down.checksum = streamed.checksum;
+      parsed.down.section.transaction = streamed.down_transaction;
     } else {
-      parsed.down.section.transaction = parsed.up.section.transaction;
+      parsed.down.section.statements.clear();
+      parsed.down.section.transaction = streamed.up_transaction;
     }
     return parsed;
   }
-  std::string up_text = read_file(migration.up->path, migration.up->name);
-  parsed.up = Script{migration.up->name, parse_pair_file(up_text, migration.up->name, dialect), sha256_hex(up_text)};
-  if (migration.down) {
-    std::string down_text = read_file(migration.down->path, migration.down->name);
-    parsed.down =
-        Script{migration.down->name, parse_pair_file(down_text, migration.down->name, dialect), sha256_hex(down_text)};
-  }
+  auto parse_pair = [&](const MigrationFile& file, Script& script) {
+    StreamedFile streamed = stream_migration_file(file, false, dialect, [&](Direction, Statement&& statement) {
+      script.section.statements.push_back(std::move(statement));
+    });
+    script.file = file.name;
+    script.checksum = streamed.checksum;
+    script.section.transaction = streamed.up_transaction;
+  };
+  parse_pair(*migration.up, parsed.up);
+  if (migration.down) parse_pair(*migration.down, parsed.down);
   return parsed;
 }
 

@@ -78,8 +78,25 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
 // for single files (which this reads and splits). Throws SourceError like parse_migration.
 bool has_down_section(const Migration& migration, Dialect dialect);
 
-// Reads a whole file; throws SourceError naming it when it cannot be read.
+// Reads a whole file; throws SourceError naming it when it cannot be read or holds a NUL byte.
 std::string read_file(const std::filesystem::path& path, const std::string& display_name);
+
+// SHA-256 (hex) of a file's bytes, read in chunks. Throws SourceError like read_file.
+std::string file_checksum(const MigrationFile& file);
+
+// What streaming a migration file found (valid once the whole file was read).
+struct StreamedFile {
+  std::string checksum;  // SHA-256 (hex) of the file's bytes
+  bool up_transaction = true;
+  bool down_transaction = true;
+  bool has_down = false;  // single files: a Down annotation was seen
+};
+// Reads the file in chunks, hashing and splitting as it goes, and hands each statement to
+// `sink` as soon as it is complete (pair files report every statement as `up`), so memory stays
+// bounded by the longest statement whatever the file's size. Throws SourceError with file:line
+// on malformed input, a NUL byte or an unreadable file; an exception from `sink` propagates.
+StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, Dialect dialect,
+                                   const MigrationSplitter::Sink& sink);
 
 // The name rules of SPEC §6 for one file name; exposed for `create` and the tests.
 struct ParsedFileName {

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::pair<Outcome, std::string_view> k_outcomes[] = {
     {Outcome::applied, "applied"}, {Outcome::reverted, "reverted"}, {Outcome::failed, "failed"},
-    {Outcome::forced, "forced"},   {Outcome::baseline, "baseline"},
+    {Outcome::forced, "forced"},   {Outcome::baseline, "baseline"}, {Outcome::running, "running"},
 };
 
 int64_t to_int64(const drivers::Value& value, std::string_view what) {
@@ -170,6 +170,24 @@ void Tracker::record(const HistoryEntry& entry) {
        entry.applied_at.empty() ? now_utc() : entry.applied_at, fmt::format("{:.3f}", entry.duration_ms),
        entry.applied_by.empty() ? current_user() : entry.applied_by, std::string(outcome_name(entry.outcome)),
        entry.detail.empty() ? drivers::Value{} : drivers::Value{entry.detail}});
+}
+
+int64_t Tracker::record_returning_id(const HistoryEntry& entry) {
+  record(entry);
+  std::vector<drivers::Row> rows = m_driver.query(fmt::format("SELECT MAX(id) FROM {}", qualified(m_table.history())));
+  if (rows.empty() || rows[0].empty()) throw DriverError("the history table returned no id");
+  return to_int64(rows[0][0], "history id");
+}
+
+void Tracker::update(int64_t id, const HistoryEntry& entry) {
+  m_driver.query(
+      fmt::format("UPDATE {} SET name = ?, direction = ?, checksum = ?, applied_at = ?, duration_ms = ?, "
+                  "applied_by = ?, outcome = ?, detail = ? WHERE id = ?",
+                  qualified(m_table.history())),
+      {entry.name, entry.direction, entry.checksum, entry.applied_at.empty() ? now_utc() : entry.applied_at,
+       fmt::format("{:.3f}", entry.duration_ms), entry.applied_by.empty() ? current_user() : entry.applied_by,
+       std::string(outcome_name(entry.outcome)), entry.detail.empty() ? drivers::Value{} : drivers::Value{entry.detail},
+       std::to_string(id)});
 }
 
 std::string Tracker::current_user() {

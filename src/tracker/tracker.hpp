@@ -26,6 +26,8 @@ enum class Outcome {
   failed,    // a migration failed and left the database dirty (detail says where)
   forced,    // `strata force` set the version (detail says from which state)
   baseline,  // history started on a database already at `version` (golang-migrate)
+  running,   // a migration outside a transaction is under way (detail says which statements);
+             // left behind when its process died or lost its connection mid-way
 };
 
 std::string_view outcome_name(Outcome outcome);
@@ -69,6 +71,11 @@ class Tracker {
   std::vector<HistoryEntry> read_history();
 
   void record(const HistoryEntry& entry);
+  // record(), returning the new row's id. Only while holding the migration lock (it reads the
+  // highest id back).
+  int64_t record_returning_id(const HistoryEntry& entry);
+  // Overwrites every column of row `id` but the version with `entry`'s.
+  void update(int64_t id, const HistoryEntry& entry);
 
   // "user@host" of this process, for HistoryEntry::applied_by.
   static std::string current_user();

@@ -441,9 +441,67 @@ TYPED_TEST_P(DriverConformance, LockSurvivesRollback) {
   waiter->unlock();
 }
 
+// A batch inside a transaction: every statement runs in order, the failing one is named by its
+// place in the batch, and nothing after it runs.
+TYPED_TEST_P(DriverConformance, BatchRunsInOrderAndNamesTheFailingStatement) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  db->execute_batch({"INSERT INTO conformance_items (id) VALUES (1)", "INSERT INTO conformance_items (id) VALUES (2)",
+                     "UPDATE conformance_items SET id = id + 10"});
+  EXPECT_THAT(db->query("SELECT id FROM conformance_items ORDER BY id"), ::testing::ElementsAre(Row{"11"}, Row{"12"}));
+  try {
+    db->execute_batch({"INSERT INTO conformance_items (id) VALUES (3)",
+                       "INSERT INTO conformance_no_such_table (id) VALUES (4)",
+                       "INSERT INTO conformance_items (id) VALUES (5)"});
+    ADD_FAILURE() << "the batch did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
+  }
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "0");
+}
+
+// A syntax error in a later statement of a batch: that statement is named, and the error
+// position (where the engine gives one) counts from its own first byte.
+TYPED_TEST_P(DriverConformance, BatchSyntaxErrorPointsIntoTheFailingStatement) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  try {
+    db->execute_batch({"INSERT INTO conformance_items (id) VALUES (1)", "INSERT INTO conformance_items (id) VALUES (2)",
+                       "SELECT id FROM conformance_items\nWHERE id = = 1"});
+    ADD_FAILURE() << "the batch did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 2u) << e.what();
+    if (e.position()) {
+      EXPECT_EQ(*e.position(), std::string("SELECT id FROM conformance_items\nWHERE id = ").size() + 1) << e.what();
+    }
+  }
+  db->rollback();
+}
+
+// Outside a transaction every statement of a batch stands on its own: those before the failing
+// one stay applied.
+TYPED_TEST_P(DriverConformance, BatchOutsideATransactionKeepsWhatRanBeforeTheFailure) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  try {
+    db->execute_batch({"INSERT INTO conformance_items (id) VALUES (1)",
+                       "INSERT INTO conformance_no_such_table (id) VALUES (2)",
+                       "INSERT INTO conformance_items (id) VALUES (3)"});
+    ADD_FAILURE() << "the batch did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u) << e.what();
+  }
+  EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
-    DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder,
-    TableExistsOnlyAfterCreate, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
+    DriverConformance, BatchRunsInOrderAndNamesTheFailingStatement, BatchSyntaxErrorPointsIntoTheFailingStatement,
+    BatchOutsideATransactionKeepsWhatRanBeforeTheFailure, ExecuteAndQueryRoundTripNullsIntegersAndText,
+    QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
     CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml, RollbackUndoesDdlExactlyWhenTransactional,
     RollbackWithoutATransactionIsANoOp, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
     FailedStatementInATransactionThenRollbackLeavesNothing, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,

@@ -111,10 +111,24 @@ TEST_F(MysqlDriverTest, BeginWhileATransactionIsOpenThrows) {
   db->commit();
 }
 
-TEST_F(MysqlDriverTest, MultiStatementsAreOff) {
+// Batches count one result per statement: a result set in the middle and a CALL (several
+// results) must not shift the count, and the connection stays in sync afterwards.
+TEST_F(MysqlDriverTest, BatchesWithResultSetsAndCallsKeepCount) {
   auto db = connect();
-  EXPECT_THROW(db->execute("SELECT 1; SELECT 2"), DriverError);
-  EXPECT_THAT(db->query("SELECT 1"), ElementsAre(Row{"1"}));
+  db->execute("CREATE TABLE batch_items (id INT)");
+  db->execute("CREATE PROCEDURE batch_proc() BEGIN SELECT 1; SELECT 2; END");
+  try {
+    db->execute_batch({"INSERT INTO batch_items VALUES (1)", "SELECT * FROM batch_items", "CALL batch_proc()",
+                       "INSERT INTO batch_items VALUES (2)", "INSERT INTO batch_no_such_table VALUES (3)",
+                       "INSERT INTO batch_items VALUES (4)"});
+    ADD_FAILURE() << "the batch did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 4u) << e.what();
+  }
+  EXPECT_THAT(db->query("SELECT id FROM batch_items ORDER BY id"), ElementsAre(Row{"1"}, Row{"2"}));
+  EXPECT_TRUE(db->batchable("insert into batch_items values (5)"));
+  EXPECT_FALSE(db->batchable("CREATE TABLE x (id INT)"));
+  EXPECT_FALSE(db->batchable("SELECT SLEEP(1)"));
 }
 
 TEST_F(MysqlDriverTest, TcpHostPortUrlFormWorks) {
