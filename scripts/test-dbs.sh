@@ -8,6 +8,14 @@
 #   scripts/test-dbs.sh stop      stop both
 #   scripts/test-dbs.sh status    exit 0 iff both accept TCP connections
 #   scripts/test-dbs.sh env       print the URLs the tests use (for eval)
+#   scripts/test-dbs.sh start-postgres|start-mysql      start only that server
+#   scripts/test-dbs.sh restart-postgres|restart-mysql  stop and start only that server (fast
+#                                 shutdown: open connections are ended), wait until it accepts
+#                                 the test user again
+#
+# STRATA_TEST_DB_ROOT, PG_CLUSTER, PG_PORT and MY_PORT select an instance: a second instance
+# with all four of its own shares nothing with the first (data, sockets, pid files, logs,
+# configuration). tests/e2e/restart_test.cpp restarts one such instance of its own.
 #
 # Result: PostgreSQL on 127.0.0.1:$PG_PORT, MariaDB on 127.0.0.1:$MY_PORT, user strata /
 # password strata, database strata_test on both. The user may also create databases (MariaDB:
@@ -59,6 +67,15 @@ pg_cluster_listed() {
 }
 
 pg_start() {
+  # Another instance's cluster (STRATA_TEST_DB_ROOT changed, PG_CLUSTER not): never touch it.
+  local listed_port listed_dir
+  if pg_cluster_listed; then
+    read -r listed_port listed_dir < <(pg_lsclusters -h | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1==v && $2==c {print $3, $6}')
+    [ "$listed_dir" = "$PG_DATADIR" ] \
+      || die "PostgreSQL cluster $PG_VERSION/$PG_CLUSTER keeps its data in $listed_dir, not $PG_DATADIR: give this STRATA_TEST_DB_ROOT a PG_CLUSTER of its own"
+    [ "$listed_port" = "$PG_PORT" ] \
+      || die "PostgreSQL cluster $PG_VERSION/$PG_CLUSTER listens on port $listed_port, not PG_PORT=$PG_PORT"
+  fi
   # /tmp may have been cleaned while the cluster's configuration in /etc stayed behind.
   if pg_cluster_listed && [ ! -f "$PG_DATADIR/PG_VERSION" ]; then
     log "dropping PostgreSQL cluster $PG_VERSION/$PG_CLUSTER whose data directory is gone"
@@ -158,9 +175,17 @@ SQL
 
 my_stop() {
   if my_alive_on_socket; then
+    local pid i=0
+    pid=$(cat "$MY_PIDFILE" 2>/dev/null || true)
     mariadb-admin --no-defaults --socket="$MY_SOCKET" -uroot shutdown
-    local i=0
     while [ -e "$MY_PIDFILE" ] && [ "$i" -lt $((WAIT_SECS * 5)) ]; do sleep 0.2; i=$((i + 1)); done
+    # The pid file goes before the process has let go of its files; a server started now
+    # would wait for InnoDB's lock. (A zombie, where PID 1 does not reap, holds nothing.)
+    while [ -n "$pid" ] && [ "$i" -lt $((WAIT_SECS * 5)) ]; do
+      case "$(ps -o stat= -p "$pid" 2>/dev/null || true)" in '' | Z*) break ;; esac
+      sleep 0.2; i=$((i + 1))
+    done
+    [ ! -e "$MY_PIDFILE" ] || die "MariaDB did not stop within ${WAIT_SECS}s"
     log "MariaDB stopped"
   fi
 }
@@ -168,5 +193,9 @@ my_stop() {
 case "${1:-start}" in
   start)  pg_start; my_start ;;
   stop)   my_stop; pg_stop ;;
-  *) die "usage: $0 [start|stop|status|env]" ;;
+  start-postgres) pg_start ;;
+  start-mysql) my_start ;;
+  restart-postgres) pg_stop; pg_start ;;
+  restart-mysql) my_stop; my_start ;;
+  *) die "usage: $0 [start|stop|status|env|start-postgres|start-mysql|restart-postgres|restart-mysql]" ;;
 esac

@@ -33,20 +33,26 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
     if (engine == "sqlite") {
       m_url = "sqlite:test.db";
     } else if (engine == "postgres") {
-      m_server = parse_database_url(
-          env_or("STRATA_TEST_POSTGRES_URL", "postgres://strata:strata@127.0.0.1:55432/strata_test?sslmode=disable"));
+      m_server = parse_database_url(server_url());
       m_schema = unique_name("strata_e2e");
       admin("CREATE SCHEMA " + m_schema);
       m_url = m_server.redacted;
       m_url.replace(m_url.find("***"), 3, *m_server.password);
       m_url += std::string(m_url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + m_schema;
     } else {
-      m_server =
-          parse_database_url(env_or("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:53306/strata_test"));
+      m_server = parse_database_url(server_url());
       m_schema = unique_name("strata_e2e");
       admin("CREATE DATABASE " + m_schema);
       m_url = fmt_mysql_url(m_schema);
     }
+  }
+
+  // The server the test's schema or database is made on; a fixture with a server of its own
+  // (restart_test.cpp) overrides this.
+  virtual std::string server_url() const {
+    if (GetParam() == "postgres")
+      return env_or("STRATA_TEST_POSTGRES_URL", "postgres://strata:strata@127.0.0.1:55432/strata_test?sslmode=disable");
+    return env_or("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:53306/strata_test");
   }
 
   void TearDown() override {
