@@ -177,27 +177,45 @@ struct MysqlDriver::Impl {
   // each statement with exactly one result (none of them is a CALL) and stops at the first
   // error, which the connector raises when that statement's result is read: counting the
   // results read names the failing statement.
+  //
+  // Outside a transaction the run is wrapped in START TRANSACTION … COMMIT (in the same string):
+  // one commit per batch instead of one per statement, which is what makes a long run of
+  // INSERTs fast. When a statement fails, the ones before it are committed, as they would have
+  // been one at a time; a process killed mid-batch leaves none of the batch behind.
   void run_batch(const std::vector<std::string_view>& statements, size_t first, size_t count) {
+    const bool wrap = !in_transaction && count > 1;
     std::string text;
-    size_t size = 0;
+    size_t size = wrap ? 32 : 0;
     for (size_t i = first; i < first + count; ++i) size += statements[i].size() + 2;
     text.reserve(size);
+    if (wrap) text += "START TRANSACTION;\n";
     for (size_t i = first; i < first + count; ++i) {
       text += statements[i];
       text += ";\n";
     }
+    if (wrap) text += "COMMIT";
+    const size_t results = count + (wrap ? 2 : 0);
+    const size_t offset = wrap ? 1 : 0;  // the result of statements[first] is number `offset`
     std::unique_ptr<sql::Statement> statement(connection->createStatement());
     size_t done = 0;
     try {
       bool has_result_set = statement->execute(text);
       for (;;) {
         if (has_result_set) std::unique_ptr<sql::ResultSet> discard(statement->getResultSet());
-        if (++done == count) break;
+        if (++done == results) break;
         has_result_set = statement->getMoreResults();
       }
     } catch (const sql::SQLException& e) {
+      const size_t index = std::min(done >= offset ? done - offset : 0, count - 1);
+      if (wrap && done < results - 1) {
+        try {
+          run("COMMIT");  // keep what ran before the failing statement
+        } catch (const sql::SQLException&) {
+          // The connection is gone: the server rolls the batch back.
+        }
+      }
       // The server quotes the failing statement alone and counts its lines from its first token.
-      throw StatementFailed(first + done, driver_error(e, statements[first + done]));
+      throw StatementFailed(first + index, driver_error(e, statements[first + index]));
     }
   }
 

@@ -32,6 +32,8 @@ namespace strata::drivers::mysql {
 //   statement is known exactly; the server runs nothing after it. Only INSERT, UPDATE, DELETE
 //   and REPLACE are batchable(): DDL commits implicitly and SELECT SLEEP(…) may be long, so they
 //   go one at a time, and a stop request or crash finds each of them done or not started.
+//   Outside a transaction a batch runs in START TRANSACTION … COMMIT sent with it (one commit per
+//   batch, not per INSERT); on a failure the statements before the failing one are committed.
 // - query() without parameters runs over the text protocol; with parameters it is a server-side
 //   prepared statement, every parameter bound as a string (or NULL).
 // - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()

@@ -531,9 +531,20 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
                    ExitCode::runtime);
     };
 
+    auto not_started = [&](const DriverError& error) {
+      return DriverError(fmt::format("migration {} ({}) could not start: {}; database still at version {}", label,
+                                     direction, error.what(), version_text(step.version_before)),
+                         error.sqlstate());
+    };
     if (prepared.transaction) {
+      std::optional<Transaction> opened;
       try {
-        Transaction transaction(driver);
+        opened.emplace(driver);
+      } catch (const DriverError& error) {
+        throw not_started(error);
+      }
+      try {
+        Transaction& transaction = *opened;
         StatementBatcher batcher(driver, prepared, progress, control, true,
                                  [&](size_t, const std::vector<const source::Statement*>&) {
                                    if (stop_signal() != 0) throw StopRequested{};
@@ -553,6 +564,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         tracker.record(history_entry(prepared, checksum, elapsed_ms(started)));
         transaction.commit();
       } catch (const StopRequested&) {
+        opened.reset();
         throw rolled_back(stop_signal());
       } catch (const StatementFailure& failure) {
         if (int signal = stop_signal()) throw rolled_back(signal);  // cancelled because of the signal
@@ -639,10 +651,14 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
                              {"sql", first_line(batch.front()->sql)}});
               }
             } else {
-              Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
-              tracker.set_version(dirty_version, true);
-              running_id = tracker.record_returning_id(running);
-              transaction.commit();
+              try {
+                Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
+                tracker.set_version(dirty_version, true);
+                running_id = tracker.record_returning_id(running);
+                transaction.commit();
+              } catch (const DriverError& error) {
+                throw not_started(error);
+              }
             }
           });
       try {

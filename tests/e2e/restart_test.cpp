@@ -149,18 +149,18 @@ class RestartTest : public ProcessTest {
   double m_run_seconds = 0;
 };
 
-// The error line and where it is; what strata says about a lost connection, and where it
-// locates the failure, is being reworked in the drivers and the runner, so the checks below hold
-// for both wordings: the server's reason ("terminating connection due to administrator
-// command") or strata's ("lost the connection to <redacted URL> (and the migration lock with
-// it): server closed the connection unexpectedly").
-void expect_postgres_rolled_back(const Result& r) {
-  EXPECT_EQ(r.err.find("strata: error: migration 2_b (up) failed at "), r.err.find("strata: error: ")) << r.err;
-  EXPECT_TRUE(r.err.find("terminating connection due to administrator command") != std::string::npos ||
-              r.err.find(std::string(": lost the connection to postgres://strata:***@127.0.0.1:") + k_pg_port + "/") !=
-                  std::string::npos)
+// The error line for a migration whose session the restart ended: where it stopped, strata's
+// "lost the connection to <redacted URL> (and the migration lock with it)" with libpq's or the
+// server's reason (which of the two libpq sees first depends on timing), and the outcome.
+void expect_postgres_lost(const Result& r, const std::string& where, const std::string& outcome) {
+  EXPECT_EQ(r.err.find("strata: error: migration 2_b (up) " + where +
+                       ": lost the connection to postgres://strata:***@"
+                       "127.0.0.1:" +
+                       k_pg_port + "/"),
+            r.err.find("strata: error: "))
       << r.err;
-  EXPECT_NE(r.err.find("; rolled back, database still at version 1\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" (and the migration lock with it): "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(outcome + "database still at version 1\n"), std::string::npos) << r.err;
 }
 
 // The MySQL client's error for a connection the server closed: 2013 when the query was sent
@@ -185,37 +185,38 @@ TEST_P(RestartTest, ServerRestartedDuringAMigration) {
     if (postgres()) {
       // The server rolled the transaction back when it ended the session.
       EXPECT_EQ(r.exit_code, 1) << r.err;
-      expect_postgres_rolled_back(r);
+      expect_postgres_lost(r, "failed at 2_b.up.sql:2", "; rolled back, ");
       expect_version_1_clean(history_before);
     } else {
-      // Statement 1 committed and the version is dirty. strata reports the lost connection
-      // (exit 1), or the dirty state with it (exit 3, "database is dirty at version 2:
-      // migration 2 (up) failed at 2_b.up.sql:2 …: Lost connection …; repair …").
-      EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 3) << r.exit_code << ": " << r.err;
+      // Statement 1 committed and the version is dirty: the dirty state with the lost
+      // connection, at the statement that could not be sent.
+      EXPECT_EQ(r.exit_code, 3) << r.err;
       EXPECT_TRUE(mysql_lost_connection(r.err)) << r.err;
-      if (r.exit_code == 3) {
-        EXPECT_NE(r.err.find("strata: error: " + dirty +
-                             "(up) failed at 2_b.up.sql:2, statement 2 of 3 (INSERT "
-                             "INTO b1 VALUES (1)): "),
-                  std::string::npos)
-            << r.err;
-        EXPECT_NE(r.err.find(runbook), std::string::npos) << r.err;
-      }
+      EXPECT_NE(r.err.find("strata: error: " + dirty +
+                           "(up) failed at 2_b.up.sql:2, statement 2 of 3 (INSERT "
+                           "INTO b1 VALUES (1)): "),
+                std::string::npos)
+          << r.err;
+      EXPECT_NE(r.err.find(runbook), std::string::npos) << r.err;
       EXPECT_EQ(checked_version(), "2 (dirty)\n");
       EXPECT_EQ(table_count("b1"), "1\n");
       EXPECT_EQ(table_count("b2"), "0\n");
       std::string history_after = history();
       EXPECT_EQ(history_after.rfind(history_before, 0), 0u) << history_after;
       EXPECT_EQ(history_after.find("2|up|applied"), std::string::npos) << history_after;
-      // The failure could not be recorded on the dead connection; what the next runs say about
-      // migration 2 is what was recorded before (by this version: nothing, "interrupted (no
-      // failing statement was recorded)", or the statement that had started).
+      // The failure could not be recorded on the dead connection; the next runs read the
+      // `running` row written before statement 1.
       Result status = run("status");
       EXPECT_NE(status.out.find("version 2 (dirty), 1 pending"), std::string::npos) << status.out;
       EXPECT_NE((status.out + status.err).find(dirty), std::string::npos) << status.out << status.err;
       Result refused = run("up");
       EXPECT_EQ(refused.exit_code, 3) << refused.err;
-      EXPECT_EQ(refused.err.rfind("strata: error: " + dirty, 0), 0u) << refused.err;
+      EXPECT_EQ(refused.err.rfind("strata: error: " + dirty +
+                                      "(up) did not finish: its process ended or lost its connection while running "
+                                      "statement 1 of 3 (2_b.up.sql:1: CREATE TABLE b1",
+                                  0),
+                0u)
+          << refused.err;
       EXPECT_EQ(refused.err.size() - std::min(refused.err.size(), runbook.size()), refused.err.rfind(runbook))
           << refused.err;
       // The runbook: statement 1 is the only change; undo it and retry.
@@ -240,9 +241,12 @@ TEST_P(RestartTest, ServerRestartedDuringAMigration) {
     expect_one_clean_error(r);
     EXPECT_EQ(r.exit_code, 1) << r.err;
     if (postgres()) {
-      expect_postgres_rolled_back(r);
+      expect_postgres_lost(r, "could not start", "; ");
     } else {
+      EXPECT_EQ(r.err.find("strata: error: migration 2_b (up) could not start: "), r.err.find("strata: error: "))
+          << r.err;
       EXPECT_TRUE(mysql_lost_connection(r.err)) << r.err;
+      EXPECT_NE(r.err.find("; database still at version 1\n"), std::string::npos) << r.err;
     }
     expect_version_1_clean(history_before);
     expect_up_completes();
