@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -249,20 +250,22 @@ constexpr uintmax_t k_keep_file_bytes = 1024 * 1024;
 constexpr uintmax_t k_keep_total_bytes = 16 * 1024 * 1024;
 
 // Whether the file mentions a transaction setting anywhere (NO TRANSACTION, notransaction,
-// transaction:false in any notation): a cheap byte scan, for prepare()'s single-read case.
+// transaction:false in any notation), spelled in lower or upper case: a cheap byte scan for
+// prepare()'s single-read case. A mixed-case spelling it misses is caught when the file has run
+// (feed_statements), before anything is committed.
 bool mentions_transaction(const source::MigrationFile& file) {
-  bool found = false;
-  std::string carry;
   std::ifstream in(file.path, std::ios::binary);
-  std::string buffer(256 * 1024, '\0');
-  while (!found && in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    std::string text = carry + buffer.substr(0, static_cast<size_t>(in.gcount()));
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    found = text.find("transaction") != std::string::npos;
-    carry = text.size() > 16 ? text.substr(text.size() - 16) : text;
+  std::string buffer(256 * 1024 + 16, '\0');
+  size_t carry = 0;
+  while (in) {
+    in.read(buffer.data() + carry, static_cast<std::streamsize>(buffer.size() - carry));
+    std::string_view text(buffer.data(), carry + static_cast<size_t>(in.gcount()));
+    if (text.find("ransaction") != std::string_view::npos || text.find("RANSACTION") != std::string_view::npos)
+      return true;
+    carry = std::min<size_t>(text.size(), 16);
+    std::memmove(buffer.data(), text.data() + text.size() - carry, carry);
   }
-  return found;
+  return false;
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "source/loader.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -10,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <system_error>
 
 #include "core/error.hpp"
@@ -103,18 +107,30 @@ namespace {
 constexpr size_t k_chunk_size = 256 * 1024;
 
 // Reads a file in chunks, handing each to `consume`; refuses NUL bytes (drivers take C
-// strings: SQL after a NUL byte would be cut off silently by libpq, or misread).
+// strings: SQL after a NUL byte would be cut off silently by libpq, or misread). The buffer is
+// sized to the file, so the many small files of a drift check cost one read each.
 template <typename Consume>
 void read_chunks(const fs::path& path, const std::string& display_name, Consume&& consume) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
-  std::string buffer(k_chunk_size, '\0');
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  size_t size = k_chunk_size;
+  if (::fstat(fd, &info) == 0 && info.st_size >= 0)
+    size = std::min(k_chunk_size, static_cast<size_t>(info.st_size) + 1);  // +1: sees the end at once
+  std::unique_ptr<char[]> buffer(new char[size]);
   uint64_t offset = 0;
   for (;;) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = static_cast<size_t>(in.gcount());
-    if (in.bad()) throw SourceError(display_name, 0, "cannot read file");
-    std::string_view chunk(buffer.data(), got);
+    const ssize_t got = ::read(fd, buffer.get(), size);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
+    }
+    if (got == 0) break;
+    std::string_view chunk(buffer.get(), static_cast<size_t>(got));
     if (size_t nul = chunk.find('\0'); nul != std::string_view::npos) {
       // Rare: count the lines up to the NUL byte by reading the file again.
       const uint64_t at = offset + nul;
@@ -123,9 +139,8 @@ void read_chunks(const fs::path& path, const std::string& display_name, Consume&
       for (uint64_t i = 0; i < at && again; ++i) line += again.get() == '\n' ? 1 : 0;
       throw SourceError(display_name, line, "contains a NUL byte (not a text file)");
     }
-    if (got > 0) consume(chunk);
-    offset += got;
-    if (got < buffer.size()) break;
+    consume(chunk);
+    offset += static_cast<uint64_t>(got);
   }
 }
 
@@ -172,11 +187,12 @@ Source load_source(const fs::path& directory, Dialect dialect) {
 
   // version → [up plain, up dialect, down plain, down dialect, single]
   std::map<int64_t, std::array<std::vector<std::pair<ParsedFileName, std::string>>, 5>> files;
-  std::vector<std::string> names;
-  for (const fs::directory_entry& entry : it) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
+  // The entries keep the file type readdir() gave, so a regular file costs no stat() here.
+  std::vector<std::pair<std::string, fs::directory_entry>> entries;
+  for (const fs::directory_entry& entry : it) entries.emplace_back(entry.path().filename().string(), entry);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  for (const std::string& name : names) {
+  for (const auto& [name, entry] : entries) {
     // goose's Go migrations would otherwise vanish from the sequence without a word.
     if (ends_with(name, ".go") && !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) &&
         name.find('_') != std::string::npos) {
@@ -187,11 +203,11 @@ Source load_source(const fs::path& directory, Dialect dialect) {
     std::optional<ParsedFileName> parsed = parse_file_name(name);
     if (!parsed) continue;
     fs::path path = directory / name;
-    if (fs::is_symlink(fs::symlink_status(path, ec)) && !fs::exists(path, ec)) {
+    if (entry.is_symlink(ec) && !fs::exists(path, ec)) {
       throw SourceError(
           name, 0, fmt::format("is a symbolic link to {}, which does not exist", fs::read_symlink(path, ec).string()));
     }
-    if (!fs::is_regular_file(path, ec)) {
+    if (!entry.is_regular_file(ec)) {
       throw SourceError(name, 0, "is not a regular file (migrations must be files directly in the directory)");
     }
     if (parsed->dialect && *parsed->dialect != dialect) continue;  // another dialect's file
