@@ -210,7 +210,17 @@ class Postgres(Engine):
         return schema
 
     def drop(self, schema):
-        self.psql(f"SET client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE")
+        # One DROP TABLE per table, each its own transaction (psql's \gexec): a single DROP SCHEMA
+        # CASCADE over the 10,000-migration workload's 20,000 objects needs more locks than
+        # max_locks_per_transaction allows ("out of shared memory").
+        script = (
+            "SET client_min_messages = warning;\n"
+            "SELECT format('DROP TABLE IF EXISTS %I.%I CASCADE', schemaname, tablename) FROM pg_tables "
+            f"WHERE schemaname = '{schema}' \\gexec\n"
+            f"DROP SCHEMA IF EXISTS {schema} CASCADE;\n"
+        )
+        check_output(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url, "-f", "-"],
+                     stdin_text=script)
 
     def strata_url(self, schema):
         return self.url + self.sep + "options=" + urllib.parse.quote(f"-csearch_path={schema}", safe="")

@@ -38,10 +38,13 @@ class Driver {
   // How many statements (and bytes of SQL) execute_batch() takes at most in one call; the
   // runner cuts its batches at these limits. 1 when batching brings nothing (SQLite).
   virtual size_t batch_statements() const noexcept { return 1; }
-  // Whether the statement may share a batch with others; false makes it go alone (MySQL sends
-  // only data changes together, so a stop request or a crash finds every schema change either
-  // done or not started, and recorded as such).
-  virtual bool batchable(std::string_view /*sql*/) const noexcept { return true; }
+  // Whether the statement may share a batch with others; false makes it go alone. Outside a
+  // transaction only data changes are grouped (is_data_change), so a stop request or a crash
+  // finds every other statement (DDL, CREATE INDEX CONCURRENTLY, SELECT SLEEP, …) either done or
+  // not started, and recorded as such.
+  virtual bool batchable(std::string_view sql) const noexcept { return is_data_change(sql); }
+  // INSERT, UPDATE, DELETE or REPLACE (by its first word, any case).
+  static bool is_data_change(std::string_view sql) noexcept;
   static constexpr size_t k_batch_bytes = 512 * 1024;
 
   // Runs one statement with `?` placeholders bound in order to params (text; nullopt binds

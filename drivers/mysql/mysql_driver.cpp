@@ -151,6 +151,11 @@ struct MysqlDriver::Impl {
   std::string connection_id;               // CONNECTION_ID() of `connection`
   bool lower_case_table_names = false;     // the server stores and compares table names in lower case
   bool in_transaction = false;
+  // A migration's own statements opened a transaction (BEGIN, START TRANSACTION) or took over
+  // autocommit (SET autocommit): batches are then not wrapped in a transaction of strata's,
+  // whose START TRANSACTION would commit the file's transaction early.
+  bool file_transaction = false;
+  bool file_autocommit = false;          // SET autocommit: for the rest of the session
   std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
 
   // Runs one statement over the text protocol. Returns the rows of its first result set and
@@ -181,9 +186,10 @@ struct MysqlDriver::Impl {
   // Outside a transaction the run is wrapped in START TRANSACTION … COMMIT (in the same string):
   // one commit per batch instead of one per statement, which is what makes a long run of
   // INSERTs fast. When a statement fails, the ones before it are committed, as they would have
-  // been one at a time; a process killed mid-batch leaves none of the batch behind.
+  // been one at a time. A batch the server has received is all or nothing: killed meanwhile, strata
+  // leaves the server to finish it (COMMIT included) or to roll it back if the connection dies first.
   void run_batch(const std::vector<std::string_view>& statements, size_t first, size_t count) {
-    const bool wrap = !in_transaction && count > 1;
+    const bool wrap = !in_transaction && !file_transaction && !file_autocommit && count > 1;
     std::string text;
     size_t size = wrap ? 32 : 0;
     for (size_t i = first; i < first + count; ++i) size += statements[i].size() + 2;
@@ -344,6 +350,32 @@ void MysqlDriver::execute(std::string_view sql) {
   }
 }
 
+void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
+  auto words = [&](size_t count) {
+    std::string text;
+    size_t i = 0;
+    for (size_t n = 0; n < count; ++n) {
+      while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])) != 0) ++i;
+      size_t start = i;
+      while (i < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[i])) != 0 || sql[i] == '@' || sql[i] == '_'))
+        ++i;
+      if (start == i) break;
+      if (!text.empty()) text += ' ';
+      for (size_t j = start; j < i; ++j) text += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[j])));
+    }
+    return text;
+  };
+  const std::string two = words(2);
+  const std::string first = two.substr(0, two.find(' '));
+  if (first == "SET" && words(3).find("AUTOCOMMIT") != std::string::npos)
+    m_impl->file_autocommit = true;
+  else if ((first == "BEGIN" && two != "BEGIN NOT") || two == "START TRANSACTION")
+    m_impl->file_transaction = true;
+  else if (first == "COMMIT" || (first == "ROLLBACK" && two != "ROLLBACK TO"))
+    m_impl->file_transaction = false;
+}
+
 void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements) {
   // A CALL answers with a result per result set of the procedure plus one: it goes alone.
   auto is_call = [](std::string_view sql) {
@@ -353,6 +385,7 @@ void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements)
   };
   size_t first = 0;
   while (first < statements.size()) {
+    note_transaction_control(statements[first]);
     if (is_call(statements[first])) {
       try {
         m_impl->run(std::string(statements[first]));
@@ -373,14 +406,6 @@ size_t MysqlDriver::batch_statements() const noexcept {
   return k_batch_limit;
 }
 
-bool MysqlDriver::batchable(std::string_view sql) const noexcept {
-  size_t end = 0;
-  while (end < sql.size() && end < 8 && std::isalpha(static_cast<unsigned char>(sql[end])) != 0) ++end;
-  std::string word(sql.substr(0, end));
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
-}
-
 std::vector<Row> MysqlDriver::query(std::string_view sql, const Params& params) {
   return m_impl->query(sql, params);
 }
@@ -389,6 +414,7 @@ void MysqlDriver::begin() {
   if (m_impl->in_transaction) throw DriverError("begin(): a transaction is already open");
   execute("START TRANSACTION");
   m_impl->in_transaction = true;
+  m_impl->file_transaction = false;  // START TRANSACTION committed any transaction of the file's
 }
 
 void MysqlDriver::commit() {

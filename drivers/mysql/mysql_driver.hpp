@@ -34,6 +34,8 @@ namespace strata::drivers::mysql {
 //   go one at a time, and a stop request or crash finds each of them done or not started.
 //   Outside a transaction a batch runs in START TRANSACTION … COMMIT sent with it (one commit per
 //   batch, not per INSERT); on a failure the statements before the failing one are committed.
+//   Not after the migration's own BEGIN / START TRANSACTION / SET autocommit: its transaction
+//   is left to it (until its COMMIT or ROLLBACK).
 // - query() without parameters runs over the text protocol; with parameters it is a server-side
 //   prepared statement, every parameter bound as a string (or NULL).
 // - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()
@@ -65,7 +67,6 @@ class MysqlDriver final : public Driver {
   void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
   size_t batch_statements() const noexcept override;
-  bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;
@@ -81,6 +82,8 @@ class MysqlDriver final : public Driver {
   std::string describe() const override;
 
  private:
+  // Follows the migration's own transaction statements (see file_transaction).
+  void note_transaction_control(std::string_view sql) noexcept;
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -424,6 +424,11 @@ void PostgresDriver::execute_batch(const std::vector<std::string_view>& statemen
   m_impl->run_batch(statements);
 }
 
+bool PostgresDriver::batchable(std::string_view sql) const noexcept {
+  // Inside a transaction a failure or a stop rolls everything back: any statement may share a batch.
+  return m_impl->in_transaction || is_data_change(sql);
+}
+
 size_t PostgresDriver::batch_statements() const noexcept {
   return m_impl->in_transaction ? k_batch_limit : 1;
 }

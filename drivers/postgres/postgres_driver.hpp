@@ -65,6 +65,7 @@ class PostgresDriver final : public Driver {
   void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
   size_t batch_statements() const noexcept override;
+  bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;

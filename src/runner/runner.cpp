@@ -247,7 +247,7 @@ std::optional<std::string> transaction_control(const source::Statement& statemen
 
 // Files up to this size keep their statements from prepare() to execute(), up to this total.
 constexpr uintmax_t k_keep_file_bytes = 1024 * 1024;
-constexpr uintmax_t k_keep_total_bytes = 16 * 1024 * 1024;
+constexpr uintmax_t k_keep_total_bytes = 1024 * 1024;
 
 // Whether the file mentions a transaction setting anywhere (NO TRANSACTION, notransaction,
 // transaction:false in any notation), spelled in lower or upper case: a cheap byte scan for
@@ -283,7 +283,6 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
   using SplitDirection = source::MigrationSplitter::Direction;
   std::vector<PreparedStep> prepared;
   prepared.reserve(plan.steps.size());
-  std::map<int64_t, source::ParsedMigration> parsed;
   uintmax_t kept_bytes = 0;
   for (size_t index = 0; index < plan.steps.size(); ++index) {
     const planner::Step& step = plan.steps[index];
@@ -299,13 +298,12 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     std::error_code ec;
     const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
-    if (!file || keep_statements || small || parsed.count(step.version) != 0) {
-      auto it = parsed.find(step.version);
-      if (it == parsed.end()) {
-        it = parsed.emplace(step.version, source::parse_migration(*migration, source.dialect())).first;
-        if (!ec && file) kept_bytes += size;
-      }
-      entry.script = up ? it->second.up : it->second.down;
+    if (!file) {
+      // A pair without a down file: nothing to run (the up file need not be read).
+      entry.transaction = transactional_ddl;
+    } else if (keep_statements || small) {
+      entry.script = source::parse_script(*migration, up, source.dialect());
+      if (!ec) kept_bytes += size;
       entry.statement_count = entry.script.section.statements.size();
       entry.transaction = transactional_ddl && entry.script.section.transaction;
       if (entry.transaction) check_transaction_control(entry.script);
@@ -368,6 +366,9 @@ std::string interrupted_between(int signal, size_t done, size_t total, std::opti
                      total, total == 1 ? "" : "s", version_text(version));
 }
 
+// Statements per batch of a step outside a transaction (see StatementBatcher).
+constexpr size_t k_progress_batch = 1000;
+
 // Collects a step's statements into batches (Driver::execute_batch) and runs them.
 class StatementBatcher {
  public:
@@ -382,7 +383,9 @@ class StatementBatcher {
         m_control(control),
         m_cancellable(cancellable),
         m_before(std::move(before)),
-        m_limit(std::max<size_t>(1, driver.batch_statements())) {}
+        // Outside a transaction a batch is also the unit of the `running` record and of stop
+        // requests, even where the driver sends its statements one at a time.
+        m_limit(cancellable ? std::max<size_t>(1, driver.batch_statements()) : k_progress_batch) {}
 
   // A statement that outlives the batcher (the step's own).
   void add(const source::Statement& statement) {

@@ -72,7 +72,7 @@ struct PreparedStep {
 
 // Reads and splits every file the plan needs before anything runs, so a malformed file stops
 // the run with nothing changed. `transactional_ddl` is the driver's capability. Small files
-// keep their statements; large ones (over 1 MiB, or once 16 MiB are held) are validated by
+// keep their statements; large ones (over 1 MiB, or once 1 MiB of files is held) are validated by
 // streaming through them and are streamed again when they run, so memory stays bounded. The
 // one exception: a large first step that will run in a transaction and has no transaction
 // annotation is not read twice, since a problem found while it runs rolls back to exactly the

@@ -219,6 +219,7 @@ Source load_source(const fs::path& directory, Dialect dialect) {
   }
 
   std::vector<Migration> migrations;
+  migrations.reserve(files.size());
   for (auto& [version, slots] : files) {
     auto duplicate = [version = version](const std::vector<std::string>& clash) {
       throw SourceError(fmt::format("duplicate migration version {}: {}", version, fmt::join(clash, ", ")));
@@ -260,6 +261,26 @@ Source load_source(const fs::path& directory, Dialect dialect) {
 bool has_down_section(const Migration& migration, Dialect dialect) {
   if (!migration.single_file) return migration.down.has_value();
   return !parse_migration(migration, dialect).down.file.empty();
+}
+
+Script parse_script(const Migration& migration, bool up, Dialect dialect) {
+  using Direction = MigrationSplitter::Direction;
+  Script script;
+  const MigrationFile* file = up ? &*migration.up : migration.down ? &*migration.down : nullptr;
+  if (file == nullptr) return script;  // a pair without a down file
+  const Direction wanted = up || !migration.single_file ? Direction::up : Direction::down;
+  StreamedFile streamed =
+      stream_migration_file(*file, migration.single_file, dialect, [&](Direction direction, Statement&& statement) {
+        if (direction == wanted) script.section.statements.push_back(std::move(statement));
+      });
+  if (!up && migration.single_file && !streamed.has_down) {
+    script.section.transaction = streamed.up_transaction;
+    return script;
+  }
+  script.file = file->name;
+  script.checksum = streamed.checksum;
+  script.section.transaction = wanted == Direction::up ? streamed.up_transaction : streamed.down_transaction;
+  return script;
 }
 
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {

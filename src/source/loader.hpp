@@ -74,6 +74,11 @@ Source load_source(const std::filesystem::path& directory, Dialect dialect);
 // SourceError (exit 4) with file:line on malformed input or an unreadable file.
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
 
+// Reads and splits one direction of a migration: only the file that holds it is read, and only
+// that direction's statements are kept. A direction without a file (or a single file without a
+// Down section) gives a Script with no file and no statements. Throws like parse_migration.
+Script parse_script(const Migration& migration, bool up, Dialect dialect);
+
 // Whether the migration declares a down direction: a .down file for pairs, a Down annotation
 // for single files (which this reads and splits). Throws SourceError like parse_migration.
 bool has_down_section(const Migration& migration, Dialect dialect);

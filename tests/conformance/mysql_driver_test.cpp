@@ -131,6 +131,33 @@ TEST_F(MysqlDriverTest, BatchesWithResultSetsAndCallsKeepCount) {
   EXPECT_FALSE(db->batchable("SELECT SLEEP(1)"));
 }
 
+// A migration's own BEGIN … COMMIT keeps its meaning: strata does not wrap (and so commit) the
+// data changes inside it, so a failure leaves them to the file's transaction.
+TEST_F(MysqlDriverTest, BatchesInsideTheFilesOwnTransactionAreNotCommittedEarly) {
+  auto db = connect();
+  db->execute("CREATE TABLE batch_items (id INT)");
+  db->execute_batch({"BEGIN"});
+  EXPECT_THROW(db->execute_batch({"INSERT INTO batch_items VALUES (1)", "INSERT INTO batch_items VALUES (2)",
+                                  "INSERT INTO batch_no_such_table VALUES (3)"}),
+               StatementFailed);
+  db->execute_batch({"ROLLBACK"});
+  EXPECT_THAT(db->query("SELECT count(*) FROM batch_items"), ElementsAre(Row{"0"}));
+  // After the file's ROLLBACK, batches are wrapped (and committed up to a failure) again.
+  EXPECT_THROW(db->execute_batch({"INSERT INTO batch_items VALUES (1)", "INSERT INTO batch_no_such_table VALUES (2)"}),
+               StatementFailed);
+  EXPECT_THAT(db->query("SELECT count(*) FROM batch_items"), ElementsAre(Row{"1"}));
+  // SET autocommit hands transactions to the file for good.
+  db->execute_batch({"SET SESSION autocommit = 0"});
+  EXPECT_THROW(db->execute_batch({"INSERT INTO batch_items VALUES (5)", "INSERT INTO batch_no_such_table VALUES (6)"}),
+               StatementFailed);
+  db->execute_batch({"ROLLBACK"});
+  EXPECT_THAT(db->query("SELECT count(*) FROM batch_items"), ElementsAre(Row{"1"}));
+  EXPECT_THROW(db->execute_batch({"INSERT INTO batch_items VALUES (7)", "INSERT INTO batch_no_such_table VALUES (8)"}),
+               StatementFailed);
+  db->execute_batch({"ROLLBACK"});
+  EXPECT_THAT(db->query("SELECT count(*) FROM batch_items"), ElementsAre(Row{"1"}));
+}
+
 TEST_F(MysqlDriverTest, TcpHostPortUrlFormWorks) {
   const DatabaseUrl plain = m_database.url();
   const std::string userinfo = plain.user + (plain.password ? ":" + *plain.password : std::string()) + "@";
