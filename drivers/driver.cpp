@@ -3,9 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cctype>
-
 #include "core/error.hpp"
+#include "core/sql_words.hpp"
 #include "drivers/mysql/mysql_driver.hpp"
 #include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/sqlite/sqlite_driver.hpp"
@@ -56,10 +55,7 @@ void Driver::execute_batch(const std::vector<std::string_view>& statements) {
 }
 
 bool Driver::is_data_change(std::string_view sql) noexcept {
-  size_t end = 0;
-  while (end < sql.size() && end < 8 && std::isalpha(static_cast<unsigned char>(sql[end])) != 0) ++end;
-  std::string word(sql.substr(0, end));
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string word = leading_words(sql, 1);
   return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
 }
 

@@ -20,6 +20,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/sql_words.hpp"
 
 namespace strata::drivers::mysql {
 namespace {
@@ -351,24 +352,9 @@ void MysqlDriver::execute(std::string_view sql) {
 }
 
 void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
-  auto words = [&](size_t count) {
-    std::string text;
-    size_t i = 0;
-    for (size_t n = 0; n < count; ++n) {
-      while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])) != 0) ++i;
-      size_t start = i;
-      while (i < sql.size() &&
-             (std::isalnum(static_cast<unsigned char>(sql[i])) != 0 || sql[i] == '@' || sql[i] == '_'))
-        ++i;
-      if (start == i) break;
-      if (!text.empty()) text += ' ';
-      for (size_t j = start; j < i; ++j) text += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[j])));
-    }
-    return text;
-  };
-  const std::string two = words(2);
+  const std::string two = leading_words(sql, 2);
   const std::string first = two.substr(0, two.find(' '));
-  if (first == "SET" && words(3).find("AUTOCOMMIT") != std::string::npos)
+  if (first == "SET" && leading_words(sql, 3).find("AUTOCOMMIT") != std::string::npos)
     m_impl->file_autocommit = true;
   else if ((first == "BEGIN" && two != "BEGIN NOT") || two == "START TRANSACTION")
     m_impl->file_transaction = true;
@@ -378,11 +364,7 @@ void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
 
 void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements) {
   // A CALL answers with a result per result set of the procedure plus one: it goes alone.
-  auto is_call = [](std::string_view sql) {
-    return sql.size() > 4 && (sql[0] == 'C' || sql[0] == 'c') && (sql[1] == 'A' || sql[1] == 'a') &&
-           (sql[2] == 'L' || sql[2] == 'l') && (sql[3] == 'L' || sql[3] == 'l') &&
-           (std::isspace(static_cast<unsigned char>(sql[4])) != 0 || sql[4] == '(' || sql[4] == '`');
-  };
+  auto is_call = [](std::string_view sql) { return leading_words(sql, 1) == "CALL"; };
   size_t first = 0;
   while (first < statements.size()) {
     note_transaction_control(statements[first]);

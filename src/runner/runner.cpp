@@ -6,14 +6,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/sql_words.hpp"
 #include "drivers/driver.hpp"
 #include "runner/pause_point.hpp"
 
@@ -207,25 +206,6 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
 
 namespace {
 
-// The statement's first `count` words, upper-cased.
-std::string leading_words(std::string_view sql, int count) {
-  std::string words;
-  size_t i = 0;
-  for (int n = 0; n < count; ++n) {
-    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
-    size_t start = i;
-    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) ++i;
-    if (start == i) break;
-    if (!words.empty()) words += ' ';
-    for (size_t j = start; j < i; ++j) words += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[j])));
-  }
-  return words;
-}
-
-}  // namespace
-
-namespace {
-
 // The transaction-control word a statement starts with ("COMMIT", "START TRANSACTION", …), or
 // nullopt.
 std::optional<std::string> transaction_control(const source::Statement& statement) {
@@ -249,25 +229,6 @@ std::optional<std::string> transaction_control(const source::Statement& statemen
 constexpr uintmax_t k_keep_file_bytes = 1024 * 1024;
 constexpr uintmax_t k_keep_total_bytes = 1024 * 1024;
 
-// Whether the file mentions a transaction setting anywhere (NO TRANSACTION, notransaction,
-// transaction:false in any notation), spelled in lower or upper case: a cheap byte scan for
-// prepare()'s single-read case. A mixed-case spelling it misses is caught when the file has run
-// (feed_statements), before anything is committed.
-bool mentions_transaction(const source::MigrationFile& file) {
-  std::ifstream in(file.path, std::ios::binary);
-  std::string buffer(256 * 1024 + 16, '\0');
-  size_t carry = 0;
-  while (in) {
-    in.read(buffer.data() + carry, static_cast<std::streamsize>(buffer.size() - carry));
-    std::string_view text(buffer.data(), carry + static_cast<size_t>(in.gcount()));
-    if (text.find("ransaction") != std::string_view::npos || text.find("RANSACTION") != std::string_view::npos)
-      return true;
-    carry = std::min<size_t>(text.size(), 16);
-    std::memmove(buffer.data(), text.data() + text.size() - carry, carry);
-  }
-  return false;
-}
-
 }  // namespace
 
 void check_transaction_control(const source::Script& script) {
@@ -280,7 +241,6 @@ void check_transaction_control(const source::Script& script) {
 
 std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
                                   bool keep_statements) {
-  using SplitDirection = source::MigrationSplitter::Direction;
   std::vector<PreparedStep> prepared;
   prepared.reserve(plan.steps.size());
   uintmax_t kept_bytes = 0;
@@ -293,55 +253,36 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     entry.step = step;
     entry.migration = migration;
     entry.dialect = source.dialect();
-    const source::MigrationFile* file = up ? &*migration->up : migration->down ? &*migration->down : nullptr;
+    const source::MigrationFile* file = source::script_file(*migration, up);
 
     std::error_code ec;
     const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
-    if (!file) {
-      // A pair without a down file: nothing to run (the up file need not be read).
-      entry.transaction = transactional_ddl;
-    } else if (keep_statements || small) {
-      entry.script = source::parse_script(*migration, up, source.dialect());
-      if (!ec) kept_bytes += size;
-      entry.statement_count = entry.script.section.statements.size();
-      entry.transaction = transactional_ddl && entry.script.section.transaction;
-      if (entry.transaction) check_transaction_control(entry.script);
-    } else if (index == 0 && transactional_ddl && !mentions_transaction(*file)) {
+    if (file && !keep_statements && !small && index == 0 && transactional_ddl && !source::mentions_transaction(*file)) {
       // Read once, while it runs: see prepare()'s comment.
       entry.script.file = file->name;
       entry.streamed = true;
-      entry.transaction = true;
-    } else {
+    } else if (file && !keep_statements && !small) {
       // Validated now by streaming through it, holding nothing; streamed again when it runs.
-      const SplitDirection wanted = up || !migration->single_file ? SplitDirection::up : SplitDirection::down;
       size_t count = 0;
       std::optional<std::pair<int, std::string>> control;
-      source::StreamedFile streamed =
-          source::stream_migration_file(*file, migration->single_file, source.dialect(),
-                                        [&](SplitDirection direction, source::Statement&& statement) {
-                                          if (direction != wanted) return;
-                                          ++count;
-                                          if (!control) {
-                                            if (std::optional<std::string> word = transaction_control(statement))
-                                              control.emplace(statement.line, *word);
-                                          }
-                                        });
-      const bool file_transaction = wanted == SplitDirection::up ? streamed.up_transaction : streamed.down_transaction;
-      if (!up && migration->single_file && !streamed.has_down) {
-        entry.script.section.transaction = streamed.up_transaction;  // no Down section: nothing to run
-        entry.transaction = transactional_ddl && streamed.up_transaction;
-      } else {
-        entry.script.file = file->name;
-        entry.script.checksum = streamed.checksum;
-        entry.script.section.transaction = file_transaction;
-        entry.transaction = transactional_ddl && file_transaction;
-        entry.streamed = true;
-        entry.statement_count = count;
-        if (entry.transaction && control) refuse_transaction_control(file->name, control->first, control->second);
-      }
+      entry.script = source::stream_script(*migration, up, source.dialect(), [&](source::Statement&& statement) {
+        ++count;
+        if (!control) {
+          if (std::optional<std::string> word = transaction_control(statement)) control.emplace(statement.line, *word);
+        }
+      });
+      entry.streamed = !entry.script.file.empty();
+      entry.statement_count = count;
+      if (transactional_ddl && entry.script.section.transaction && control)
+        refuse_transaction_control(entry.script.file, control->first, control->second);
+    } else {
+      entry.script = source::parse_script(*migration, up, source.dialect());
+      entry.statement_count = entry.script.section.statements.size();
+      if (transactional_ddl) check_transaction_control(entry.script);
+      if (!ec) kept_bytes += size;
     }
-    entry.file = entry.script.file.empty() ? nullptr : file;
+    entry.transaction = transactional_ddl && entry.script.section.transaction;
     prepared.push_back(std::move(entry));
   }
   return prepared;
@@ -492,22 +433,16 @@ std::string feed_statements(const PreparedStep& prepared, StatementBatcher& batc
     batcher.flush();
     return prepared.script.checksum;
   }
-  using SplitDirection = source::MigrationSplitter::Direction;
-  const bool single = prepared.migration->single_file;
-  const SplitDirection wanted =
-      prepared.step.direction == Direction::up || !single ? SplitDirection::up : SplitDirection::down;
-  source::StreamedFile streamed = source::stream_migration_file(
-      *prepared.file, single, prepared.dialect, [&](SplitDirection direction, source::Statement&& statement) {
-        if (direction != wanted) return;
-        if (check) check(statement);
-        batcher.add(std::move(statement));
-      });
+  const source::Script streamed = source::stream_script(*prepared.migration, prepared.step.direction == Direction::up,
+                                                        prepared.dialect, [&](source::Statement&& statement) {
+                                                          if (check) check(statement);
+                                                          batcher.add(std::move(statement));
+                                                        });
   batcher.flush();
   if (!prepared.script.checksum.empty() && streamed.checksum != prepared.script.checksum) {
     throw SourceError(prepared.script.file, 0, "changed while strata was running it");
   }
-  const bool transaction = wanted == SplitDirection::up ? streamed.up_transaction : streamed.down_transaction;
-  if (prepared.transaction && !transaction) {
+  if (prepared.transaction && !streamed.section.transaction) {
     // Only possible for a file read once (see prepare()) whose annotation the byte scan missed.
     throw SourceError(prepared.script.file, 0,
                       "asks for NO TRANSACTION after its statements had started in a transaction; put the "
@@ -629,32 +564,30 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       StatementBatcher batcher(
           driver, prepared, progress, control, false,
           [&](size_t first, const std::vector<const source::Statement*>& batch) {
+            // Where the batch starts: the statement a stop or a failure before it is recorded at.
+            const json next = {
+                {"statement", first + 1}, {"line", batch.front()->line}, {"sql", first_line(batch.front()->sql)}};
             // Only between batches: statements outside a transaction are never cut short.
             if (int signal = stop_signal()) {
               if (running_id) {
-                leave_dirty({{"interrupted", signal_name(signal)},
-                             {"statement", first + 1},
-                             {"line", batch.front()->line},
-                             {"sql", first_line(batch.front()->sql)}});
+                json interrupted = {{"interrupted", signal_name(signal)}};
+                interrupted.update(next);
+                leave_dirty(interrupted);
               }
               throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before),
                           ExitCode::runtime);
             }
             json detail = base_detail();
-            detail.update({{"statement", first + 1},
-                           {"through", first + batch.size()},
-                           {"line", batch.front()->line},
-                           {"through_line", batch.back()->line},
-                           {"sql", first_line(batch.front()->sql)}});
+            detail.update(next);
+            detail.update({{"through", first + batch.size()}, {"through_line", batch.back()->line}});
             tracker::HistoryEntry running = entry_with(Outcome::running, detail);
             if (running_id) {
               try {
                 tracker.update(*running_id, running);
               } catch (const DriverError& error) {  // e.g. the connection is gone: this batch never started
-                leave_dirty({{"error", error.what()},
-                             {"statement", first + 1},
-                             {"line", batch.front()->line},
-                             {"sql", first_line(batch.front()->sql)}});
+                json failed = {{"error", error.what()}};
+                failed.update(next);
+                leave_dirty(failed);
               }
             } else {
               try {

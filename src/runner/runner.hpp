@@ -66,8 +66,6 @@ struct PreparedStep {
   bool streamed = false;
   // How many statements the script has; 0 when only running it will tell (see prepare()).
   size_t statement_count = 0;
-  // The file the script comes from (nullptr when the direction has no file).
-  const source::MigrationFile* file = nullptr;
 };
 
 // Reads and splits every file the plan needs before anything runs, so a malformed file stops

@@ -263,15 +263,21 @@ bool has_down_section(const Migration& migration, Dialect dialect) {
   return !parse_migration(migration, dialect).down.file.empty();
 }
 
-Script parse_script(const Migration& migration, bool up, Dialect dialect) {
+const MigrationFile* script_file(const Migration& migration, bool up) {
+  if (up) return &*migration.up;
+  return migration.down ? &*migration.down : nullptr;
+}
+
+Script stream_script(const Migration& migration, bool up, Dialect dialect,
+                     const std::function<void(Statement&&)>& sink) {
   using Direction = MigrationSplitter::Direction;
   Script script;
-  const MigrationFile* file = up ? &*migration.up : migration.down ? &*migration.down : nullptr;
+  const MigrationFile* file = script_file(migration, up);
   if (file == nullptr) return script;  // a pair without a down file
   const Direction wanted = up || !migration.single_file ? Direction::up : Direction::down;
   StreamedFile streamed =
       stream_migration_file(*file, migration.single_file, dialect, [&](Direction direction, Statement&& statement) {
-        if (direction == wanted) script.section.statements.push_back(std::move(statement));
+        if (direction == wanted) sink(std::move(statement));
       });
   if (!up && migration.single_file && !streamed.has_down) {
     script.section.transaction = streamed.up_transaction;
@@ -281,6 +287,28 @@ Script parse_script(const Migration& migration, bool up, Dialect dialect) {
   script.checksum = streamed.checksum;
   script.section.transaction = wanted == Direction::up ? streamed.up_transaction : streamed.down_transaction;
   return script;
+}
+
+Script parse_script(const Migration& migration, bool up, Dialect dialect) {
+  std::vector<Statement> statements;
+  Script script =
+      stream_script(migration, up, dialect, [&](Statement&& statement) { statements.push_back(std::move(statement)); });
+  script.section.statements = std::move(statements);
+  return script;
+}
+
+bool mentions_transaction(const MigrationFile& file) {
+  auto has_word = [](std::string_view text) {
+    return text.find("ransaction") != std::string_view::npos || text.find("RANSACTION") != std::string_view::npos;
+  };
+  bool found = false;
+  std::string tail;  // the end of the previous chunk, for a word split across two chunks
+  read_chunks(file.path, file.name, [&](std::string_view chunk) {
+    if (found) return;
+    found = has_word(tail + std::string(chunk.substr(0, 16))) || has_word(chunk);
+    tail = std::string(chunk.substr(chunk.size() - std::min<size_t>(chunk.size(), 16)));
+  });
+  return found;
 }
 
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {

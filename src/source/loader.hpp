@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,10 +75,24 @@ Source load_source(const std::filesystem::path& directory, Dialect dialect);
 // SourceError (exit 4) with file:line on malformed input or an unreadable file.
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
 
-// Reads and splits one direction of a migration: only the file that holds it is read, and only
-// that direction's statements are kept. A direction without a file (or a single file without a
-// Down section) gives a Script with no file and no statements. Throws like parse_migration.
+// The file that holds one direction of a migration; nullptr for a pair without a down file.
+const MigrationFile* script_file(const Migration& migration, bool up);
+
+// Streams one direction of a migration: only the file that holds it is read, in chunks, and
+// each statement of that direction goes to `sink` as soon as it is complete. Returns the
+// Script without statements (file, checksum, transaction setting). A direction without a file
+// (or a single file without a Down section) gives a Script with no file. Throws like
+// parse_migration; an exception from `sink` propagates.
+Script stream_script(const Migration& migration, bool up, Dialect dialect,
+                     const std::function<void(Statement&&)>& sink);
+
+// stream_script() keeping the statements.
 Script parse_script(const Migration& migration, bool up, Dialect dialect);
+
+// Whether the file's bytes contain "transaction" in lower or upper case ("NO TRANSACTION",
+// "notransaction", "transaction:false"): a cheap scan that rules out a transaction annotation
+// (mixed-case spellings are not seen). Throws like read_file.
+bool mentions_transaction(const MigrationFile& file);
 
 // Whether the migration declares a down direction: a .down file for pairs, a Down annotation
 // for single files (which this reads and splits). Throws SourceError like parse_migration.

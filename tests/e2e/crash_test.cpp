@@ -71,12 +71,7 @@ class CrashTest : public ProcessTest {
         ASSERT_EQ(run("force 1").exit_code, 0);
       }
     }
-    Result up = run("up");
-    EXPECT_EQ(up.exit_code, 0) << up.err;
-    EXPECT_EQ(checked_version(), "3\n");
-    EXPECT_EQ(table_count("b1"), "1\n");
-    EXPECT_EQ(table_count("b2"), "1\n");
-    EXPECT_EQ(table_count("c"), "1\n");
+    expect_up_completes("3", {"b1", "b2", "c"});
   }
 
   // SIGKILL at `point`.

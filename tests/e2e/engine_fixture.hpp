@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "core/database_url.hpp"
 #include "e2e/harness.hpp"
@@ -245,6 +247,14 @@ class ProcessTest : public EngineTest {
     Result r = run(args);
     EXPECT_EQ(r.exit_code, 0) << "strata " << args << ": " << r.err;
     return r.out;
+  }
+
+  // `up` succeeds and ends at `version` with every table in `tables` present.
+  void expect_up_completes(const std::string& version, const std::vector<std::string>& tables) {
+    Result up = run("up");
+    EXPECT_EQ(up.exit_code, 0) << up.err;
+    EXPECT_EQ(checked_version(), version + "\n");
+    for (const std::string& table : tables) EXPECT_EQ(table_count(table), "1\n") << table;
   }
 
   // The test's history table's rows as "version|direction|outcome\n", in order.
