@@ -54,6 +54,64 @@ void Driver::execute_batch(const std::vector<std::string_view>& statements) {
   }
 }
 
+void Driver::commit_after(const std::vector<std::string>& statements) {
+  execute_batch(std::vector<std::string_view>(statements.begin(), statements.end()));
+  try {
+    commit();
+  } catch (const StatementFailed&) {
+    throw;
+  } catch (const DriverError& error) {
+    throw StatementFailed(statements.size(), error);
+  }
+}
+
+std::vector<Row> Driver::execute_transaction(const std::vector<std::string>& statements) {
+  begin();
+  try {
+    std::vector<Row> rows;
+    for (size_t index = 0; index < statements.size(); ++index) {
+      try {
+        if (index + 1 < statements.size())
+          execute(statements[index]);
+        else
+          rows = query(statements[index]);
+      } catch (const DriverError& error) {
+        throw StatementFailed(index, error);
+      }
+    }
+    commit();
+    return rows;
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+std::string Driver::bind_literals(std::string_view sql, const Params& params) const {
+  std::string text;
+  text.reserve(sql.size() + 16 * params.size());
+  size_t placeholders = 0;
+  char quote = 0;
+  for (const char c : sql) {
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '?') {
+      if (placeholders < params.size()) {
+        const Value& value = params[placeholders];
+        text += value ? quote_literal(*value) : std::string("NULL");
+      }
+      ++placeholders;
+      continue;
+    }
+    text += c;
+  }
+  if (placeholders != params.size())
+    throw DriverError(fmt::format("query takes {} parameters, {} given", placeholders, params.size()));
+  return text;
+}
+
 bool Driver::is_data_change(std::string_view sql) noexcept {
   const std::string word = leading_words(sql, 1);
   return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";

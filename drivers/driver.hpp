@@ -58,6 +58,16 @@ class Driver {
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
 
+  // Runs the statements in the open transaction, then commits it, in as few round trips as the
+  // engine allows (the tracker's bookkeeping at the end of a migration). On failure (StatementFailed;
+  // index statements.size() is the COMMIT) the transaction is left to rollback(). The default runs
+  // execute_batch() and then commit().
+  virtual void commit_after(const std::vector<std::string>& statements);
+  // Runs the statements in a transaction of their own, all or nothing, in as few round trips as
+  // the engine allows, and returns the rows of the last one. Not while a transaction is open. The
+  // default runs begin(), execute() for each but the last, query() for the last, and commit().
+  virtual std::vector<Row> execute_transaction(const std::vector<std::string>& statements);
+
   // True when a rolled-back transaction also undoes DDL (SQLite, PostgreSQL; not MySQL).
   virtual bool transactional_ddl() const noexcept = 0;
 
@@ -66,6 +76,11 @@ class Driver {
 
   // The identifier quoted for this dialect ("x" or `x`), embedded quotes doubled.
   virtual std::string quote_identifier(std::string_view identifier) const = 0;
+  // `text` as a string literal for this connection ('it''s', E'a\\b', …), safe to embed in SQL.
+  virtual std::string quote_literal(std::string_view text) const = 0;
+  // `sql` with each `?` outside '…' and "…" replaced by the literal of the next value (NULL for
+  // nullopt). Throws DriverError when the counts differ.
+  std::string bind_literals(std::string_view sql, const Params& params) const;
 
   // Takes the migration lock for this database and version table, waiting up to `timeout`.
   // Exclusive across processes; other tables do not conflict where the engine allows.

@@ -1,17 +1,17 @@
 #include "drivers/mysql/mysql_driver.hpp"
 
 #include <cppconn/connection.h>
-#include <cppconn/datatype.h>
 #include <cppconn/exception.h>
-#include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 #include <fmt/format.h>
+#include <mysql_connection.h>
 #include <mysql_driver.h>
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -203,15 +203,9 @@ struct MysqlDriver::Impl {
     if (wrap) text += "COMMIT";
     const size_t results = count + (wrap ? 2 : 0);
     const size_t offset = wrap ? 1 : 0;  // the result of statements[first] is number `offset`
-    std::unique_ptr<sql::Statement> statement(connection->createStatement());
     size_t done = 0;
     try {
-      bool has_result_set = statement->execute(text);
-      for (;;) {
-        if (has_result_set) std::unique_ptr<sql::ResultSet> discard(statement->getResultSet());
-        if (++done == results) break;
-        has_result_set = statement->getMoreResults();
-      }
+      run_multi(text, results, done);
     } catch (const sql::SQLException& e) {
       const size_t index = std::min(done >= offset ? done - offset : 0, count - 1);
       if (wrap && done < results - 1) {
@@ -226,38 +220,34 @@ struct MysqlDriver::Impl {
     }
   }
 
-  std::vector<Row> run_prepared(const std::string& sql, const Params& params) {
-    std::unique_ptr<sql::PreparedStatement> statement(connection->prepareStatement(sql));
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const auto index = static_cast<unsigned int>(i + 1);
-      if (params[i])
-        statement->setString(index, *params[i]);
-      else
-        statement->setNull(index, sql::DataType::VARCHAR);
+  // Sends `text`, a multi-statement string each of whose statements answers with one result,
+  // and reads all `results` of them, counting them in `done` (the number of the failing one when
+  // the connector throws). Returns the rows of result number `keep`, if it has any.
+  std::vector<Row> run_multi(const std::string& text, size_t results, size_t& done,
+                             size_t keep = std::numeric_limits<size_t>::max()) {
+    std::unique_ptr<sql::Statement> statement(connection->createStatement());
+    std::vector<Row> rows;
+    bool has_result_set = statement->execute(text);
+    for (;;) {
+      if (has_result_set) {
+        std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
+        if (result && done == keep) rows = read_rows(*result);
+      }
+      if (++done == results) break;
+      has_result_set = statement->getMoreResults();
     }
-    if (!statement->execute()) return {};
-    std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
-    return result ? read_rows(*result) : std::vector<Row>{};
-  }
-
-  std::vector<Row> query(std::string_view sql, const Params& params) {
-    const std::string text(sql);
-    try {
-      return params.empty() ? run(text) : run_prepared(text, params);
-    } catch (const sql::SQLException& e) {
-      throw driver_error(e, sql);
-    }
+    return rows;
   }
 
   // "held by connection 42 (user strata@localhost:40312, database app, idle for 3 s)", or
   // less when the server does not say (the holder is gone, or PROCESSLIST hides it).
   std::string lock_holder(const std::string& name) {
     try {
-      const auto holder = query("SELECT IS_USED_LOCK(?)", {name});
+      const auto holder = run(fmt::format("SELECT IS_USED_LOCK({})", literal(name)));
       if (holder.empty() || holder[0].empty() || !holder[0][0]) return {};
       const std::string& id = *holder[0][0];
-      const auto process =
-          query("SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", {id});
+      const auto process = run(fmt::format(
+          "SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = {}", literal(id)));
       if (process.empty() || process[0].size() != 5) return fmt::format(": held by connection {}", id);
       const Row& row = process[0];
       std::string details = fmt::format("user {}@{}", row[0].value_or(""), row[1].value_or(""));
@@ -268,9 +258,18 @@ struct MysqlDriver::Impl {
       else
         details += fmt::format(", running a statement for {} s", seconds);
       return fmt::format(": held by connection {} ({})", id, details);
-    } catch (const DriverError&) {
+    } catch (const std::exception&) {  // sql::SQLException, or the literal could not be made
       return {};
     }
+  }
+
+  // `text` as a string literal; the connector escapes as the session requires
+  // (NO_BACKSLASH_ESCAPES included).
+  std::string literal(std::string_view text) const {
+    auto* native = dynamic_cast<sql::mysql::MySQL_Connection*>(connection.get());
+    if (native == nullptr) throw DriverError("the MySQL connection cannot escape values");
+    const sql::SQLString escaped = native->escapeString(sql::SQLString(std::string(text)));
+    return fmt::format("'{}'", escaped.asStdString());
   }
 };
 
@@ -323,10 +322,11 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
 
   try {
     d.run(fmt::format("SET NAMES {}", charset));
-    const auto settings = d.run("SELECT @@lower_case_table_names");
-    d.lower_case_table_names = !settings.empty() && settings[0][0] && *settings[0][0] != "0";
-    const auto id = d.run("SELECT CONNECTION_ID()");
-    if (!id.empty() && id[0][0]) d.connection_id = *id[0][0];
+    const auto settings = d.run("SELECT @@lower_case_table_names, CONNECTION_ID()");
+    if (!settings.empty() && settings[0].size() == 2) {
+      d.lower_case_table_names = settings[0][0] && *settings[0][0] != "0";
+      if (settings[0][1]) d.connection_id = *settings[0][1];
+    }
     d.connect_options = connect_options;
   } catch (const sql::SQLException& e) {
     throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
@@ -389,7 +389,40 @@ size_t MysqlDriver::batch_statements() const noexcept {
 }
 
 std::vector<Row> MysqlDriver::query(std::string_view sql, const Params& params) {
-  return m_impl->query(sql, params);
+  // Values are bound as literals: a server-side prepared statement costs two round trips.
+  try {
+    return m_impl->run(params.empty() ? std::string(sql) : bind_literals(sql, params));
+  } catch (const sql::SQLException& e) {
+    throw driver_error(e, sql);
+  }
+}
+
+std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>& statements) {
+  Impl& d = *m_impl;
+  if (d.in_transaction) throw DriverError("execute_transaction(): a transaction is already open");
+  d.file_transaction = false;  // START TRANSACTION commits any transaction of the file's
+  std::string text = "START TRANSACTION;\n";
+  for (const std::string& sql : statements) {
+    text += sql;
+    text += ";\n";
+  }
+  text += "COMMIT";
+  size_t done = 0;  // result 0 is START TRANSACTION's, result k that of statements[k - 1]
+  try {
+    return d.run_multi(text, statements.size() + 2, done, statements.size());
+  } catch (const sql::SQLException& e) {
+    try {
+      d.run("ROLLBACK");
+    } catch (const sql::SQLException&) {
+      // The connection is gone: the server rolls back.
+    }
+    const size_t index = std::min(done == 0 ? 0 : done - 1, statements.size());
+    throw StatementFailed(index, driver_error(e, index < statements.size() ? statements[index] : "COMMIT"));
+  }
+}
+
+std::string MysqlDriver::quote_literal(std::string_view text) const {
+  return m_impl->literal(text);
 }
 
 void MysqlDriver::begin() {
@@ -478,7 +511,7 @@ void MysqlDriver::unlock() noexcept {
   const std::string name = std::move(*d.held_lock);
   d.held_lock.reset();
   try {
-    d.run_prepared("SELECT RELEASE_LOCK(?)", {name});
+    d.run(fmt::format("SELECT RELEASE_LOCK({})", d.literal(name)));
   } catch (...) {
     // A lost connection has released the lock already.
   }

@@ -66,6 +66,7 @@ class MysqlDriver final : public Driver {
   Dialect dialect() const noexcept override;
   void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
+  std::vector<Row> execute_transaction(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
@@ -74,6 +75,7 @@ class MysqlDriver final : public Driver {
   bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
+  std::string quote_literal(std::string_view text) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);

@@ -424,6 +424,17 @@ void PostgresDriver::execute_batch(const std::vector<std::string_view>& statemen
   m_impl->run_batch(statements);
 }
 
+void PostgresDriver::commit_after(const std::vector<std::string>& statements) {
+  Impl& d = *m_impl;
+  if (!d.in_transaction) throw DriverError("commit_after(): no transaction is open");
+  // One round trip: the statements and the COMMIT in one string. A failing statement makes the
+  // server skip the rest, COMMIT included, and leaves the transaction for rollback().
+  std::vector<std::string_view> batch(statements.begin(), statements.end());
+  batch.emplace_back("COMMIT");
+  d.run_batch(batch);
+  d.in_transaction = false;
+}
+
 bool PostgresDriver::batchable(std::string_view sql) const noexcept {
   // Inside a transaction a failure or a stop rolls everything back: any statement may share a batch.
   return m_impl->in_transaction || is_data_change(sql);
@@ -504,6 +515,16 @@ bool PostgresDriver::table_exists(const TableName& table) {
 
 std::string PostgresDriver::quote_identifier(std::string_view identifier) const {
   return quote_with(identifier, '"');
+}
+
+std::string PostgresDriver::quote_literal(std::string_view text) const {
+  // libpq knows the session's standard_conforming_strings and client encoding.
+  char* quoted = PQescapeLiteral(m_impl->raw(), text.data(), text.size());
+  if (quoted == nullptr)
+    throw DriverError(fmt::format("cannot quote a value: {}", primary_line(PQerrorMessage(m_impl->raw()))));
+  std::string literal(quoted);
+  PQfreemem(quoted);
+  return literal;
 }
 
 void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {

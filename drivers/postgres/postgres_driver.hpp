@@ -64,6 +64,7 @@ class PostgresDriver final : public Driver {
   Dialect dialect() const noexcept override;
   void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
+  void commit_after(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
@@ -73,6 +74,7 @@ class PostgresDriver final : public Driver {
   bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
+  std::string quote_literal(std::string_view text) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   void cancel() noexcept override;  // PQcancel: the server cancels the running statement

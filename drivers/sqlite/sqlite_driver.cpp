@@ -276,6 +276,10 @@ std::string SqliteDriver::quote_identifier(std::string_view identifier) const {
   return quote_with(identifier, '"');
 }
 
+std::string SqliteDriver::quote_literal(std::string_view text) const {
+  return quote_with(text, '\'');  // SQLite has no backslash escapes
+}
+
 void SqliteDriver::lock(const TableName& /*table: one lock per file*/, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;
   if (d.lock_fd < 0 || d.locked) return;

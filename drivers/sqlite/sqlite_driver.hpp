@@ -48,6 +48,7 @@ class SqliteDriver final : public Driver {
   bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
+  std::string quote_literal(std::string_view text) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   void cancel() noexcept override;  // sqlite3_interrupt

@@ -5,9 +5,7 @@
 namespace strata {
 
 std::string leading_words(std::string_view sql, int count) {
-  auto word_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '@';
-  };
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '@'; };
   std::string words;
   size_t i = 0;
   for (int n = 0; n < count; ++n) {

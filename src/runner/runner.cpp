@@ -65,6 +65,11 @@ class Transaction {
     m_driver.commit();
     m_committed = true;
   }
+  // Runs the statements in the transaction and commits it (Driver::commit_after).
+  void commit_after(const std::vector<std::string>& statements) {
+    m_driver.commit_after(statements);
+    m_committed = true;
+  }
 
  private:
   drivers::Driver& m_driver;
@@ -501,9 +506,9 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         const std::string checksum = feed_statements(prepared, batcher, check);
         if (stop_signal()) throw StopRequested{};
         pause_point("record", step.version);
-        tracker.set_version(step.version_after, false);
-        tracker.record(history_entry(prepared, checksum, elapsed_ms(started)));
-        transaction.commit();
+        // The version row, the history row and the COMMIT: one round trip where the engine allows.
+        transaction.commit_after(tracker.completion_statements(step.version_after, false,
+                                                               history_entry(prepared, checksum, elapsed_ms(started))));
       } catch (const StopRequested&) {
         opened.reset();
         throw rolled_back(stop_signal());
@@ -591,10 +596,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
               }
             } else {
               try {
-                Transaction transaction(driver);  // DELETE + INSERT: never a moment with no row at all
-                tracker.set_version(dirty_version, true);
-                running_id = tracker.record_returning_id(running);
-                transaction.commit();
+                running_id = tracker.start_running(dirty_version, running);
               } catch (const DriverError& error) {
                 throw not_started(error);
               }
@@ -612,14 +614,10 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         leave_dirty({{"error", error.what()}, {"statement", batcher.done() + 1}, {"line", 0}, {"sql", ""}});
       }
       pause_point("record", step.version);
-      Transaction transaction(driver);
-      tracker.set_version(step.version_after, false);
-      tracker::HistoryEntry done = history_entry(prepared, prepared.script.checksum, elapsed_ms(started));
-      if (running_id)
-        tracker.update(*running_id, done);
-      else
-        tracker.record(done);
-      transaction.commit();
+      // The version row and the history row in one transaction of their own (one round trip on MySQL).
+      driver.execute_transaction(tracker.completion_statements(
+          step.version_after, false, history_entry(prepared, prepared.script.checksum, elapsed_ms(started)),
+          running_id));
     }
     double duration = elapsed_ms(started);
     completed.push_back(StepResult{step.version, prepared.migration->name, step.direction, duration});

@@ -126,12 +126,18 @@ VersionState Tracker::read_state() {
   return state;
 }
 
-void Tracker::set_version(std::optional<int64_t> version, bool dirty) {
-  m_driver.execute(fmt::format("DELETE FROM {}", qualified(m_table)));
+std::vector<std::string> Tracker::version_statements(std::optional<int64_t> version, bool dirty) const {
+  // DELETE + INSERT in one transaction: never a moment with no row, never two rows.
+  std::vector<std::string> statements{fmt::format("DELETE FROM {}", qualified(m_table))};
   if (version || dirty) {
-    m_driver.query(fmt::format("INSERT INTO {} (version, dirty) VALUES (?, ?)", qualified(m_table)),
-                   {std::to_string(version.value_or(-1)), dirty ? "1" : "0"});
+    statements.push_back(fmt::format("INSERT INTO {} (version, dirty) VALUES ({}, {})", qualified(m_table),
+                                     version.value_or(-1), m_driver.quote_literal(dirty ? "1" : "0")));
   }
+  return statements;
+}
+
+void Tracker::set_version(std::optional<int64_t> version, bool dirty) {
+  for (const std::string& statement : version_statements(version, dirty)) m_driver.execute(statement);
 }
 
 std::vector<HistoryEntry> Tracker::read_history() {
@@ -161,33 +167,71 @@ std::vector<HistoryEntry> Tracker::read_history() {
   return entries;
 }
 
-void Tracker::record(const HistoryEntry& entry) {
-  m_driver.query(
-      fmt::format("INSERT INTO {} (version, name, direction, checksum, applied_at, duration_ms, applied_by, "
-                  "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  qualified(m_table.history())),
-      {std::to_string(entry.version), entry.name, entry.direction, entry.checksum,
-       entry.applied_at.empty() ? now_utc() : entry.applied_at, fmt::format("{:.3f}", entry.duration_ms),
-       entry.applied_by.empty() ? current_user() : entry.applied_by, std::string(outcome_name(entry.outcome)),
-       entry.detail.empty() ? drivers::Value{} : drivers::Value{entry.detail}});
+namespace {
+
+// The values of a history row's columns after version and id, as SQL literals.
+struct EntryLiterals {
+  std::string name, direction, checksum, applied_at, duration_ms, applied_by, outcome, detail;
+};
+
+EntryLiterals literals(const drivers::Driver& driver, const HistoryEntry& entry) {
+  auto quote = [&](std::string_view text) { return driver.quote_literal(text); };
+  return EntryLiterals{quote(entry.name),
+                       quote(entry.direction),
+                       quote(entry.checksum),
+                       quote(entry.applied_at.empty() ? Tracker::now_utc() : entry.applied_at),
+                       quote(fmt::format("{:.3f}", entry.duration_ms)),
+                       quote(entry.applied_by.empty() ? Tracker::current_user() : entry.applied_by),
+                       quote(outcome_name(entry.outcome)),
+                       entry.detail.empty() ? std::string("NULL") : quote(entry.detail)};
 }
 
-int64_t Tracker::record_returning_id(const HistoryEntry& entry) {
-  record(entry);
-  std::vector<drivers::Row> rows = m_driver.query(fmt::format("SELECT MAX(id) FROM {}", qualified(m_table.history())));
+}  // namespace
+
+std::string Tracker::record_statement(const HistoryEntry& entry) const {
+  const EntryLiterals v = literals(m_driver, entry);
+  return fmt::format(
+      "INSERT INTO {} (version, name, direction, checksum, applied_at, duration_ms, applied_by, outcome, detail) "
+      "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+      qualified(m_table.history()), entry.version, v.name, v.direction, v.checksum, v.applied_at, v.duration_ms,
+      v.applied_by, v.outcome, v.detail);
+}
+
+std::string Tracker::update_statement(int64_t id, const HistoryEntry& entry) const {
+  const EntryLiterals v = literals(m_driver, entry);
+  return fmt::format(
+      "UPDATE {} SET name = {}, direction = {}, checksum = {}, applied_at = {}, duration_ms = {}, applied_by = {}, "
+      "outcome = {}, detail = {} WHERE id = {}",
+      qualified(m_table.history()), v.name, v.direction, v.checksum, v.applied_at, v.duration_ms, v.applied_by,
+      v.outcome, v.detail, id);
+}
+
+std::string Tracker::max_id_query() const {
+  return fmt::format("SELECT MAX(id) FROM {}", qualified(m_table.history()));
+}
+
+std::vector<std::string> Tracker::completion_statements(std::optional<int64_t> version, bool dirty,
+                                                        const HistoryEntry& entry,
+                                                        std::optional<int64_t> running_id) const {
+  std::vector<std::string> statements = version_statements(version, dirty);
+  statements.push_back(running_id ? update_statement(*running_id, entry) : record_statement(entry));
+  return statements;
+}
+
+int64_t Tracker::start_running(std::optional<int64_t> version, const HistoryEntry& running) {
+  std::vector<std::string> statements = completion_statements(version, true, running);
+  statements.push_back(max_id_query());
+  const std::vector<drivers::Row> rows = m_driver.execute_transaction(statements);
   if (rows.empty() || rows[0].empty()) throw DriverError("the history table returned no id");
   return to_int64(rows[0][0], "history id");
 }
 
+void Tracker::record(const HistoryEntry& entry) {
+  m_driver.execute(record_statement(entry));
+}
+
 void Tracker::update(int64_t id, const HistoryEntry& entry) {
-  m_driver.query(
-      fmt::format("UPDATE {} SET name = ?, direction = ?, checksum = ?, applied_at = ?, duration_ms = ?, "
-                  "applied_by = ?, outcome = ?, detail = ? WHERE id = ?",
-                  qualified(m_table.history())),
-      {entry.name, entry.direction, entry.checksum, entry.applied_at.empty() ? now_utc() : entry.applied_at,
-       fmt::format("{:.3f}", entry.duration_ms), entry.applied_by.empty() ? current_user() : entry.applied_by,
-       std::string(outcome_name(entry.outcome)), entry.detail.empty() ? drivers::Value{} : drivers::Value{entry.detail},
-       std::to_string(id)});
+  m_driver.execute(update_statement(id, entry));
 }
 
 std::string Tracker::current_user() {

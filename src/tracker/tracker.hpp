@@ -70,10 +70,17 @@ class Tracker {
   // Every history row in insertion order; empty when the table does not exist.
   std::vector<HistoryEntry> read_history();
 
+  // The statements that end a step: the version row set to (version, dirty) and `entry`
+  // recorded, as a new history row or, with `running_id`, over that `running` row. Values are
+  // literals, so the runner can send them in one round trip with the commit
+  // (Driver::commit_after, Driver::execute_transaction).
+  std::vector<std::string> completion_statements(std::optional<int64_t> version, bool dirty, const HistoryEntry& entry,
+                                                 std::optional<int64_t> running_id = std::nullopt) const;
+  // In one transaction of its own: the version row marked dirty at `version` and the `running`
+  // row recorded. Returns that row's id. Only while holding the migration lock.
+  int64_t start_running(std::optional<int64_t> version, const HistoryEntry& running);
+
   void record(const HistoryEntry& entry);
-  // record(), returning the new row's id. Only while holding the migration lock (it reads the
-  // highest id back).
-  int64_t record_returning_id(const HistoryEntry& entry);
   // Overwrites every column of row `id` but the version with `entry`'s.
   void update(int64_t id, const HistoryEntry& entry);
 
@@ -86,6 +93,10 @@ class Tracker {
   std::string version_table_sql() const;
   std::string history_table_sql() const;
   std::string qualified(const TableName& table) const;
+  std::vector<std::string> version_statements(std::optional<int64_t> version, bool dirty) const;
+  std::string record_statement(const HistoryEntry& entry) const;
+  std::string update_statement(int64_t id, const HistoryEntry& entry) const;
+  std::string max_id_query() const;
 
   drivers::Driver& m_driver;
   TableName m_table;

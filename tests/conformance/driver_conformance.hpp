@@ -498,15 +498,100 @@ TYPED_TEST_P(DriverConformance, BatchOutsideATransactionKeepsWhatRanBeforeTheFai
   EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
 }
 
+// A literal made by quote_literal() reads back as exactly the text it was made from, whatever
+// the text holds; `?` inside quotes is not a placeholder; a parameter count that does not match
+// the placeholders is an error, not a silently shifted value.
+TYPED_TEST_P(DriverConformance, QuoteLiteralRoundTripsAwkwardText) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_texts (id INTEGER NOT NULL, t VARCHAR(200))");
+  const std::vector<std::string> texts = {"",
+                                          "it's",
+                                          "''",
+                                          "back\\slash",
+                                          "\\'",
+                                          "end\\",
+                                          "line\none\r\n",
+                                          "tab\there",
+                                          "?",
+                                          "\xC3\xBC\xE2\x82\xAC",
+                                          "a\"b`c",
+                                          R"({"error":"near 'x'","file":"C:\\dir"})"};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    db->execute("INSERT INTO conformance_texts (id, t) VALUES (" + std::to_string(i) + ", " +
+                db->quote_literal(texts[i]) + ")");
+  }
+  const auto rows = db->query("SELECT t FROM conformance_texts ORDER BY id");
+  ASSERT_EQ(rows.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(rows[i].at(0), std::optional<std::string>(texts[i])) << i;
+  EXPECT_THAT(db->query("SELECT '?', ? FROM conformance_texts WHERE id = 0", {"x"}),
+              ::testing::ElementsAre(Row{"?", "x"}));
+  EXPECT_THROW(db->query("SELECT ? FROM conformance_texts", {"a", "b"}), DriverError);
+  EXPECT_THROW(db->query("SELECT ?, ? FROM conformance_texts", {"a"}), DriverError);
+}
+
+// commit_after(): the statements run in the open transaction and it is committed; when one
+// fails, it is named, nothing after it runs and rollback() leaves nothing of the transaction.
+TYPED_TEST_P(DriverConformance, CommitAfterRunsTheStatementsThenCommits) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  db->commit_after({"INSERT INTO conformance_items (id) VALUES (2)", "UPDATE conformance_items SET id = id + 10"});
+  EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items ORDER BY id"),
+              ::testing::ElementsAre(Row{"11"}, Row{"12"}));
+  db->begin();  // the transaction is over: a new one can start
+  db->execute("INSERT INTO conformance_items (id) VALUES (3)");
+  try {
+    db->commit_after({"INSERT INTO conformance_items (id) VALUES (4)",
+                      "INSERT INTO conformance_no_such_table (id) VALUES (5)",
+                      "INSERT INTO conformance_items (id) VALUES (6)"});
+    ADD_FAILURE() << "commit_after did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
+  }
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "2");
+}
+
+// execute_transaction(): all or nothing, the last statement's rows returned, and no transaction
+// left open either way.
+TYPED_TEST_P(DriverConformance, ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  EXPECT_THAT(db->execute_transaction({"INSERT INTO conformance_items (id) VALUES (1)",
+                                       "INSERT INTO conformance_items (id) VALUES (2)",
+                                       "SELECT MAX(id) FROM conformance_items"}),
+              ::testing::ElementsAre(Row{"2"}));
+  EXPECT_TRUE(db->execute_transaction({"DELETE FROM conformance_items WHERE id = 1"}).empty());
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "1");
+  try {
+    db->execute_transaction({"INSERT INTO conformance_items (id) VALUES (3)",
+                             "INSERT INTO conformance_no_such_table (id) VALUES (4)",
+                             "INSERT INTO conformance_items (id) VALUES (5)"});
+    ADD_FAILURE() << "execute_transaction did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
+  }
+  EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"2"}));
+  db->begin();  // nothing was left open
+  db->execute("INSERT INTO conformance_items (id) VALUES (6)");
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "1");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
-    DriverConformance, BatchRunsInOrderAndNamesTheFailingStatement, BatchSyntaxErrorPointsIntoTheFailingStatement,
-    BatchOutsideATransactionKeepsWhatRanBeforeTheFailure, ExecuteAndQueryRoundTripNullsIntegersAndText,
-    QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
-    CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml, RollbackUndoesDdlExactlyWhenTransactional,
-    RollbackWithoutATransactionIsANoOp, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
-    FailedStatementInATransactionThenRollbackLeavesNothing, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
-    DestroyingTheHolderReleasesTheLock, LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
-    LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits, ConcurrentWritersInTransactionsDoNotFail,
-    CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback);
+    DriverConformance, QuoteLiteralRoundTripsAwkwardText, CommitAfterRunsTheStatementsThenCommits,
+    ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows, BatchRunsInOrderAndNamesTheFailingStatement,
+    BatchSyntaxErrorPointsIntoTheFailingStatement, BatchOutsideATransactionKeepsWhatRanBeforeTheFailure,
+    ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
+    QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl, CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml,
+    RollbackUndoesDdlExactlyWhenTransactional, RollbackWithoutATransactionIsANoOp,
+    SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable, FailedStatementInATransactionThenRollbackLeavesNothing,
+    SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks, DestroyingTheHolderReleasesTheLock,
+    LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable, LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
+    ConcurrentWritersInTransactionsDoNotFail, CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback);
 
 }  // namespace strata::conformance

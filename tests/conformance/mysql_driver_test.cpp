@@ -304,6 +304,19 @@ TEST_F(MysqlDriverTest, QueryBindsNullAndReadsBooleansAsDigits) {
   EXPECT_THROW(db->query("SELECT ?", {"1", "2"}), DriverError);
 }
 
+// Literals (the tracker's values, query()'s bound parameters) follow the session's escaping
+// rule: with NO_BACKSLASH_ESCAPES a backslash is an ordinary character.
+TEST_F(MysqlDriverTest, LiteralsFollowTheSessionsBackslashRule) {
+  auto db = connect();
+  db->execute("CREATE TABLE texts (id INT NOT NULL, t TEXT)");
+  const std::string text = "C:\\dir\\'quoted'\\";
+  db->execute("INSERT INTO texts VALUES (1, " + db->quote_literal(text) + ")");
+  db->execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+  db->execute("INSERT INTO texts VALUES (2, " + db->quote_literal(text) + ")");
+  db->query("INSERT INTO texts VALUES (3, ?)", {text});
+  EXPECT_EQ(db->query("SELECT t FROM texts ORDER BY id"), (std::vector<Row>{Row{text}, Row{text}, Row{text}}));
+}
+
 TEST_F(MysqlDriverTest, TableExistsFollowsTheServersCaseRuleAndIgnoresViews) {
   auto db = connect();
   db->execute("CREATE TABLE schema_migrations (version BIGINT)");

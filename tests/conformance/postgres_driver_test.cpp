@@ -222,6 +222,18 @@ TEST_F(PostgresDriverTest, QueryPlaceholdersSkipQuotedQuestionMarksAndCountParam
   }
 }
 
+// Literals follow the session's standard_conforming_strings (libpq writes E'…' when needed).
+TEST_F(PostgresDriverTest, LiteralsFollowTheSessionsStandardConformingStrings) {
+  auto db = connect();
+  db->execute("CREATE TABLE texts (id INT NOT NULL, t TEXT)");
+  const std::string text = "C:\\dir\\'quoted'\\";
+  db->execute("INSERT INTO texts VALUES (1, " + db->quote_literal(text) + ")");
+  db->execute("SET standard_conforming_strings = off");
+  db->execute("INSERT INTO texts VALUES (2, " + db->quote_literal(text) + ")");
+  db->execute("SET standard_conforming_strings = on");
+  EXPECT_EQ(db->query("SELECT t FROM texts ORDER BY id"), (std::vector<Row>{Row{text}, Row{text}}));
+}
+
 TEST_F(PostgresDriverTest, TableExistsLooksInTheNamedSchemaOrTheCurrentOne) {
   const std::string other = make_schema("other");
   auto db = connect();
