@@ -17,6 +17,11 @@ Layout of OUT:
                                                        migration wrapped in BEGIN/COMMIT (the
                                                        same transaction boundaries strata and
                                                        dbmate use)
+    OUT/all-tracked.sql                                `small` only: all.sql plus the
+                                                       bookkeeping strata sends for each
+                                                       migration (version row, history row,
+                                                       and on MySQL the dirty mark before the
+                                                       migration), for the `tracked` tool
 
 `seed` writes no all.sql, so that a 1 GB workload takes 1 GB on disk, not 2: its migration has
 an empty down section, so the raw clients run the migration file itself (its `-- migrate:` lines
@@ -67,13 +72,56 @@ def write_migration(mdir: str, i: int, name: str, up_lines, down: str) -> None:
         f.write(down)
 
 
+def tracker_tables(dialect: str) -> str:
+    # The same tables strata creates (src/tracker/tracker.cpp).
+    if dialect == "mysql":
+        id_col, text = "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", "VARCHAR(255)"
+    elif dialect == "postgres":
+        id_col, text = "id BIGSERIAL PRIMARY KEY", "TEXT"
+    else:
+        id_col, text = "id INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"
+    return ("CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);\n"
+            f"CREATE TABLE schema_migrations_history ({id_col}, version BIGINT NOT NULL, name {text} NOT NULL, "
+            "direction VARCHAR(8) NOT NULL, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(32) NOT NULL, "
+            f"duration_ms DOUBLE PRECISION NOT NULL, applied_by {text} NOT NULL, outcome VARCHAR(16) NOT NULL, "
+            "detail TEXT);\n")
+
+
+def tracked_migration(i: int, up: str, dialect: str) -> str:
+    """The statements strata sends for migration i, bookkeeping included, as one client script."""
+    def version_row(dirty: str) -> str:
+        return (f"DELETE FROM schema_migrations;\n"
+                f"INSERT INTO schema_migrations (version, dirty) VALUES ({i}, '{dirty}');\n")
+
+    def history(outcome: str, detail: str) -> str:
+        return ("INSERT INTO schema_migrations_history (version, name, direction, checksum, applied_at, duration_ms, "
+                f"applied_by, outcome, detail) VALUES ({i}, 'create_t{i:06d}', 'up', '{'0' * 64}', "
+                f"'2026-01-01T00:00:00Z', '1.000', 'bench@host', '{outcome}', {detail});\n")
+
+    if dialect != "mysql":  # one transaction: the migration, then the version and history rows
+        return "BEGIN;\n" + up + version_row("0") + history("applied", "NULL") + "COMMIT;\n"
+    # MySQL: DDL commits, so the migration runs outside a transaction, between a dirty mark with a
+    # `running` history row and the clean version; strata batches the INSERTs in a transaction.
+    ddl = [line + "\n" for line in up.splitlines() if not line.startswith("INSERT")]
+    inserts = "".join(line + "\n" for line in up.splitlines() if line.startswith("INSERT"))
+    return ("START TRANSACTION;\n" + version_row("1") + history("running", "'{\"statements\":5}'") +
+            "SELECT MAX(id) FROM schema_migrations_history;\nCOMMIT;\n" + "".join(ddl) +
+            "START TRANSACTION;\n" + inserts + "COMMIT;\n" +
+            "START TRANSACTION;\n" + version_row("0") +
+            "UPDATE schema_migrations_history SET outcome = 'applied', duration_ms = '2.000', detail = NULL "
+            f"WHERE id = {i};\nCOMMIT;\n")
+
+
 def gen_small(n: int, out: str, dialect: str) -> None:
     mdir = os.path.join(out, "migrations")
-    with open(os.path.join(out, "all.sql"), "w", encoding="utf-8") as allf:
+    with open(os.path.join(out, "all.sql"), "w", encoding="utf-8") as allf, \
+            open(os.path.join(out, "all-tracked.sql"), "w", encoding="utf-8") as trackedf:
+        trackedf.write(tracker_tables(dialect))
         for i in range(1, n + 1):
             up, down = table_sql(i, dialect)
             write_migration(mdir, i, f"create_t{i:06d}", [up], down)
             allf.write("BEGIN;\n" + up + "COMMIT;\n")
+            trackedf.write(tracked_migration(i, up, dialect))
 
 
 def insert_lines(n: int):

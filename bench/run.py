@@ -20,7 +20,10 @@ them out unless --workloads names them. Every workload can run alone, e.g.
 Tools: build/strata `up` (--strata PATH for another binary); the raw client on the concatenated
 file (sqlite3 db < all.sql, psql -f all.sql, mariadb db < all.sql; each migration in
 BEGIN/COMMIT); dbmate `up --no-dump-schema` (the native binary that `npm install --prefix
-bench/.tools dbmate` brings).
+bench/.tools dbmate` brings); `tracked`, on the small workload only: the raw client on
+all-tracked.sql, which adds the bookkeeping strata sends for each migration (version row and
+history row; on MySQL also the dirty mark and `running` row before the migration), to show what
+that bookkeeping costs by itself.
 The seed has no all.sql (no second copy of 1 GB): the raw client runs the migration file itself,
 whose down section is empty, in one transaction by its own means, reading the file directly, with
 no pipe and no extra process: `sqlite3 -bail db BEGIN ".read FILE" COMMIT`, `psql -1 -f FILE`,
@@ -71,7 +74,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import generate  # noqa: E402
 
-TOOLS = ("strata", "raw", "dbmate")
+TOOLS = ("strata", "raw", "dbmate", "tracked")
 RAW_NAME = {"sqlite": "sqlite3", "postgres": "psql", "mysql": "mariadb"}
 
 
@@ -310,6 +313,8 @@ def command(tool, eng, db, kind, wl_dir, strata, dbmate):
         return [dbmate, "--url", eng.dbmate_url(db), "--migrations-dir", mig, "--no-dump-schema", "up"], None, None
     if kind == "seed":  # no all.sql: the migration file itself, in one transaction
         return eng.raw_in_transaction(db, generate.seed_path(wl_dir))
+    if tool == "tracked":
+        return eng.raw(db, os.path.join(wl_dir, "all-tracked.sql"))
     return eng.raw(db, os.path.join(wl_dir, "all.sql"))
 
 
@@ -382,7 +387,9 @@ def main():
     ap.add_argument("--workloads", default=None,
                     help="comma-separated, from " + ",".join(WORKLOADS) + " (default: all; --quick: "
                          "small,inserts,noop)")
-    ap.add_argument("--tools", default="strata,raw,dbmate")
+    ap.add_argument("--tools", default="strata,raw,dbmate,tracked",
+                    help="comma-separated (default: all): strata, raw, dbmate, and tracked (the raw client on "
+                         "all-tracked.sql: the small workload plus the bookkeeping strata sends; small only)")
     ap.add_argument("--small", type=int, help="migrations in the small/noop workloads")
     ap.add_argument("--inserts", type=int, help="INSERTs in the inserts workload")
     ap.add_argument("--many", type=int, default=10000, help="migrations in many/many-noop (default 10000)")
@@ -459,7 +466,7 @@ def main():
                 kind, size_key, noop, large = WORKLOADS[wl]
                 n = sizes[size_key]
                 wl_dir = os.path.join(scratch, f"{ename}-{kind}-{n}")
-                wl_tools = [t for t in tools if not (noop and t == "raw")]
+                wl_tools = [t for t in tools if not (noop and t == "raw") and (t != "tracked" or wl == "small")]
                 skipped = {t: SKIP[(ename, wl, t)] for t in wl_tools if (ename, wl, t) in SKIP}
                 if kind == "seed" and "raw" in wl_tools and args.seed_raw != "all" \
                         and ename not in args.seed_raw.split(","):
@@ -571,6 +578,14 @@ def main():
     for row in rows:
         for t, why in row["skipped"].items():
             print(f"not run: {row['engine']} {row['wl']} {t}: {why}")
+    tracked = [row for row in rows if med(row, "tracked")]
+    if tracked:
+        print("\nthe raw client sending strata's bookkeeping too (tracked: all-tracked.sql, the version row and the "
+              "history row of each migration; on MySQL also the dirty mark before it):")
+        for row in tracked:
+            t, raw = med(row, "tracked"), med(row, "raw")
+            print(f"  {row['engine']:8} {row['wl']:9} {row['label']:>8} | tracked {fmt_cell(row['samples']['tracked'], None)}"
+                  f" | tracked/raw {f'{t / raw:.2f}x' if raw else '—'} | strata/tracked {ratio_text(row, 'tracked')}")
 
     # ------------------------------------------------------------ the targets of issue 5
     by_key = {(row["engine"], row["wl"]): row for row in rows}
