@@ -48,8 +48,8 @@ struct HistoryEntry {
 };
 
 // Reads and writes strata's two tables through a Driver. Every method throws DriverError
-// when the database fails; none of them opens or commits a transaction of its own, so the
-// runner decides what is atomic.
+// when the database fails; none but start_running() opens or commits a transaction of its
+// own, so the runner decides what is atomic.
 class Tracker {
  public:
   Tracker(drivers::Driver& driver, TableName table);

@@ -109,6 +109,40 @@ TEST_F(TrackerTest, HistoryRecordsRoundTrip) {
   EXPECT_LT(history[0].id, history[1].id);
 }
 
+// The dirty mark with its `running` row, then the completion statements over that row: values
+// travel as literals, so awkward text must come back exactly, and the version row keeps
+// golang-migrate's types (an integer dirty flag).
+TEST_F(TrackerTest, RunningRowIsStartedThenCompletedInPlaceWithLiteralValues) {
+  m_tracker->ensure_tables();
+  tracker::HistoryEntry entry;
+  entry.version = 5;
+  entry.name = "it's \"x\" \\ ?";
+  entry.direction = "up";
+  entry.outcome = tracker::Outcome::running;
+  entry.detail = "{\"sql\":\"INSERT INTO t VALUES ('a\\\\b')\",\"statement\":1}";
+  const int64_t id = m_tracker->start_running(5, entry);
+  EXPECT_EQ(m_tracker->read_state().version, 5);
+  EXPECT_TRUE(m_tracker->read_state().dirty);
+  EXPECT_EQ(scalar("SELECT typeof(dirty) FROM schema_migrations"), "integer");
+  entry.outcome = tracker::Outcome::applied;
+  entry.duration_ms = 12.5;
+  entry.detail.clear();
+  m_driver->execute_transaction(m_tracker->completion_statements(5, false, entry, id));
+  EXPECT_EQ(m_tracker->read_state().version, 5);
+  EXPECT_FALSE(m_tracker->read_state().dirty);
+  EXPECT_EQ(scalar("SELECT dirty FROM schema_migrations"), "0");
+  const auto history = m_tracker->read_history();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].id, id);
+  EXPECT_EQ(history[0].name, "it's \"x\" \\ ?");
+  EXPECT_EQ(history[0].outcome, tracker::Outcome::applied);
+  EXPECT_DOUBLE_EQ(history[0].duration_ms, 12.5);
+  EXPECT_EQ(history[0].detail, "");
+  entry.detail = "{\"sql\":\"INSERT INTO t VALUES ('a\\\\b')\"}";
+  m_tracker->record(entry);
+  EXPECT_EQ(m_tracker->read_history().back().detail, entry.detail);
+}
+
 TEST_F(TrackerTest, HistoryStartsWithABaselineOnAGolangMigrateDatabase) {
   m_driver->execute("CREATE TABLE schema_migrations (version uint64, dirty bool)");
   m_driver->execute("INSERT INTO schema_migrations VALUES (4, 0)");
