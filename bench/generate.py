@@ -19,9 +19,11 @@ Layout of OUT:
                                                        dbmate use)
     OUT/all-tracked.sql                                `small` only: all.sql plus the
                                                        bookkeeping strata sends for each
-                                                       migration (version row, history row,
-                                                       and on MySQL the dirty mark before the
-                                                       migration), for the `tracked` tool
+                                                       migration (version row, history row;
+                                                       on MySQL also the dirty mark before the
+                                                       migration and the `running` row's
+                                                       update before each of its batches),
+                                                       for the `tracked` tool
 
 `seed` writes no all.sql, so that a 1 GB workload takes 1 GB on disk, not 2: its migration has
 an empty down section, so the raw clients run the migration file itself (its `-- migrate:` lines
@@ -79,7 +81,7 @@ def tracker_tables(dialect: str) -> str:
     elif dialect == "postgres":
         id_col, text = "id BIGSERIAL PRIMARY KEY", "TEXT"
     else:
-        id_col, text = "id INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"
+        id_col, text = "id INTEGER PRIMARY KEY", "TEXT"
     return ("CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);\n"
             f"CREATE TABLE schema_migrations_history ({id_col}, version BIGINT NOT NULL, name {text} NOT NULL, "
             "direction VARCHAR(8) NOT NULL, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(32) NOT NULL, "
@@ -102,11 +104,20 @@ def tracked_migration(i: int, up: str, dialect: str) -> str:
         return "BEGIN;\n" + up + version_row("0") + history("applied", "NULL") + "COMMIT;\n"
     # MySQL: DDL commits, so the migration runs outside a transaction, between a dirty mark with a
     # `running` history row and the clean version; strata batches the INSERTs in a transaction.
+    # Before each batch after the first (each DDL statement is a batch of its own, the INSERTs
+    # one batch), the `running` row is updated to name it, so a crash finds it on record.
+    def running(statement: int) -> str:
+        return ("UPDATE schema_migrations_history SET name = 'create_t{0:06d}', direction = 'up', checksum = '{1}', "
+                "applied_at = '2026-01-01T00:00:00Z', duration_ms = '1.000', applied_by = 'bench@host', "
+                "outcome = 'running', detail = '{{\"statement\":{2}}}' WHERE id = {3};\n").format(
+                    i, "0" * 64, statement, i)
+
     ddl = [line + "\n" for line in up.splitlines() if not line.startswith("INSERT")]
     inserts = "".join(line + "\n" for line in up.splitlines() if line.startswith("INSERT"))
-    return ("START TRANSACTION;\n" + version_row("1") + history("running", "'{\"statements\":5}'") +
-            "SELECT MAX(id) FROM schema_migrations_history;\nCOMMIT;\n" + "".join(ddl) +
-            "START TRANSACTION;\n" + inserts + "COMMIT;\n" +
+    return ("START TRANSACTION;\n" + version_row("1") + history("running", "'{\"statement\":1}'") +
+            "SELECT MAX(id) FROM schema_migrations_history;\nCOMMIT;\n" +
+            "".join((running(k + 1) if k > 0 else "") + stmt for k, stmt in enumerate(ddl)) +
+            running(len(ddl) + 1) + "START TRANSACTION;\n" + inserts + "COMMIT;\n" +
             "START TRANSACTION;\n" + version_row("0") +
             "UPDATE schema_migrations_history SET outcome = 'applied', duration_ms = '2.000', detail = NULL "
             f"WHERE id = {i};\nCOMMIT;\n")

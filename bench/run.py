@@ -333,9 +333,12 @@ def run_one(tool, eng, kind, n, wl_dir, args, noop):
     db = eng.create()
     try:
         argv, stdin, env = command(tool, eng, db, kind, wl_dir, args.strata, args.dbmate)
-        if noop:  # apply everything first (not timed), then time the no-op `up`
+        if noop:  # apply everything first (not timed), then time the no-op `up` NOOP_RUNS times
             timed(argv, stdin, env, args.timeout)
-        result = timed(argv, stdin, env, args.timeout)
+            runs = [timed(argv, stdin, env, args.timeout) for _ in range(NOOP_RUNS)]
+            result = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))
+        else:
+            result = timed(argv, stdin, env, args.timeout)
         verify(eng, db, kind, n)
         return result
     finally:
@@ -361,6 +364,9 @@ SKIP = {  # (engine, workload, tool): why that combination is not run
 SEED_RAW_MINUTES = {"postgres": "15", "mysql": "25-40"}  # 1 GB, extrapolated from 200,000 INSERTs
 ENGINE_LABEL = {"sqlite": "SQLite", "postgres": "PostgreSQL", "mysql": "MariaDB"}
 RSS_TARGET_MB = 32
+# A no-op takes 20-50 ms, as long as the noise between two runs: each repetition times it this
+# many times after its one (untimed) set-up and counts the median.
+NOOP_RUNS = 5
 
 
 def fmt_cell(samples, err):
@@ -619,9 +625,12 @@ def main():
             if row["n"] != target_size[wl]:
                 status += f" (at size {row['n']}, not {target_size[wl]}: indicative only)"
         print(f"  {text:55} {status}")
-    rss = [(max(s[1] for s in row["samples"]["strata"]) / 1024, row) for row in rows
-           if "strata" in row["samples"] and row["samples"]["strata"] and not row["errs"]["strata"]]
-    text = f"strata peak RSS <= {RSS_TARGET_MB} MB on every workload"
+    # The target is about the size of a migration file; many/many-noop vary the number of
+    # migrations instead and are reported on a line of their own.
+    rss_all = [(max(s[1] for s in row["samples"]["strata"]) / 1024, row) for row in rows
+               if "strata" in row["samples"] and row["samples"]["strata"] and not row["errs"]["strata"]]
+    rss = [(mb, row) for mb, row in rss_all if row["wl"] not in ("many", "many-noop")]
+    text = f"strata peak RSS <= {RSS_TARGET_MB} MB whatever the file size"
     if not rss:
         status = "not measured (strata did not run)"
     else:
@@ -636,6 +645,11 @@ def main():
         failed = [f"{row['engine']} {row['wl']}" for row in rows if row["errs"].get("strata")]
         if failed:
             status += "; strata failed on " + ", ".join(failed)
+    many = [(mb, row) for mb, row in rss_all if row["wl"] in ("many", "many-noop")]
+    if many:
+        worst, wrow = max(many, key=lambda x: x[0])
+        status += (f"\n  {'':55} (with {wrow['n']} migrations, not a file-size case: max {worst:.1f} MB, "
+                   f"{wrow['engine']} {wrow['wl']})")
     print(f"  {text:55} {status}")
 
     if outcomes:

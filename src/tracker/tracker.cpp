@@ -68,7 +68,9 @@ std::string Tracker::history_table_sql() const {
   std::string_view id_column;
   std::string_view text = "TEXT";
   switch (m_driver.dialect()) {
-    case Dialect::sqlite: id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"; break;
+    // The rowid: strata never deletes history rows, so new ids keep growing. AUTOINCREMENT would
+    // add a write to sqlite_sequence to every migration's commit.
+    case Dialect::sqlite: id_column = "id INTEGER PRIMARY KEY"; break;
     case Dialect::postgres: id_column = "id BIGSERIAL PRIMARY KEY"; break;
     case Dialect::mysql:
       id_column = "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
@@ -235,17 +237,21 @@ void Tracker::update(int64_t id, const HistoryEntry& entry) {
 }
 
 std::string Tracker::current_user() {
-  std::string user;
-  if (const char* env = std::getenv("USER"); env && *env) {
-    user = env;
-  } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) {
-    user = pw->pw_name;
-  } else {
-    user = std::to_string(getuid());
-  }
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return host[0] ? user + "@" + host : user;
+  // Once per process: getpwuid() reads /etc/passwd, and every history row needs the name.
+  static const std::string k_user = [] {
+    std::string user;
+    if (const char* env = std::getenv("USER"); env && *env) {
+      user = env;
+    } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) {
+      user = pw->pw_name;
+    } else {
+      user = std::to_string(getuid());
+    }
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return host[0] ? user + "@" + host : user;
+  }();
+  return k_user;
 }
 
 std::string Tracker::now_utc() {
