@@ -136,8 +136,9 @@ package: build
 
 # The benchmark suite (issue 5, docs/performance.md): strata vs the raw clients and dbmate on
 # SQLite, PostgreSQL and MariaDB, every workload including the large ones (10,000 migrations, a
-# 1 GB seed file, generated under $TMPDIR and deleted after use). A full run takes hours (dbmate
-# needs over 15 minutes per run for 200,000 INSERTs on SQLite; the seed on MariaDB about an hour);
+# 1 GB seed file, generated under $TMPDIR and deleted after use). A full run takes about 41 minutes
+# (dbmate is stopped at 300 s on the SQLite 200,000 INSERTs; psql and the mariadb client run the
+# 1 GB seed only with BENCH_ARGS='--seed-raw all', 15-40 minutes more each);
 # `make bench BENCH_ARGS=--quick` (no large workloads) finishes in a few minutes. dbmate comes from
 # npm into bench/.tools (installed here when missing).
 BENCH_ARGS ?=

@@ -36,8 +36,10 @@ namespace strata::drivers::mysql {
 //   batch, not per INSERT); on a failure the statements before the failing one are committed.
 //   Not after the migration's own BEGIN / START TRANSACTION / SET autocommit: its transaction
 //   is left to it (until its COMMIT or ROLLBACK).
-// - query() without parameters runs over the text protocol; with parameters it is a server-side
-//   prepared statement, every parameter bound as a string (or NULL).
+// - query() runs over the text protocol; parameters are bound as string literals escaped by the
+//   connector for the session (NO_BACKSLASH_ESCAPES included), or NULL: a server-side prepared
+//   statement would cost two round trips. execute_transaction() sends START TRANSACTION, the
+//   statements and COMMIT as one multi-statement string.
 // - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()
 //   after a CREATE TABLE undoes neither the CREATE nor what came before it:
 //   transactional_ddl() is false and the runner uses the dirty protocol for every migration.
