@@ -22,8 +22,8 @@ file (sqlite3 db < all.sql, psql -f all.sql, mariadb db < all.sql; each migratio
 BEGIN/COMMIT); dbmate `up --no-dump-schema` (the native binary that `npm install --prefix
 bench/.tools dbmate` brings); `tracked`, on the small workload only: the raw client on
 all-tracked.sql, which adds the bookkeeping strata sends for each migration (version row and
-history row; on MySQL also the dirty mark and `running` row before the migration), to show what
-that bookkeeping costs by itself.
+history row; on MySQL also the dirty mark and `running` row before the migration and the update
+of that row before each later batch), to show what that bookkeeping costs by itself.
 The seed has no all.sql (no second copy of 1 GB): the raw client runs the migration file itself,
 whose down section is empty, in one transaction by its own means, reading the file directly, with
 no pipe and no extra process: `sqlite3 -bail db BEGIN ".read FILE" COMMIT`, `psql -1 -f FILE`,
@@ -587,7 +587,7 @@ def main():
     tracked = [row for row in rows if med(row, "tracked")]
     if tracked:
         print("\nthe raw client sending strata's bookkeeping too (tracked: all-tracked.sql, the version row and the "
-              "history row of each migration; on MySQL also the dirty mark before it):")
+              "history row of each migration; on MySQL also the dirty mark before it and the running row's updates):")
         for row in tracked:
             t, raw = med(row, "tracked"), med(row, "raw")
             print(f"  {row['engine']:8} {row['wl']:9} {row['label']:>8} | tracked {fmt_cell(row['samples']['tracked'], None)}"

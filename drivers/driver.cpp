@@ -87,28 +87,36 @@ std::vector<Row> Driver::execute_transaction(const std::vector<std::string>& sta
   }
 }
 
-std::string Driver::bind_literals(std::string_view sql, const Params& params) const {
-  std::string text;
-  text.reserve(sql.size() + 16 * params.size());
-  size_t placeholders = 0;
+std::vector<size_t> placeholder_offsets(std::string_view sql, size_t expected) {
+  std::vector<size_t> offsets;
+  offsets.reserve(expected);
   char quote = 0;
-  for (const char c : sql) {
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
     if (quote != 0) {
       if (c == quote) quote = 0;
     } else if (c == '\'' || c == '"') {
       quote = c;
     } else if (c == '?') {
-      if (placeholders < params.size()) {
-        const Value& value = params[placeholders];
-        text += value ? quote_literal(*value) : std::string("NULL");
-      }
-      ++placeholders;
-      continue;
+      offsets.push_back(i);
     }
-    text += c;
   }
-  if (placeholders != params.size())
-    throw DriverError(fmt::format("query takes {} parameters, {} given", placeholders, params.size()));
+  if (offsets.size() != expected)
+    throw DriverError(fmt::format("query takes {} parameters, {} given", offsets.size(), expected));
+  return offsets;
+}
+
+std::string Driver::bind_literals(std::string_view sql, const Params& params) const {
+  const std::vector<size_t> offsets = placeholder_offsets(sql, params.size());
+  std::string text;
+  text.reserve(sql.size() + 16 * params.size());
+  size_t from = 0;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    text += sql.substr(from, offsets[i] - from);
+    text += params[i] ? quote_literal(*params[i]) : std::string("NULL");
+    from = offsets[i] + 1;
+  }
+  text += sql.substr(from);
   return text;
 }
 

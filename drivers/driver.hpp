@@ -78,9 +78,6 @@ class Driver {
   virtual std::string quote_identifier(std::string_view identifier) const = 0;
   // `text` as a string literal for this connection ('it''s', E'a\\b', …), safe to embed in SQL.
   virtual std::string quote_literal(std::string_view text) const = 0;
-  // `sql` with each `?` outside '…' and "…" replaced by the literal of the next value (NULL for
-  // nullopt). Throws DriverError when the counts differ.
-  std::string bind_literals(std::string_view sql, const Params& params) const;
 
   // Takes the migration lock for this database and version table, waiting up to `timeout`.
   // Exclusive across processes; other tables do not conflict where the engine allows.
@@ -97,7 +94,16 @@ class Driver {
 
   // A short description of where we are connected, password-free (for messages).
   virtual std::string describe() const = 0;
+
+ protected:
+  // `sql` with each placeholder (see placeholder_offsets) replaced by the literal of the next
+  // value (NULL for nullopt), for a driver that sends values inside the statement.
+  std::string bind_literals(std::string_view sql, const Params& params) const;
 };
+
+// The byte offsets of the `?` placeholders in `sql`: every `?` outside '…' and "…". Throws
+// DriverError when there are not `expected` of them (the parameters query() was given).
+std::vector<size_t> placeholder_offsets(std::string_view sql, size_t expected);
 
 struct OpenOptions {
   // Upper bound for connecting and for waiting on a busy database.

@@ -134,6 +134,23 @@ Row read_row(const sql::ResultSet& result, unsigned int columns) {
   return row;
 }
 
+// The statements in [begin, end) joined into one multi-statement string, inside
+// START TRANSACTION … COMMIT when `wrap`.
+template <typename Iterator>
+std::string multi_statement(Iterator begin, Iterator end, bool wrap) {
+  size_t size = wrap ? 32 : 0;
+  for (Iterator it = begin; it != end; ++it) size += std::string_view(*it).size() + 2;
+  std::string text;
+  text.reserve(size);
+  if (wrap) text += "START TRANSACTION;\n";
+  for (Iterator it = begin; it != end; ++it) {
+    text += *it;
+    text += ";\n";
+  }
+  if (wrap) text += "COMMIT";
+  return text;
+}
+
 std::vector<Row> read_rows(sql::ResultSet& result) {
   // The metadata belongs to the result set.
   const unsigned int columns = result.getMetaData()->getColumnCount();
@@ -191,16 +208,8 @@ struct MysqlDriver::Impl {
   // leaves the server to finish it (COMMIT included) or to roll it back if the connection dies first.
   void run_batch(const std::vector<std::string_view>& statements, size_t first, size_t count) {
     const bool wrap = !in_transaction && !file_transaction && !file_autocommit && count > 1;
-    std::string text;
-    size_t size = wrap ? 32 : 0;
-    for (size_t i = first; i < first + count; ++i) size += statements[i].size() + 2;
-    text.reserve(size);
-    if (wrap) text += "START TRANSACTION;\n";
-    for (size_t i = first; i < first + count; ++i) {
-      text += statements[i];
-      text += ";\n";
-    }
-    if (wrap) text += "COMMIT";
+    const auto begin = statements.begin() + static_cast<std::ptrdiff_t>(first);
+    const std::string text = multi_statement(begin, begin + static_cast<std::ptrdiff_t>(count), wrap);
     const size_t results = count + (wrap ? 2 : 0);
     const size_t offset = wrap ? 1 : 0;  // the result of statements[first] is number `offset`
     size_t done = 0;
@@ -237,39 +246,6 @@ struct MysqlDriver::Impl {
       has_result_set = statement->getMoreResults();
     }
     return rows;
-  }
-
-  // "held by connection 42 (user strata@localhost:40312, database app, idle for 3 s)", or
-  // less when the server does not say (the holder is gone, or PROCESSLIST hides it).
-  std::string lock_holder(const std::string& name) {
-    try {
-      const auto holder = run(fmt::format("SELECT IS_USED_LOCK({})", literal(name)));
-      if (holder.empty() || holder[0].empty() || !holder[0][0]) return {};
-      const std::string& id = *holder[0][0];
-      const auto process = run(fmt::format(
-          "SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = {}", literal(id)));
-      if (process.empty() || process[0].size() != 5) return fmt::format(": held by connection {}", id);
-      const Row& row = process[0];
-      std::string details = fmt::format("user {}@{}", row[0].value_or(""), row[1].value_or(""));
-      if (row[2]) details += fmt::format(", database {}", *row[2]);
-      const std::string seconds = row[4].value_or("?");
-      if (row[3].value_or("") == "Sleep")
-        details += fmt::format(", idle for {} s", seconds);
-      else
-        details += fmt::format(", running a statement for {} s", seconds);
-      return fmt::format(": held by connection {} ({})", id, details);
-    } catch (const std::exception&) {  // sql::SQLException, or the literal could not be made
-      return {};
-    }
-  }
-
-  // `text` as a string literal; the connector escapes as the session requires
-  // (NO_BACKSLASH_ESCAPES included).
-  std::string literal(std::string_view text) const {
-    auto* native = dynamic_cast<sql::mysql::MySQL_Connection*>(connection.get());
-    if (native == nullptr) throw DriverError("the MySQL connection cannot escape values");
-    const sql::SQLString escaped = native->escapeString(sql::SQLString(std::string(text)));
-    return fmt::format("'{}'", escaped.asStdString());
   }
 };
 
@@ -401,12 +377,7 @@ std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>
   Impl& d = *m_impl;
   if (d.in_transaction) throw DriverError("execute_transaction(): a transaction is already open");
   d.file_transaction = false;  // START TRANSACTION commits any transaction of the file's
-  std::string text = "START TRANSACTION;\n";
-  for (const std::string& sql : statements) {
-    text += sql;
-    text += ";\n";
-  }
-  text += "COMMIT";
+  const std::string text = multi_statement(statements.begin(), statements.end(), true);
   size_t done = 0;  // result 0 is START TRANSACTION's, result k that of statements[k - 1]
   try {
     return d.run_multi(text, statements.size() + 2, done, statements.size());
@@ -422,7 +393,35 @@ std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>
 }
 
 std::string MysqlDriver::quote_literal(std::string_view text) const {
-  return m_impl->literal(text);
+  // The connector escapes as the session requires (NO_BACKSLASH_ESCAPES included).
+  auto* native = dynamic_cast<sql::mysql::MySQL_Connection*>(m_impl->connection.get());
+  if (native == nullptr) throw DriverError("the MySQL connection cannot escape values");
+  const sql::SQLString escaped = native->escapeString(sql::SQLString(std::string(text)));
+  return fmt::format("'{}'", escaped.asStdString());
+}
+
+// "held by connection 42 (user strata@localhost:40312, database app, idle for 3 s)", or
+// less when the server does not say (the holder is gone, or PROCESSLIST hides it).
+std::string MysqlDriver::lock_holder(const std::string& name) {
+  try {
+    const auto holder = query("SELECT IS_USED_LOCK(?)", {name});
+    if (holder.empty() || holder[0].empty() || !holder[0][0]) return {};
+    const std::string& id = *holder[0][0];
+    const auto process =
+        query("SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", {id});
+    if (process.empty() || process[0].size() != 5) return fmt::format(": held by connection {}", id);
+    const Row& row = process[0];
+    std::string details = fmt::format("user {}@{}", row[0].value_or(""), row[1].value_or(""));
+    if (row[2]) details += fmt::format(", database {}", *row[2]);
+    const std::string seconds = row[4].value_or("?");
+    if (row[3].value_or("") == "Sleep")
+      details += fmt::format(", idle for {} s", seconds);
+    else
+      details += fmt::format(", running a statement for {} s", seconds);
+    return fmt::format(": held by connection {} ({})", id, details);
+  } catch (const DriverError&) {
+    return {};
+  }
 }
 
 void MysqlDriver::begin() {
@@ -502,7 +501,7 @@ void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_lock_poll_interval, deadline - after));
   }
   throw LockTimeout(fmt::format("could not take the migration lock on {} (table {}) within {}{}", d.redacted,
-                                table.display(), format_timeout(timeout), d.lock_holder(name)));
+                                table.display(), format_timeout(timeout), lock_holder(name)));
 }
 
 void MysqlDriver::unlock() noexcept {
@@ -511,7 +510,7 @@ void MysqlDriver::unlock() noexcept {
   const std::string name = std::move(*d.held_lock);
   d.held_lock.reset();
   try {
-    d.run(fmt::format("SELECT RELEASE_LOCK({})", d.literal(name)));
+    query("SELECT RELEASE_LOCK(?)", {name});
   } catch (...) {
     // A lost connection has released the lock already.
   }

@@ -88,6 +88,8 @@ class MysqlDriver final : public Driver {
  private:
   // Follows the migration's own transaction statements (see file_transaction).
   void note_transaction_control(std::string_view sql) noexcept;
+  // Who holds the GET_LOCK `name`, for the lock timeout message; "" when the server does not say.
+  std::string lock_holder(const std::string& name);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -171,36 +171,32 @@ std::optional<size_t> byte_position(std::string_view sql, long characters, int e
   return std::min(offset, sql.size()) + 1;
 }
 
-// A statement for PQexecParams: each `?` outside '…' and "…" replaced by $1, $2, … (see the
-// header for what this does not understand), and where each byte of the result came from, so
-// that an error position can point into the caller's text.
+// A statement for PQexecParams: each placeholder (placeholder_offsets) replaced by $1, $2, …
+// (see the header for what this does not understand), and where each byte of the result came
+// from, so that an error position can point into the caller's text.
 struct NumberedStatement {
   std::string text;
-  size_t placeholders = 0;
   std::vector<size_t> origin;  // origin[i]: offset in the caller's text of text[i]; one extra
 };
 
-NumberedStatement number_placeholders(std::string_view sql) {
+NumberedStatement number_placeholders(std::string_view sql, size_t parameters) {
+  const std::vector<size_t> offsets = placeholder_offsets(sql, parameters);
   NumberedStatement statement;
-  statement.text.reserve(sql.size() + 8);
-  statement.origin.reserve(sql.size() + 9);
-  auto emit = [&](std::string_view bytes, size_t from) {
-    statement.text += bytes;
-    statement.origin.insert(statement.origin.end(), bytes.size(), from);
+  statement.text.reserve(sql.size() + 2 * offsets.size());
+  statement.origin.reserve(sql.size() + 2 * offsets.size() + 1);
+  auto copy = [&](size_t from, size_t to) {
+    statement.text += sql.substr(from, to - from);
+    for (size_t i = from; i < to; ++i) statement.origin.push_back(i);
   };
-  char quote = 0;
-  for (size_t i = 0; i < sql.size(); ++i) {
-    const char c = sql[i];
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '?') {
-      emit(fmt::format("${}", ++statement.placeholders), i);
-      continue;
-    }
-    emit(std::string_view(&sql[i], 1), i);
+  size_t from = 0;
+  for (size_t n = 0; n < offsets.size(); ++n) {
+    copy(from, offsets[n]);
+    const std::string number = fmt::format("${}", n + 1);
+    statement.text += number;
+    statement.origin.insert(statement.origin.end(), number.size(), offsets[n]);
+    from = offsets[n] + 1;
   }
+  copy(from, sql.size());
   statement.origin.push_back(sql.size());
   return statement;
 }
@@ -445,9 +441,7 @@ size_t PostgresDriver::batch_statements() const noexcept {
 }
 
 std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& params) {
-  const NumberedStatement statement = number_placeholders(sql);
-  if (statement.placeholders != params.size())
-    throw DriverError(fmt::format("query takes {} parameters, {} given", statement.placeholders, params.size()));
+  const NumberedStatement statement = number_placeholders(sql, params.size());
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Value& param : params) values.push_back(param ? param->c_str() : nullptr);
