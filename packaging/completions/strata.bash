@@ -49,7 +49,7 @@ _strata()
         prev=${words[n - 3]}
     fi
 
-    local commands="create up down goto redo version force status validate wait"
+    local commands="create up down goto redo version force accept status validate wait"
     local global_opts="--help --database --path --table --lock-timeout --env-file --dialect
         --json --verbose --quiet --no-color --yes --version -h -d -p -v -q -y"
 
@@ -117,6 +117,7 @@ _strata()
         case $cmd in
             goto) mapfile -t COMPREPLY < <(compgen -W "$(_strata_versions)" -- "$cur") ;;
             force) mapfile -t COMPREPLY < <(compgen -W "$(_strata_versions) none -1" -- "$cur") ;;
+            accept) mapfile -t COMPREPLY < <(compgen -W "$(_strata_versions)" -- "$cur") ;;
         esac
     fi
 }

@@ -84,7 +84,14 @@ bool confirm(const std::string& question) {
 
 using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
 
-int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
+// What a command does about applied files edited since they ran.
+enum class DriftCheck {
+  refuse,      // exit 4 (up, goto)
+  ignore,      // down: reverting uses the down files
+  redo_latest  // redo: the migration it re-runs may have been edited (the edit loop); others refuse
+};
+
+int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check) {
   const Config& config = ctx.config;
   const Args& args = ctx.args;
   Dialect dialect = dialect_of(config);
@@ -138,13 +145,37 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
   if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
-  if (check_drift) {
+  std::optional<runner::Drift> redone_edit;
+  if (drift_check != DriftCheck::ignore) {
     std::vector<runner::Drift> drift = runner::find_drift(source, view);
+    auto redone = std::find_if(drift.begin(), drift.end(),
+                               [&](const runner::Drift& d) { return d.version == view.state.version; });
+    if (drift_check == DriftCheck::redo_latest && redone != drift.end()) {
+      redone_edit = *redone;
+      drift.erase(redone);
+    }
     if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
   }
   planner::Plan plan = make_plan(runner::plan_inputs(source, view, args.allow_out_of_order), args);
   std::vector<runner::PreparedStep> steps =
       runner::prepare(plan, source, session.driver->transactional_ddl(), args.dry_run);
+  if (redone_edit && source::is_new_file_checksum(redone_edit->stored_checksum) && !steps.empty() &&
+      steps.front().step.direction == planner::Direction::down && !steps.front().streamed) {
+    // Applied as `create` wrote it: nothing of it is in the database, so its new down must not run.
+    steps.front().script.section.statements.clear();
+    steps.front().statement_count = 0;
+    ctx.out.progress(fmt::format(
+        "{} was empty when version {} was applied: redo {} nothing and {} the file as it is now, recording its "
+        "checksum",
+        redone_edit->file, redone_edit->version, args.dry_run ? "would revert" : "reverts",
+        args.dry_run ? "apply" : "applies"));
+  } else if (redone_edit) {
+    ctx.out.progress(fmt::format(
+        "{} was edited after it was applied (stored checksum {}, current {}): redo {} version {} with its down "
+        "migration and {} the file as it is now, recording its new checksum",
+        redone_edit->file, redone_edit->stored_checksum.substr(0, 12), redone_edit->current_checksum.substr(0, 12),
+        args.dry_run ? "would revert" : "reverts", redone_edit->version, args.dry_run ? "apply" : "applies"));
+  }
   if (args.dry_run) return print_plan(plan, steps);
 
   if (steps.empty()) {
@@ -167,6 +198,21 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   progress.started = [&](const runner::PreparedStep& step) {
     ++number;
     ctx.out.progress(fmt::format("[{}/{}] {} {}", number, total_steps, verb(step, false), step.migration->label()));
+    if (step.own_transactions == runner::OwnTransactions::managed) {
+      ctx.out.detail(fmt::format("      outside strata's transaction: {} manages its own ({} at line {})",
+                                 step.script.file, step.own_word, step.own_line));
+    }
+    if (step.statement_count == 0 && !step.streamed) {
+      const bool up = step.step.direction == planner::Direction::up;
+      if (!step.script.file.empty()) {
+        ctx.out.progress(fmt::format("      {} has no statements: {} it only moves the version to {}", step.script.file,
+                                     up ? "applying" : "reverting", version_text(step.step.version_after)));
+      } else if (!up) {
+        ctx.out.progress(
+            fmt::format("      {} has no down migration: nothing is reverted, only the version moves to {}",
+                        step.migration->label(), version_text(step.step.version_after)));
+      }
+    }
   };
   progress.finished = [&](const runner::PreparedStep& step, double ms) {
     ctx.out.progress(
@@ -215,7 +261,7 @@ planner::Plan plan_redo(const planner::Inputs& in, const Args&) {
 }
 
 int cmd_up(Context& ctx) {
-  return migrate(ctx, plan_up, true);
+  return migrate(ctx, plan_up, DriftCheck::refuse);
 }
 
 int cmd_down(Context& ctx) {
@@ -225,14 +271,14 @@ int cmd_down(Context& ctx) {
     throw UsageError(isatty(STDIN_FILENO) ? "down --all not confirmed; nothing changed"
                                           : "down --all needs confirmation: pass -y/--yes (no terminal to ask on)");
   }
-  return migrate(ctx, plan_down, false);
+  return migrate(ctx, plan_down, DriftCheck::ignore);
 }
 
 int cmd_goto(Context& ctx) {
-  return migrate(ctx, plan_goto, true);
+  return migrate(ctx, plan_goto, DriftCheck::refuse);
 }
 int cmd_redo(Context& ctx) {
-  return migrate(ctx, plan_redo, true);
+  return migrate(ctx, plan_redo, DriftCheck::redo_latest);
 }
 
 // ------------------------------------------------------------------ other commands
@@ -312,6 +358,69 @@ int cmd_force(Context& ctx) {
   return 0;
 }
 
+int cmd_accept(Context& ctx) {
+  Dialect dialect = ctx.config.database->dialect;
+  source::Source source = load(ctx.config, dialect);
+  std::vector<int64_t> versions;
+  for (const std::string& text : ctx.args.positionals) versions.push_back(*parse_version_argument(text, false));
+  Session session = open_session(ctx.config, true);
+  runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
+  for (int64_t version : versions) {
+    if (!source.find(version)) {
+      throw UsageError(
+          fmt::format("cannot accept version {}: no migration with that version in {}", version, ctx.config.path));
+    }
+    if (!view.applied.contains(version)) {
+      throw UsageError(fmt::format(
+          "cannot accept version {}: it is not applied, so there is nothing to accept (`strata up` applies it)",
+          version));
+    }
+  }
+  std::vector<runner::Drift> drift = runner::find_drift(source, view);
+  std::vector<tracker::HistoryEntry> entries;
+  json accepted = json::array();
+  json unchanged = json::array();
+  for (int64_t version : versions) {
+    const source::Migration& migration = *source.find(version);
+    auto edited =
+        std::find_if(drift.begin(), drift.end(), [&](const runner::Drift& d) { return d.version == version; });
+    if (edited == drift.end()) {
+      ctx.out.progress(fmt::format("{} is as it was applied; nothing to accept", migration.up->name));
+      unchanged.push_back(version);
+      continue;
+    }
+    tracker::HistoryEntry entry;
+    entry.version = version;
+    entry.name = migration.name;
+    entry.direction = "up";
+    entry.checksum = edited->current_checksum;
+    entry.outcome = tracker::Outcome::accepted;
+    entry.detail = json{{"file", edited->file}, {"previous", edited->stored_checksum}}.dump();
+    entries.push_back(std::move(entry));
+    ctx.out.progress(fmt::format("accepted {} as it is now (checksum {} → {}); its SQL was not run again", edited->file,
+                                 edited->stored_checksum.substr(0, 12), edited->current_checksum.substr(0, 12)));
+    accepted.push_back({{"version", version},
+                        {"file", edited->file},
+                        {"previous_checksum", edited->stored_checksum},
+                        {"checksum", edited->current_checksum}});
+  }
+  if (!entries.empty()) {
+    session.tracker->ensure_tables();
+    session.driver->begin();
+    try {
+      for (const tracker::HistoryEntry& entry : entries) session.tracker->record(entry);
+      session.driver->commit();
+    } catch (...) {
+      session.driver->rollback();
+      throw;
+    }
+  }
+  ctx.out.document({{"accepted", accepted}, {"unchanged", unchanged}});
+  return 0;
+}
+
 int cmd_status(Context& ctx) {
   Dialect dialect = ctx.config.database->dialect;
   source::Source source = load(ctx.config, dialect);
@@ -353,10 +462,6 @@ int cmd_validate(Context& ctx) {
       without_down.clear();
       for (const source::Migration& migration : source.migrations()) {
         source::ParsedMigration parsed = source::parse_migration(migration, dialect);
-        if (has_transactional_ddl(dialect)) {
-          runner::check_transaction_control(parsed.up);
-          runner::check_transaction_control(parsed.down);
-        }
         if (parsed.down.file.empty()) without_down.push_back(migration.version);
       }
       if (config.database) {
@@ -441,6 +546,12 @@ void define_force(CLI::App& app, Args& args) {
   app.add_option("V", args.positionals, "Version to record (-1 or none: nothing applied)")->required()->expected(1);
 }
 
+void define_accept(CLI::App& app, Args& args) {
+  app.add_option("V", args.positionals, "Applied versions whose files' current content to accept")
+      ->required()
+      ->expected(1, -1);
+}
+
 void define_status(CLI::App& app, Args& args) {
   app.add_flag("--exit-code", args.exit_code,
                "Exit 6 when migrations are pending (3 when the database is dirty, 4 when an applied file was edited)");
@@ -461,6 +572,8 @@ const std::vector<Command>& commands() {
       {"redo", "Revert and re-apply the current migration", true, define_dry_run, cmd_redo},
       {"version", "Print the current version", true, define_none, cmd_version},
       {"force", "Set the version and clear the dirty flag without running SQL", true, define_force, cmd_force},
+      {"accept", "Accept the edited file of an applied migration as it is now (records its checksum)", true,
+       define_accept, cmd_accept},
       {"status", "Show every migration and its state", true, define_status, cmd_status},
       {"validate", "Check the migration files (and applied checksums with --database)", false, define_none,
        cmd_validate},

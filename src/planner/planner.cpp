@@ -21,7 +21,8 @@ AppliedSet AppliedSet::from(const tracker::VersionState& state, const std::vecto
       case Outcome::applied: set.insert(entry.version); break;
       case Outcome::reverted: set.erase(entry.version); break;
       case Outcome::failed:
-      case Outcome::running: break;
+      case Outcome::running:
+      case Outcome::accepted: break;
     }
   }
   std::vector<int64_t> applied = set.list(known);

@@ -142,8 +142,13 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
   std::string out = fmt::format("-- strata dry run ({}): {} migration{} from version {} to {}\n", dialect, steps.size(),
                                 steps.size() == 1 ? "" : "s", text(from), text(to));
   for (const auto& prepared : steps) {
-    out += fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction),
-                       prepared.migration->label(), prepared.transaction ? "" : " (no transaction)");
+    out +=
+        fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction), prepared.migration->label(),
+                    prepared.own_transactions == runner::OwnTransactions::managed
+                        ? fmt::format(" (no transaction: the file manages its own, {} at line {})", prepared.own_word,
+                                      prepared.own_line)
+                    : prepared.transaction ? ""
+                                           : " (no transaction)");
   }
   for (const auto& prepared : steps) {
     const auto& step = prepared.step;
@@ -151,14 +156,25 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
                        prepared.script.file.empty() ? "no file" : prepared.script.file,
                        prepared.transaction ? "in a transaction" : "no transaction");
     if (prepared.transaction) out += "BEGIN;\n";
+    if (prepared.own_transactions == runner::OwnTransactions::wrapper) {
+      out += fmt::format(
+          "-- the file's own {} (line {}) and its last COMMIT are not sent: strata's transaction "
+          "takes their place\n",
+          prepared.own_word, prepared.own_line);
+    }
     if (!prepared.transaction) {
       out += fmt::format(
           "-- {}: version {} marked dirty\n", table,
           text(step.direction == planner::Direction::up ? std::optional<int64_t>(step.version) : step.version_after));
     }
+    if (prepared.open_first) {
+      out += fmt::format("-- strata opens the transaction that the file's {} at line {} ends\nBEGIN;\n",
+                         prepared.own_word, prepared.own_line);
+    }
     for (const auto& statement : prepared.script.section.statements) {
       out += fmt::format("-- {}:{}\n{};\n", prepared.script.file, statement.line, statement.sql);
     }
+    if (prepared.commit_last) out += "-- strata commits the transaction the file leaves open\nCOMMIT;\n";
     out += fmt::format("-- {}: version {}, clean; history: {} {}\n", table, text(step.version_after),
                        step.direction == planner::Direction::up ? "applied" : "reverted", step.version);
     if (prepared.transaction) out += "COMMIT;\n";
@@ -166,6 +182,17 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
   if (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
+
+namespace {
+json own_transactions_name(runner::OwnTransactions own) {
+  switch (own) {
+    case runner::OwnTransactions::wrapper: return "wrapper";
+    case runner::OwnTransactions::managed: return "managed";
+    case runner::OwnTransactions::none: break;
+  }
+  return nullptr;
+}
+}  // namespace
 
 json plan_json(const std::vector<runner::PreparedStep>& steps) {
   json plan = json::array();
@@ -178,6 +205,7 @@ json plan_json(const std::vector<runner::PreparedStep>& steps) {
                     {"name", prepared.migration->name},
                     {"direction", planner::direction_name(prepared.step.direction)},
                     {"transaction", prepared.transaction},
+                    {"own_transactions", own_transactions_name(prepared.own_transactions)},
                     {"statements", std::move(statements)}});
   }
   return {{"plan", std::move(plan)}};

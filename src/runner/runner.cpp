@@ -126,10 +126,11 @@ planner::Inputs plan_inputs(const source::Source& source, const DatabaseView& vi
 }
 
 std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view) {
-  // The checksum each version was last applied with, replayed in history order.
+  // The checksum each version was last applied (or accepted) with, replayed in history order.
   std::map<int64_t, std::string> applied_with;
   for (const tracker::HistoryEntry& entry : view.history) {
-    if (entry.outcome == Outcome::applied && !entry.checksum.empty()) applied_with[entry.version] = entry.checksum;
+    if ((entry.outcome == Outcome::applied || entry.outcome == Outcome::accepted) && !entry.checksum.empty())
+      applied_with[entry.version] = entry.checksum;
   }
   std::vector<Drift> drift;
   for (const auto& [version, checksum] : applied_with) {
@@ -137,16 +138,18 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     const source::Migration* migration = source.find(version);
     if (!migration) continue;  // missing: reported by status, not drift
     std::string current = source::file_checksum(*migration->up);
-    if (current != checksum) drift.push_back(Drift{version, migration->up->name, checksum, current});
+    // Rows written by strata 0.1 hold the checksum of the raw bytes: read again only on a mismatch.
+    if (current != checksum && source::raw_file_checksum(*migration->up) != checksum)
+      drift.push_back(Drift{version, migration->up->name, checksum, current});
   }
   return drift;
 }
 
 std::string drift_message(const Drift& drift) {
   return fmt::format(
-      "{} was edited after it was applied (stored checksum {}, current {}); restore the file, or "
-      "add a new migration for the change",
-      drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12));
+      "{} was edited after it was applied (stored checksum {}, current {}); restore the file, add a new "
+      "migration for the change, or run `strata accept {}` to record the file as it is now",
+      drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12), drift.version);
 }
 
 std::string dirty_message(const DatabaseView& view, const source::Source& source) {
@@ -168,6 +171,17 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
         std::string file = detail.value("file", std::string("?"));
         std::string of = total > 0 ? fmt::format(" of {}", total) : std::string();
         std::string sql = detail.value("sql", std::string());
+        if (const std::string opener = detail.value("own_transaction", std::string()); !opener.empty()) {
+          return fmt::format(
+              "{}: migration {} ({}) did not finish: its process ended or lost its connection inside the "
+              "transaction that {} (file {}:{}); the server rolls back an unfinished transaction, so the statements "
+              "before {} had run and none from {} on took effect; {}",
+              head, failed.version, direction,
+              opener == "strata" ? fmt::format("strata opened before statement 1 of {}", total)
+                                 : fmt::format("statement {} of {} opens", first, total),
+              file, detail.value("line", 0), first, first,
+              force_advice(after, before, direction == "down" ? "down" : "up"));
+        }
         std::string what =
             through > first
                 ? fmt::format(
@@ -182,19 +196,27 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
             "running {}; {}",
             head, failed.version, direction, what, force_advice(after, before, direction == "down" ? "down" : "up"));
       }
+      // The file's own transaction that was open when it stopped was rolled back.
+      std::string rolled_back;
+      if (int64_t from = detail.value("rolled_back_from", int64_t{0}); from > 0) {
+        rolled_back = fmt::format(
+            "; the transaction open since statement {} was rolled back, so only the statements before {} took "
+            "effect",
+            from, from);
+      }
       if (detail.contains("interrupted")) {
         return fmt::format(
             "{}: migration {} ({}) was interrupted by {} after statement {} of {}; the next statement was {}:{} "
-            "({}); {}",
+            "({}){}; {}",
             head, failed.version, direction, detail.value("interrupted", std::string("a signal")),
             detail.value("statement", 1) - 1, detail.value("statements", 0), detail.value("file", std::string("?")),
-            detail.value("line", 0), detail.value("sql", std::string()),
+            detail.value("line", 0), detail.value("sql", std::string()), rolled_back,
             force_advice(after, before, direction == "down" ? "down" : "up"));
       }
-      return fmt::format("{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}; {}", head, failed.version,
-                         direction, detail.value("file", std::string("?")), detail.value("line", 0),
+      return fmt::format("{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}{}; {}", head,
+                         failed.version, direction, detail.value("file", std::string("?")), detail.value("line", 0),
                          detail.value("statement", 0), detail.value("statements", 0),
-                         detail.value("sql", std::string()), detail.value("error", std::string()),
+                         detail.value("sql", std::string()), detail.value("error", std::string()), rolled_back,
                          force_advice(after, before, direction == "down" ? "down" : "up"));
     }
   }
@@ -222,27 +244,62 @@ std::optional<std::string> transaction_control(const source::Statement& statemen
   return first == "START" ? two : first;
 }
 
+bool opens_transaction(std::string_view word) {
+  return word == "BEGIN" || word == "START TRANSACTION";
+}
+
+// A large file read in one pass inside strata's transaction (see prepare()) met one.
 [[noreturn]] void refuse_transaction_control(const std::string& file, int line, const std::string& word) {
   throw SourceError(file, line,
-                    fmt::format("{} would end the transaction strata runs this migration in; remove BEGIN/COMMIT "
-                                "(each migration already runs in one transaction), or add `-- +strata NO "
-                                "TRANSACTION` to manage transactions yourself",
+                    fmt::format("{} in a file over 1 MiB that strata runs in one pass inside its transaction; add "
+                                "`-- +strata NO TRANSACTION` on the file's first line to manage transactions yourself",
                                 word));
 }
+
+// The transaction statements of one script, seen one statement at a time.
+class ControlScan {
+ public:
+  void see(const source::Statement& statement) {
+    if (std::optional<std::string> word = transaction_control(statement)) {
+      Found found{m_statements, statement.line, std::move(*word)};
+      if (!m_first) m_first = found;
+      m_last = std::move(found);
+      ++m_count;
+    }
+    ++m_statements;
+  }
+  // Sets the step's own_transactions, open_first, own_line and own_word.
+  void decide(PreparedStep& step) const {
+    if (!m_first) return;
+    step.own_line = m_first->line;
+    step.own_word = m_first->word;
+    const bool wrapper = m_count == 2 && m_first->index == 0 && opens_transaction(m_first->word) &&
+                         m_last->index + 1 == m_statements && (m_last->word == "COMMIT" || m_last->word == "END");
+    if (wrapper) {
+      step.own_transactions = OwnTransactions::wrapper;
+      return;
+    }
+    step.own_transactions = OwnTransactions::managed;
+    step.open_first = !opens_transaction(m_first->word);
+    step.commit_last = opens_transaction(m_last->word);
+  }
+
+ private:
+  struct Found {
+    size_t index = 0;
+    int line = 0;
+    std::string word;
+  };
+  std::optional<Found> m_first, m_last;
+  size_t m_count = 0;
+  size_t m_statements = 0;
+};
 
 // Files up to this size keep their statements from prepare() to execute(), up to this total.
 constexpr uintmax_t k_keep_file_bytes = 1024 * 1024;
 constexpr uintmax_t k_keep_total_bytes = 1024 * 1024;
 
 }  // namespace
-
-void check_transaction_control(const source::Script& script) {
-  if (!script.section.transaction) return;
-  for (const source::Statement& statement : script.section.statements) {
-    if (std::optional<std::string> word = transaction_control(statement))
-      refuse_transaction_control(script.file, statement.line, *word);
-  }
-}
 
 std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
                                   bool keep_statements) {
@@ -259,6 +316,7 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     entry.migration = migration;
     entry.dialect = source.dialect();
     const source::MigrationFile* file = source::script_file(*migration, up);
+    ControlScan control;
 
     std::error_code ec;
     const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
@@ -270,24 +328,31 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     } else if (file && !keep_statements && !small) {
       // Validated now by streaming through it, holding nothing; streamed again when it runs.
       size_t count = 0;
-      std::optional<std::pair<int, std::string>> control;
       entry.script = source::stream_script(*migration, up, source.dialect(), [&](source::Statement&& statement) {
         ++count;
-        if (!control) {
-          if (std::optional<std::string> word = transaction_control(statement)) control.emplace(statement.line, *word);
-        }
+        control.see(statement);
       });
       entry.streamed = !entry.script.file.empty();
       entry.statement_count = count;
-      if (transactional_ddl && entry.script.section.transaction && control)
-        refuse_transaction_control(entry.script.file, control->first, control->second);
     } else {
       entry.script = source::parse_script(*migration, up, source.dialect());
       entry.statement_count = entry.script.section.statements.size();
-      if (transactional_ddl) check_transaction_control(entry.script);
+      for (const source::Statement& statement : entry.script.section.statements) control.see(statement);
       if (!ec) kept_bytes += size;
     }
     entry.transaction = transactional_ddl && entry.script.section.transaction;
+    // MySQL runs every migration outside a transaction and sends such statements as written.
+    if (entry.transaction) control.decide(entry);
+    if (entry.own_transactions == OwnTransactions::wrapper) {
+      entry.statement_count -= 2;
+      if (!entry.streamed) {
+        auto& statements = entry.script.section.statements;
+        statements.pop_back();
+        statements.erase(statements.begin());
+      }
+    } else if (entry.own_transactions == OwnTransactions::managed) {
+      entry.transaction = false;
+    }
     prepared.push_back(std::move(entry));
   }
   return prepared;
@@ -438,11 +503,17 @@ std::string feed_statements(const PreparedStep& prepared, StatementBatcher& batc
     batcher.flush();
     return prepared.script.checksum;
   }
-  const source::Script streamed = source::stream_script(*prepared.migration, prepared.step.direction == Direction::up,
-                                                        prepared.dialect, [&](source::Statement&& statement) {
-                                                          if (check) check(statement);
-                                                          batcher.add(std::move(statement));
-                                                        });
+  // A wrapper's BEGIN and COMMIT (the first and the last statement) are not sent.
+  const bool wrapper = prepared.own_transactions == OwnTransactions::wrapper;
+  size_t index = 0;
+  const source::Script streamed =
+      source::stream_script(*prepared.migration, prepared.step.direction == Direction::up, prepared.dialect,
+                            [&](source::Statement&& statement) {
+                              const size_t number = index++;
+                              if (wrapper && (number == 0 || number == prepared.statement_count + 1)) return;
+                              if (check) check(statement);
+                              batcher.add(std::move(statement));
+                            });
   batcher.flush();
   if (!prepared.script.checksum.empty() && streamed.checksum != prepared.script.checksum) {
     throw SourceError(prepared.script.file, 0, "changed while strata was running it");
@@ -535,6 +606,17 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       std::optional<int64_t> dirty_version =
           step.direction == Direction::up ? std::optional<int64_t>(step.version) : step.version_after;
       std::optional<int64_t> running_id;
+      // OwnTransactions::managed: whether a transaction the file (or strata, for open_first) opened
+      // is open, since which statement, and what the control statement now being sent will change.
+      bool own_open = false;
+      size_t own_from = 0;
+      std::optional<std::pair<bool, size_t>> control_effect;
+      auto apply_control_effect = [&] {
+        if (!control_effect) return;
+        own_open = control_effect->first;
+        own_from = control_effect->second;
+        control_effect.reset();
+      };
       auto base_detail = [&]() {
         return json{{"direction", direction},
                     {"file", prepared.script.file},
@@ -552,6 +634,15 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       auto leave_dirty = [&](json detail) {
         json full = base_detail();
         full.update(detail);
+        if (own_open) {
+          // The server keeps nothing of an unfinished transaction; say so, and leave none open.
+          try {
+            driver.execute("ROLLBACK");
+          } catch (const DriverError&) {
+          }
+          own_open = false;
+          full["rolled_back_from"] = own_from;
+        }
         tracker::HistoryEntry failed = entry_with(Outcome::failed, full);
         DatabaseView view;
         view.state = tracker::VersionState{dirty_version, true};
@@ -569,6 +660,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       StatementBatcher batcher(
           driver, prepared, progress, control, false,
           [&](size_t first, const std::vector<const source::Statement*>& batch) {
+            apply_control_effect();
             // Where the batch starts: the statement a stop or a failure before it is recorded at.
             const json next = {
                 {"statement", first + 1}, {"line", batch.front()->line}, {"sql", first_line(batch.front()->sql)}};
@@ -585,6 +677,15 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
             json detail = base_detail();
             detail.update(next);
             detail.update({{"through", first + batch.size()}, {"through_line", batch.back()->line}});
+            // A transaction opened here: if the process dies inside it, the server rolls it back
+            // together with every later `running` update, and this row is what remains.
+            std::optional<std::string> own_word;
+            if (prepared.own_transactions == OwnTransactions::managed && batch.size() == 1)
+              own_word = transaction_control(*batch.front());
+            if (own_word && opens_transaction(*own_word))
+              detail["own_transaction"] = "file";
+            else if (!running_id && prepared.open_first)
+              detail["own_transaction"] = "strata";
             tracker::HistoryEntry running = entry_with(Outcome::running, detail);
             if (running_id) {
               try {
@@ -600,10 +701,34 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
               } catch (const DriverError& error) {
                 throw not_started(error);
               }
+              if (prepared.open_first) {
+                try {
+                  driver.execute("BEGIN");
+                } catch (const DriverError& error) {
+                  json failed = {{"error", error.what()}};
+                  failed.update(next);
+                  leave_dirty(failed);
+                }
+                own_open = true;
+                own_from = 1;
+              }
             }
+            if (own_word) control_effect.emplace(opens_transaction(*own_word), first + 1);
           });
       try {
         feed_statements(prepared, batcher, {});
+        apply_control_effect();
+        if (own_open) {  // the file leaves a transaction open (its last one has no COMMIT)
+          try {
+            driver.execute("COMMIT");
+            own_open = false;
+          } catch (const DriverError& error) {
+            leave_dirty({{"error", error.what()},
+                         {"statement", batcher.done()},
+                         {"line", 0},
+                         {"sql", "COMMIT (strata's, of the transaction the file leaves open)"}});
+          }
+        }
       } catch (const StatementFailure& failure) {
         leave_dirty({{"error", failure.error.what()},
                      {"statement", failure.number},

@@ -48,11 +48,19 @@ std::string drift_message(const Drift& drift);
 // database's error, and the two `strata force` commands with when to use each. One line.
 std::string dirty_message(const DatabaseView& view, const source::Source& source);
 
-// Throws SourceError at the statement when a script that will run inside strata's transaction
-// contains transaction control of its own (BEGIN, COMMIT, ROLLBACK, END, START TRANSACTION,
-// ABORT): its COMMIT would end strata's transaction, so a later failure could no longer be
-// rolled back. ROLLBACK TO SAVEPOINT is fine.
-void check_transaction_control(const source::Script& script);
+// What a migration does with transaction statements of its own (BEGIN, COMMIT, ROLLBACK, END,
+// START TRANSACTION, ABORT; savepoints do not count) on an engine with transactional DDL.
+enum class OwnTransactions {
+  none,
+  // One BEGIN as the first statement and one COMMIT as the last: those two are not sent, and the
+  // migration runs in strata's transaction like any other (golang-migrate users write them, as
+  // golang-migrate runs no transaction of its own).
+  wrapper,
+  // Any other use (sql-migrate's `COMMIT; CREATE INDEX CONCURRENTLY …; BEGIN;`, SQLite's
+  // `PRAGMA foreign_keys=off; BEGIN; …; COMMIT;`): the file manages its transactions. It runs
+  // outside strata's transaction with the dirty protocol, and its statements are sent as written.
+  managed,
+};
 
 // A plan step with its migration and the script it would run.
 struct PreparedStep {
@@ -66,15 +74,24 @@ struct PreparedStep {
   bool streamed = false;
   // How many statements the script has; 0 when only running it will tell (see prepare()).
   size_t statement_count = 0;
+  OwnTransactions own_transactions = OwnTransactions::none;
+  // managed: the file's first transaction statement ends a transaction it expects its runner to
+  // have opened (sql-migrate runs every file in one), so strata opens one before the first
+  // statement; a transaction the file leaves open is committed after the last one.
+  bool open_first = false;
+  bool commit_last = false;
+  // wrapper and managed: where the file's first transaction statement is, for messages.
+  int own_line = 0;
+  std::string own_word;
 };
 
 // Reads and splits every file the plan needs before anything runs, so a malformed file stops
-// the run with nothing changed. `transactional_ddl` is the driver's capability. Small files
-// keep their statements; large ones (over 1 MiB, or once 1 MiB of files is held) are validated by
-// streaming through them and are streamed again when they run, so memory stays bounded. The
-// one exception: a large first step that will run in a transaction and has no transaction
-// annotation is not read twice, since a problem found while it runs rolls back to exactly the
-// state a refusal would have left. `keep_statements` holds every statement (dry runs print them).
+// the run with nothing changed, and decides how each runs (transaction, OwnTransactions). `transactional_ddl` is the
+// driver's capability. Small files keep their statements; large ones (over 1 MiB, or once 1 MiB of files is held) are
+// validated by streaming through them and are streamed again when they run, so memory stays bounded. The one exception:
+// a large first step that will run in a transaction and has no transaction annotation is not read twice, since a
+// problem found while it runs rolls back to exactly the state a refusal would have left. `keep_statements` holds every
+// statement (dry runs print them).
 std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
                                   bool keep_statements = false);
 

@@ -8,9 +8,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "source/checksum.hpp"
 #include "source/loader.hpp"
 
 namespace fs = std::filesystem;
@@ -18,6 +20,8 @@ namespace fs = std::filesystem;
 namespace strata::source {
 
 namespace {
+
+constexpr std::string_view k_single_template = "-- +strata Up\n\n-- +strata Down\n";
 
 std::string normalise_name(const std::string& name) {
   std::string out;
@@ -52,6 +56,23 @@ std::pair<int64_t, size_t> scan_versions(const fs::path& directory) {
   return {highest, width};
 }
 
+// The YYYYMMDDhhmmss version one second after `version` when it is such a timestamp (rolling
+// over minutes, hours and days), otherwise version + 1.
+int64_t next_timestamp_after(int64_t version) {
+  std::tm time{};
+  const std::string text = std::to_string(version);
+  if (text.size() == 14 && ::strptime(text.c_str(), "%Y%m%d%H%M%S", &time) != nullptr) {
+    time.tm_sec += 1;
+    const std::time_t next = ::timegm(&time);
+    std::tm normalised{};
+    char buffer[16];
+    if (::gmtime_r(&next, &normalised) != nullptr &&
+        std::strftime(buffer, sizeof buffer, "%Y%m%d%H%M%S", &normalised) == 14)
+      return std::stoll(buffer);
+  }
+  return version + 1;
+}
+
 void write_new_file(const fs::path& path, std::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -75,10 +96,13 @@ std::vector<fs::path> create_migration(const fs::path& directory, const std::str
   if (ec) throw UsageError(fmt::format("cannot create migrations directory {}: {}", directory.string(), ec.message()));
 
   std::string version;
+  auto [highest, width] = scan_versions(directory);
   if (options.timestamp) {
+    // Two creates within one second (or a clock behind the newest file) would share a version,
+    // or sort before a file made earlier: take the next free second after the highest version.
     version = utc_now("%Y%m%d%H%M%S");
+    if (std::stoll(version) <= highest) version = std::to_string(next_timestamp_after(highest));
   } else {
-    auto [highest, width] = scan_versions(directory);
     size_t pad = options.digits.value_or(width == 0 ? 6 : width);
     version = fmt::format("{:0{}}", highest + 1, pad);
   }
@@ -94,7 +118,7 @@ std::vector<fs::path> create_migration(const fs::path& directory, const std::str
     if (fs::exists(path, ec)) throw UsageError(fmt::format("{} already exists; not overwriting it", path.string()));
   }
   if (options.single) {
-    write_new_file(paths[0], "-- +strata Up\n\n-- +strata Down\n");
+    write_new_file(paths[0], k_single_template);
   } else {
     write_new_file(paths[0], "");
     try {
@@ -105,6 +129,12 @@ std::vector<fs::path> create_migration(const fs::path& directory, const std::str
     }
   }
   return paths;
+}
+
+bool is_new_file_checksum(std::string_view checksum) {
+  static const std::string k_empty = text_checksum("");
+  static const std::string k_single = text_checksum(k_single_template);
+  return checksum == k_empty || checksum == k_single;
 }
 
 }  // namespace strata::source

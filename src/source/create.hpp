@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace strata::source {
@@ -19,5 +20,9 @@ struct CreateOptions {
 // written. Files are created with mode 0666 & ~umask.
 std::vector<std::filesystem::path> create_migration(const std::filesystem::path& directory, const std::string& name,
                                                     const CreateOptions& options);
+
+// Whether `checksum` is that of a file as create_migration() writes it (an empty pair file, or
+// a single file with empty sections): a migration applied with it ran no statements.
+bool is_new_file_checksum(std::string_view checksum);
 
 }  // namespace strata::source

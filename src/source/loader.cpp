@@ -18,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "source/checksum.hpp"
 
 namespace fs = std::filesystem;
 
@@ -153,6 +154,12 @@ std::string read_file(const fs::path& path, const std::string& display_name) {
 }
 
 std::string file_checksum(const MigrationFile& file) {
+  TextChecksum hash;
+  read_chunks(file.path, file.name, [&](std::string_view chunk) { hash.update(chunk); });
+  return hash.hex_digest();
+}
+
+std::string raw_file_checksum(const MigrationFile& file) {
   Sha256 hash;
   read_chunks(file.path, file.name, [&](std::string_view chunk) { hash.update(chunk); });
   return hash.hex_digest();
@@ -163,7 +170,7 @@ StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, 
   MigrationSplitter splitter(
       single_file ? MigrationSplitter::Layout::single_file : MigrationSplitter::Layout::pair_file, file.name, dialect,
       sink);
-  Sha256 hash;
+  TextChecksum hash;
   read_chunks(file.path, file.name, [&](std::string_view chunk) {
     hash.update(chunk);
     splitter.feed(chunk);
@@ -299,7 +306,10 @@ Script parse_script(const Migration& migration, bool up, Dialect dialect) {
 
 bool mentions_transaction(const MigrationFile& file) {
   auto has_word = [](std::string_view text) {
-    return text.find("ransaction") != std::string_view::npos || text.find("RANSACTION") != std::string_view::npos;
+    for (std::string_view word : {"ransaction", "RANSACTION", "commit", "COMMIT", "Commit"}) {
+      if (text.find(word) != std::string_view::npos) return true;
+    }
+    return false;
   };
   bool found = false;
   std::string tail;  // the end of the previous chunk, for a word split across two chunks

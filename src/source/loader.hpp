@@ -36,7 +36,7 @@ struct Migration {
 struct Script {
   std::string file;  // file name, for file:line messages; empty when the direction has no file
   Section section;
-  std::string checksum;  // SHA-256 (hex) of the file's bytes; empty when there is no file
+  std::string checksum;  // the file's TextChecksum (source/checksum.hpp); empty when there is no file
 };
 
 struct ParsedMigration {
@@ -90,7 +90,8 @@ Script stream_script(const Migration& migration, bool up, Dialect dialect,
 Script parse_script(const Migration& migration, bool up, Dialect dialect);
 
 // Whether the file's bytes contain "transaction" in lower or upper case ("NO TRANSACTION",
-// "notransaction", "transaction:false"): a cheap scan that rules out a transaction annotation
+// "notransaction", "transaction:false") or "commit" (lower, upper or capitalised): a cheap scan
+// that rules out a transaction annotation and a file that ends transactions of its own
 // (mixed-case spellings are not seen). Throws like read_file.
 bool mentions_transaction(const MigrationFile& file);
 
@@ -101,12 +102,16 @@ bool has_down_section(const Migration& migration, Dialect dialect);
 // Reads a whole file; throws SourceError naming it when it cannot be read or holds a NUL byte.
 std::string read_file(const std::filesystem::path& path, const std::string& display_name);
 
-// SHA-256 (hex) of a file's bytes, read in chunks. Throws SourceError like read_file.
+// The checksum strata records for a file (TextChecksum: BOM and CRLF endings normalised), read
+// in chunks. Throws SourceError like read_file.
 std::string file_checksum(const MigrationFile& file);
+// SHA-256 of the file's bytes as they are: what strata 0.1 recorded, so that history
+// rows written then are still recognised. Throws SourceError like read_file.
+std::string raw_file_checksum(const MigrationFile& file);
 
 // What streaming a migration file found (valid once the whole file was read).
 struct StreamedFile {
-  std::string checksum;  // SHA-256 (hex) of the file's bytes
+  std::string checksum;  // the file's TextChecksum
   bool up_transaction = true;
   bool down_transaction = true;
   bool has_down = false;  // single files: a Down annotation was seen

@@ -15,8 +15,9 @@ namespace strata::tracker {
 namespace {
 
 constexpr std::pair<Outcome, std::string_view> k_outcomes[] = {
-    {Outcome::applied, "applied"}, {Outcome::reverted, "reverted"}, {Outcome::failed, "failed"},
-    {Outcome::forced, "forced"},   {Outcome::baseline, "baseline"}, {Outcome::running, "running"},
+    {Outcome::applied, "applied"},   {Outcome::reverted, "reverted"}, {Outcome::failed, "failed"},
+    {Outcome::forced, "forced"},     {Outcome::baseline, "baseline"}, {Outcome::running, "running"},
+    {Outcome::accepted, "accepted"},
 };
 
 int64_t to_int64(const drivers::Value& value, std::string_view what) {

@@ -28,6 +28,8 @@ enum class Outcome {
   baseline,  // history started on a database already at `version` (golang-migrate)
   running,   // a migration outside a transaction is under way (detail says which statements);
              // left behind when its process died or lost its connection mid-way
+  accepted,  // `strata accept`: the applied file's current content is the accepted one from now
+             // on (checksum); the applied state does not change
 };
 
 std::string_view outcome_name(Outcome outcome);

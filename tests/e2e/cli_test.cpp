@@ -308,7 +308,9 @@ TEST_F(Cli, EditedAppliedMigrationIsRefusedByUpAndValidateAndShownByStatus) {
   Result up = db("up");
   EXPECT_EQ(up.exit_code, 4);
   EXPECT_EQ(up.err, "strata: error: 0001_create_a.up.sql was edited after it was applied (stored checksum " + stored +
-                        ", current " + current + "); restore the file, or add a new migration for the change\n");
+                        ", current " + current +
+                        "); restore the file, add a new migration for the change, or run `strata accept 1` to record "
+                        "the file as it is now\n");
   EXPECT_EQ(db("validate").exit_code, 4);
   json status = db("--json status").json();
   EXPECT_EQ(status["migrations"][0]["state"], "modified");
@@ -552,25 +554,30 @@ TEST_F(Cli, EmptyMigrationOnlyMovesTheVersion) {
   EXPECT_EQ(db("version").out, "none\n");
 }
 
-TEST_F(Cli, ExplicitTransactionControlInATransactionalMigrationIsRefused) {
-  write("migrations/1_a.up.sql", "BEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n");
-  const std::string message =
-      "strata: error: 1_a.up.sql:1: BEGIN would end the transaction strata runs this migration in; remove "
-      "BEGIN/COMMIT (each migration already runs in one transaction), or add `-- +strata NO TRANSACTION` to manage "
-      "transactions yourself\n";
+TEST_F(Cli, ExplicitTransactionControlIsRunAsTheFileMeansIt) {
+  // A BEGIN … COMMIT wrapper gives way to strata's transaction: a failure rolls back everything.
+  write("migrations/1_a.up.sql", "BEGIN;\nCREATE TABLE a (id INTEGER);\nINSERT INTO nope VALUES (1);\nCOMMIT;\n");
   Result up = db("up");
-  EXPECT_EQ(up.exit_code, 4);
-  EXPECT_EQ(up.err, message);
-  EXPECT_EQ(db("version").out, "none\n");
-  EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master;"), "0\n") << "a refused plan creates no tables";
-  EXPECT_EQ(strata("validate --dialect postgres").err, message);
-  EXPECT_EQ(strata("validate --dialect mysql").exit_code, 0) << "MySQL runs no transaction around migrations";
-  // Managing transactions yourself is fine, and savepoints are fine inside strata's.
-  write("migrations/1_a.up.sql", "-- +strata NO TRANSACTION\nBEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n");
+  EXPECT_EQ(up.exit_code, 1);
+  EXPECT_EQ(up.err,
+            "[1/1] applying 1_a\nstrata: error: migration 1_a (up) failed at 1_a.up.sql:3: no such table: nope; "
+            "rolled back, database still at version none\n");
+  EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name = 'a';"), "0\n");
+  EXPECT_EQ(strata("validate --dialect postgres").exit_code, 0);
+  // Any other use of transaction statements: the file manages its own, outside strata's.
+  write("migrations/1_a.up.sql", "BEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n");
   write("migrations/2_b.up.sql", "SAVEPOINT s;\nCREATE TABLE b (id INTEGER);\nROLLBACK TO SAVEPOINT s;\n");
+  write("migrations/3_c.up.sql", "CREATE TABLE c (id INTEGER);\nCOMMIT;\nBEGIN;\nINSERT INTO c VALUES (1);\n");
+  std::string plan = db("up --dry-run").out;
+  EXPECT_NE(plan.find("--   up   1_a\n--   up   2_b\n--   up   3_c (no transaction: the file manages its own, COMMIT "
+                      "at line 2)\n"),
+            std::string::npos)
+      << plan;
   Result fine = db("up");
   EXPECT_EQ(fine.exit_code, 0) << fine.err;
   EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b');"), "1\n");
+  EXPECT_EQ(sql("SELECT * FROM c;"), "1\n");
+  EXPECT_EQ(db("version").out, "3\n");
 }
 
 TEST_F(Cli, AnotherToolsVersionTableIsNamedAndLeftAlone) {
@@ -633,7 +640,7 @@ TEST_F(Cli, StatusIsColouredOnlyOnATerminalAndNoColorTurnsItOff) {
 
 TEST_F(Cli, LongStatementShowsALiveElapsedTimeOnATerminal) {
   write("migrations/1_slow.up.sql",
-        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 12000000) SELECT count(*) FROM c;\n");
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 30000000) SELECT count(*) FROM c;\n");
   Result tty = on_terminal(*this, dir(), "-d sqlite:test.db up");
   EXPECT_EQ(tty.exit_code, 0);
   // Shown after two seconds, refreshed, then erased before the "applied" line.
