@@ -91,7 +91,10 @@ enum class DriftCheck {
   redo_latest  // redo: the migration it re-runs may have been edited (the edit loop); others refuse
 };
 
-int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check) {
+// Called with the plan before anything runs (not for dry runs); throws to stop the command.
+using PlanCheck = void (*)(Context& ctx, const planner::Plan& plan);
+
+int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCheck check_plan = nullptr) {
   const Config& config = ctx.config;
   const Args& args = ctx.args;
   Dialect dialect = dialect_of(config);
@@ -177,6 +180,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check) {
         args.dry_run ? "would revert" : "reverts", redone_edit->version, args.dry_run ? "apply" : "applies"));
   }
   if (args.dry_run) return print_plan(plan, steps);
+  if (check_plan) check_plan(ctx, plan);
 
   if (steps.empty()) {
     ctx.out.progress(fmt::format("no change: database at version {}", version_text(plan.from)));
@@ -264,6 +268,23 @@ int cmd_up(Context& ctx) {
   return migrate(ctx, plan_up, DriftCheck::refuse);
 }
 
+// `down N` with N above the number of applied migrations reverts all of them: it asks, as
+// `down --all` does.
+void confirm_down_beyond_applied(Context& ctx, const planner::Plan& plan) {
+  if (ctx.args.positionals.empty() || ctx.config.yes) return;
+  const int64_t asked = parse_count(ctx.args.positionals[0], "count N");
+  const auto applied = static_cast<int64_t>(plan.steps.size());
+  if (applied == 0 || asked <= applied) return;
+  const std::string what = fmt::format("down {} reverts all {} applied migration{} (only {} {} applied)", asked,
+                                       applied, applied == 1 ? "" : "s", applied, applied == 1 ? "is" : "are");
+  if (confirm(fmt::format("{}. Revert ALL of them? This cannot be undone.", what))) return;
+  throw UsageError(isatty(STDIN_FILENO)
+                       ? fmt::format("{}: not confirmed; nothing changed", what)
+                       : fmt::format("{} and needs confirmation: pass -y/--yes (no terminal to ask on), or run "
+                                     "`strata down {}`",
+                                     what, applied));
+}
+
 int cmd_down(Context& ctx) {
   if (ctx.args.all && !ctx.args.positionals.empty()) throw UsageError("down takes either N or --all, not both");
   if (ctx.args.all && !ctx.args.dry_run && !ctx.config.yes &&
@@ -271,7 +292,7 @@ int cmd_down(Context& ctx) {
     throw UsageError(isatty(STDIN_FILENO) ? "down --all not confirmed; nothing changed"
                                           : "down --all needs confirmation: pass -y/--yes (no terminal to ask on)");
   }
-  return migrate(ctx, plan_down, DriftCheck::ignore);
+  return migrate(ctx, plan_down, DriftCheck::ignore, confirm_down_beyond_applied);
 }
 
 int cmd_goto(Context& ctx) {
@@ -439,7 +460,9 @@ int cmd_status(Context& ctx) {
   if (status.dirty) return static_cast<int>(ExitCode::dirty);
   bool modified = std::any_of(status.rows.begin(), status.rows.end(),
                               [](const runner::StatusRow& row) { return row.state == "modified"; });
-  if (modified) return static_cast<int>(ExitCode::source);
+  bool missing = std::any_of(status.rows.begin(), status.rows.end(),
+                             [](const runner::StatusRow& row) { return row.state == "missing"; });
+  if (modified || missing) return static_cast<int>(ExitCode::source);
   return status.pending > 0 ? static_cast<int>(ExitCode::pending) : 0;
 }
 
@@ -554,7 +577,8 @@ void define_accept(CLI::App& app, Args& args) {
 
 void define_status(CLI::App& app, Args& args) {
   app.add_flag("--exit-code", args.exit_code,
-               "Exit 6 when migrations are pending (3 when the database is dirty, 4 when an applied file was edited)");
+               "Exit 6 when migrations are pending (3 when the database is dirty, 4 when an applied file was edited or is "
+               "missing)");
 }
 
 void define_wait(CLI::App& app, Args& args) {
