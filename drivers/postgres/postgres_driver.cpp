@@ -113,39 +113,65 @@ bool has_param(const DatabaseUrl& url, std::string_view key) {
   return std::any_of(url.params.begin(), url.params.end(), [&](const auto& param) { return param.first == key; });
 }
 
-// libpq quotes the text it could not parse ("invalid percent-encoded token: \"<password>\""),
-// which redact_passwords cannot recognise: every spelling of the password in the URL, as
-// written and decoded, is replaced by *** in a connection error.
-std::string scrub_password(std::string message, const DatabaseUrl& url) {
-  std::vector<std::string> secrets;
-  if (url.password) secrets.push_back(*url.password);
+// libpq quotes the text it could not parse ("invalid percent-encoded token: \"<password>\"",
+// a host name that took part of an unescaped password), which redact_passwords cannot
+// recognise. Each quoted fragment of the message that stands in the URI only where it overlaps
+// the password (in the user info, or a password= parameter) has that part replaced by ***;
+// everything else is left as it is, so a short password never scrambles unrelated text
+// ("port 5432", a user name equal to the password).
+std::string scrub_password(const std::string& message, const DatabaseUrl& url) {
   const std::string& uri = url.conninfo;
+  std::vector<std::pair<size_t, size_t>> secret;  // [begin, end) of each password in `uri`
   if (size_t scheme = uri.find("://"); scheme != std::string::npos) {
-    size_t authority_end = uri.find_first_of("/?", scheme + 3);
-    std::string_view authority = std::string_view(uri).substr(
-        scheme + 3, authority_end == std::string::npos ? std::string::npos : authority_end - scheme - 3);
-    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-      std::string_view userinfo = authority.substr(0, at);
-      if (size_t colon = userinfo.find(':'); colon != std::string_view::npos)
-        secrets.emplace_back(userinfo.substr(colon + 1));
+    const size_t start = scheme + 3;
+    const size_t query = std::min(uri.find('?', start), uri.size());
+    const size_t at = std::string_view(uri).substr(0, query).rfind('@');
+    if (at != std::string::npos && at >= start) {
+      const size_t colon = uri.find(':', start);
+      if (colon < at) secret.emplace_back(colon + 1, at);
+    }
+    for (size_t item = query; item < uri.size();) {
+      const size_t begin = item + 1;
+      const size_t end = std::min(uri.find('&', begin), uri.size());
+      if (uri.compare(begin, 9, "password=") == 0) secret.emplace_back(begin + 9, end);
+      item = end;
     }
   }
-  if (size_t query = uri.find('?'); query != std::string::npos) {
-    std::string_view rest = std::string_view(uri).substr(query + 1);
-    while (!rest.empty()) {
-      std::string_view item = rest.substr(0, rest.find('&'));
-      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-      if (item.rfind("password=", 0) == 0) secrets.emplace_back(item.substr(9));
+  if (secret.empty()) return message;
+  auto overlap = [&](size_t begin, size_t end) -> std::optional<std::pair<size_t, size_t>> {
+    for (const auto& [b, e] : secret) {
+      if (begin < e && b < end) return std::make_pair(std::max(begin, b), std::min(end, e));
     }
+    return std::nullopt;
+  };
+  std::string out;
+  size_t from = 0;
+  for (size_t open = message.find('"'); open != std::string::npos; open = message.find('"', from)) {
+    const size_t close = message.find('"', open + 1);
+    if (close == std::string::npos) break;
+    const std::string_view fragment = std::string_view(message).substr(open + 1, close - open - 1);
+    std::optional<std::pair<size_t, size_t>> masked;  // within the fragment
+    bool innocent = fragment.empty();
+    for (size_t hit = uri.find(fragment); !innocent && hit != std::string::npos; hit = uri.find(fragment, hit + 1)) {
+      if (auto part = overlap(hit, hit + fragment.size())) {
+        if (!masked) masked = std::make_pair(part->first - hit, part->second - hit);
+      } else {
+        innocent = true;  // it also stands where no password is: that is what libpq quoted
+      }
+    }
+    out.append(message, from, open + 1 - from);
+    if (masked && !innocent) {
+      out.append(fragment.substr(0, masked->first));
+      out.append("***");
+      out.append(fragment.substr(masked->second));
+    } else {
+      out.append(fragment);
+    }
+    out.push_back('"');
+    from = close + 1;
   }
-  for (const auto& [key, value] : url.params)
-    if (key == "password") secrets.push_back(value);
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t at = message.find(secret); at != std::string::npos; at = message.find(secret, at + 3))
-      message.replace(at, secret.size(), "***");
-  }
-  return message;
+  out.append(message, from, std::string::npos);
+  return out;
 }
 
 std::string connection_string(const DatabaseUrl& url, const OpenOptions& options) {

@@ -576,9 +576,10 @@ void define_accept(CLI::App& app, Args& args) {
 }
 
 void define_status(CLI::App& app, Args& args) {
-  app.add_flag("--exit-code", args.exit_code,
-               "Exit 6 when migrations are pending (3 when the database is dirty, 4 when an applied file was edited or is "
-               "missing)");
+  app.add_flag(
+      "--exit-code", args.exit_code,
+      "Exit 6 when migrations are pending (3 when the database is dirty, 4 when an applied file was edited or is "
+      "missing)");
 }
 
 void define_wait(CLI::App& app, Args& args) {

@@ -36,6 +36,39 @@ TEST_P(OperatorTest, StatusGateFailsWhenAnAppliedFileIsMissing) {
   EXPECT_NE(gate.out.find("missing"), std::string::npos) << gate.out;
 }
 
+class PasswordTest : public CliTest {};
+
+// libpq's messages are redacted where the password is, and nowhere else: a short password must
+// not scramble "port 55432" or a user name.
+TEST_F(PasswordTest, WrongPasswordsAreHiddenWithoutScramblingTheMessage) {
+  const DatabaseUrl server = parse_database_url(
+      env_or("STRATA_TEST_POSTGRES_URL", "postgres://strata:strata@127.0.0.1:55432/strata_test?sslmode=disable"));
+  const std::string port = std::to_string(server.port.value_or(5432));
+  auto url = [&](const std::string& password) {
+    return "postgres://" + server.user + ":" + password + "@" + server.host + ":" + port + "/" + server.database +
+           "?sslmode=disable";
+  };
+  const std::string redacted =
+      "postgres://" + server.user + ":***@" + server.host + ":" + port + "/" + server.database + "?sslmode=disable";
+  for (const std::string password : {"e", port.c_str(), "postgres", "wrong%2Fone", "s", "t"}) {
+    Result r = strata("-d " + shell_quote(url(password)) + " version");
+    EXPECT_EQ(r.exit_code, 1) << password;
+    EXPECT_EQ(r.err, "strata: error: cannot connect to " + redacted + ": connection to server at \"" + server.host +
+                         "\", port " + port + " failed: FATAL: password authentication failed for user \"" +
+                         server.user + "\"\n")
+        << "password " << password;
+  }
+  // A token libpq cannot decode is quoted in its message: that part is the password.
+  Result bad = strata("-d " + shell_quote(url("se%zzcret")) + " version");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "strata: error: cannot connect to " + redacted + ": invalid percent-encoded token: \"***\"\n");
+  // An unescaped '@' in the password: libpq takes part of it as the host name.
+  Result at = strata("-d " + shell_quote(url("pa@ss")) + " version");
+  EXPECT_EQ(at.exit_code, 1);
+  EXPECT_EQ(at.err.find("ss@"), std::string::npos) << at.err;
+  EXPECT_NE(at.err.find("could not translate host name \"***@" + server.host + "\""), std::string::npos) << at.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OperatorTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
 
 }  // namespace
