@@ -432,8 +432,96 @@ Dialect PostgresDriver::dialect() const noexcept {
 // statement (position, detail) to itself, wraps its own exec() in transactions, and leaks a
 // result when a statement meets a lost connection.
 
+namespace {
+
+// The words of a statement's head, comments skipped; a quoted identifier is one word, quotes
+// kept. Stops after `count` words.
+std::vector<std::string> head_words(std::string_view sql, size_t count) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < sql.size() && words.size() < count) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (sql.compare(i, 2, "--") == 0) {
+      i = std::min(sql.find('\n', i), sql.size());
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      const size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else if (c == '(' || c == ';') {
+      break;
+    } else {
+      size_t end = i;
+      while (end < sql.size() && !std::isspace(static_cast<unsigned char>(sql[end])) && sql[end] != '(' &&
+             sql[end] != ';') {
+        if (sql[end] == '"') end = std::min(sql.find('"', end + 1), sql.size() - 1);
+        ++end;
+      }
+      words.emplace_back(sql.substr(i, end - i));
+      i = end;
+    }
+  }
+  return words;
+}
+
+bool word_is(const std::string& word, std::string_view keyword) {
+  return word.size() == keyword.size() && std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
+           return std::toupper(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+// For CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] [name] ON …: whether it is one, and the
+// index name as written (empty when the server picks it).
+std::optional<std::string> concurrent_index(std::string_view sql) {
+  const std::vector<std::string> w = head_words(sql, 9);
+  size_t at = 0;
+  auto next_is = [&](std::string_view keyword) {
+    if (at < w.size() && word_is(w[at], keyword)) {
+      ++at;
+      return true;
+    }
+    return false;
+  };
+  if (!next_is("CREATE")) return std::nullopt;
+  next_is("UNIQUE");
+  if (!next_is("INDEX") || !next_is("CONCURRENTLY")) return std::nullopt;
+  if (next_is("IF") && !(next_is("NOT") && next_is("EXISTS"))) return std::nullopt;
+  if (at >= w.size() || word_is(w[at], "ON")) return std::string();
+  return w[at];
+}
+
+}  // namespace
+
 void PostgresDriver::execute(std::string_view sql) {
-  m_impl->run(std::string(sql));
+  try {
+    m_impl->run(std::string(sql));
+  } catch (const DriverError& error) {
+    const std::optional<std::string> index = concurrent_index(sql);
+    if (!index || !m_impl->connected()) throw;
+    throw DriverError(fmt::format("{}{}", error.what(), invalid_index_advice(*index, error.sqlstate() == "42P07")),
+                      error.sqlstate(), error.position());
+  }
+}
+
+std::string PostgresDriver::invalid_index_advice(const std::string& index, bool already_exists) {
+  if (index.empty()) {
+    return "; a failed CREATE INDEX CONCURRENTLY can leave an INVALID index behind (list them with `SELECT "
+           "indexrelid::regclass FROM pg_index WHERE NOT indisvalid`): drop it with DROP INDEX CONCURRENTLY before "
+           "retrying";
+  }
+  try {
+    const std::vector<Row> rows =
+        query("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)", {index});
+    if (rows.empty() || !rows[0][0] || *rows[0][0] != "t") return "";
+  } catch (const DriverError&) {
+    return "";
+  }
+  return fmt::format(
+      already_exists ? "; the index {} is INVALID, left behind by an earlier CREATE INDEX CONCURRENTLY that failed: "
+                       "run `DROP INDEX CONCURRENTLY IF EXISTS {};` and retry"
+                     : "; PostgreSQL left the index {} behind, INVALID: run `DROP INDEX CONCURRENTLY IF EXISTS {};` "
+                       "before retrying",
+      index, index);
 }
 
 void PostgresDriver::execute_batch(const std::vector<std::string_view>& statements) {

@@ -81,6 +81,10 @@ class PostgresDriver final : public Driver {
   std::string describe() const override;
 
  private:
+  // After a failed CREATE INDEX CONCURRENTLY of `index` ("" when the server names it): what to
+  // run when PostgreSQL left the index behind INVALID ("" when it did not).
+  std::string invalid_index_advice(const std::string& index, bool already_exists);
+
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -36,6 +36,41 @@ TEST_P(OperatorTest, StatusGateFailsWhenAnAppliedFileIsMissing) {
   EXPECT_NE(gate.out.find("missing"), std::string::npos) << gate.out;
 }
 
+class PostgresOperatorTest : public EngineTest {};
+
+TEST_P(PostgresOperatorTest, FailedConcurrentIndexNamesTheInvalidIndexAndTheDropToRun) {
+  write("migrations/1_t.up.sql", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1), (1);\n");
+  write("migrations/2_idx.up.sql", "-- +strata NO TRANSACTION\nCREATE UNIQUE INDEX CONCURRENTLY t_a ON t (a);\n");
+  Result first = run("up");
+  EXPECT_EQ(first.exit_code, 3);
+  EXPECT_NE(first.err.find("could not create unique index \"t_a\" (detail: Key (a)=(1) is duplicated.); PostgreSQL "
+                           "left the index t_a behind, INVALID: run `DROP INDEX CONCURRENTLY IF EXISTS t_a;` before "
+                           "retrying; repair the database by hand"),
+            std::string::npos)
+      << first.err;
+  ASSERT_EQ(run("force 1").exit_code, 0);
+  Result retry = run("up");
+  EXPECT_EQ(retry.exit_code, 3);
+  EXPECT_NE(retry.err.find("relation \"t_a\" already exists; the index t_a is INVALID, left behind by an earlier "
+                           "CREATE INDEX CONCURRENTLY that failed: run `DROP INDEX CONCURRENTLY IF EXISTS t_a;` and "
+                           "retry; "),
+            std::string::npos)
+      << retry.err;
+  // Following the advice works.
+  sql("DROP INDEX IF EXISTS t_a");  // the advice, without CONCURRENTLY: the client runs one transaction
+  sql("DELETE FROM t WHERE ctid <> (SELECT min(ctid) FROM t)");
+  ASSERT_EQ(run("force 1").exit_code, 0);
+  Result fixed = run("up");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  // A real duplicate (a valid index of that name) gets no such advice.
+  write("migrations/3_again.up.sql", "-- +strata NO TRANSACTION\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n");
+  Result duplicate = run("up");
+  EXPECT_EQ(duplicate.exit_code, 3);
+  EXPECT_EQ(duplicate.err.find("INVALID"), std::string::npos) << duplicate.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, PostgresOperatorTest, ::testing::Values("postgres"), engine_name);
+
 class PasswordTest : public CliTest {};
 
 // libpq's messages are redacted where the password is, and nowhere else: a short password must
