@@ -34,6 +34,23 @@ const DriverEntry k_drivers[] = {
 
 }  // namespace
 
+bool is_permanent_connect_error(const DriverError& error) {
+  const std::string_view message = error.what();
+  static constexpr std::string_view k_permanent[] = {
+      // PostgreSQL (server and libpq)
+      "password authentication failed", "no pg_hba.conf entry", "Peer authentication failed",
+      "Ident authentication failed", "does not exist",  // database "x" / role "x" does not exist
+      "invalid percent-encoded token", "invalid URI query parameter", "invalid connection option",
+      "server does not support SSL", "server does not support SSL, but SSL was required",
+      // MySQL/MariaDB: access denied (1044, 1045, 1698), unknown database (1049), a plugin
+      // that cannot be loaded (2059)
+      "(MySQL error 1044", "(MySQL error 1045", "(MySQL error 1049", "(MySQL error 1698", "(MySQL error 2059"};
+  for (std::string_view text : k_permanent) {
+    if (message.find(text) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& options) {
   for (const DriverEntry& entry : k_drivers) {
     if (entry.dialect == url.dialect) return entry.open(url, options);

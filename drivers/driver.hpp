@@ -9,6 +9,7 @@
 
 #include "core/database_url.hpp"
 #include "core/dialect.hpp"
+#include "core/error.hpp"
 
 namespace strata::drivers {
 
@@ -121,6 +122,13 @@ std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& o
 // `identifier` between two `quote` characters, each embedded `quote` doubled: the SQL quoting
 // rule for identifiers ("x" on SQLite and PostgreSQL, `x` on MySQL).
 std::string quote_with(std::string_view identifier, char quote);
+
+// Whether a connection failure from open_driver() is one that waiting cannot fix: the server
+// answered and refused the login (a wrong password, an unknown user or database, no pg_hba.conf
+// entry) or rejected the URL. False for refused connections, time-outs, name look-ups and a
+// server that is starting or shutting down. Reads the server's and the client library's
+// messages (English, as the test servers and most installations send them).
+bool is_permanent_connect_error(const DriverError& error);
 
 // The schemes whose drivers are built into this binary, for `strata --version`.
 std::vector<std::string> built_in_drivers();

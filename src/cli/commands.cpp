@@ -523,6 +523,13 @@ int cmd_wait(Context& ctx) {
       ctx.out.document({{"ready", true}});
       return 0;
     } catch (const DriverError& error) {
+      if (drivers::is_permanent_connect_error(error)) {
+        std::string reason = error.what();
+        const std::string prefix = fmt::format("cannot connect to {}: ", ctx.config.database->redacted);
+        if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+        throw DriverError(fmt::format("database {} answered but refused the connection, which waiting cannot fix: {}",
+                                      ctx.config.database->redacted, reason));
+      }
       if (std::chrono::steady_clock::now() >= deadline) {
         throw DriverError(fmt::format("database {} did not accept connections within {} s: {}",
                                       ctx.config.database->redacted, timeout.count() / 1000.0, error.what()));

@@ -1,5 +1,7 @@
 // What strata tells an operator (issue 12): confirmations that protect a whole database, and
 // gates that see every problem.
+#include <chrono>
+
 #include "e2e/engine_fixture.hpp"
 
 namespace strata::e2e {
@@ -68,6 +70,27 @@ TEST_P(PostgresOperatorTest, FailedConcurrentIndexNamesTheInvalidIndexAndTheDrop
   EXPECT_EQ(duplicate.exit_code, 3);
   EXPECT_EQ(duplicate.err.find("INVALID"), std::string::npos) << duplicate.err;
 }
+
+class ServerOperatorTest : public EngineTest {};
+
+// `wait` is for a server that is not up yet; one that answers and refuses the login, or lacks
+// the database, will not change its mind: fail at once.
+TEST_P(ServerOperatorTest, WaitFailsAtOnceWhenTheServerRefusesTheLogin) {
+  std::string wrong_password = m_url;
+  wrong_password.replace(wrong_password.find(":" + *m_server.password + "@"), m_server.password->size() + 2,
+                         ":not-the-password@");
+  const auto started = std::chrono::steady_clock::now();
+  Result refused = strata("wait --timeout 30", "DATABASE_URL=" + shell_quote(wrong_password));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10)) << "it did not wait for 30 s";
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find(" answered but refused the connection, which waiting cannot fix: "), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.err.find("not-the-password"), std::string::npos);
+  Result fine = run("wait --timeout 5");
+  EXPECT_EQ(fine.exit_code, 0) << fine.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, ServerOperatorTest, ::testing::Values("postgres", "mysql"), engine_name);
 
 INSTANTIATE_TEST_SUITE_P(Engines, PostgresOperatorTest, ::testing::Values("postgres"), engine_name);
 
