@@ -140,8 +140,10 @@ int run(int argc, char** argv) {
     std::string message = redact_passwords(error.what());
     std::cerr << "strata: error: " << message << '\n';
     if (flags.json) {
-      report::Output(true, false, false, false)
-          .document(report::error_json(static_cast<int>(error.exit_code()), message));
+      nlohmann::json document = report::error_json(static_cast<int>(error.exit_code()), message);
+      if (const auto* dirty = dynamic_cast<const DirtyError*>(&error); dirty != nullptr && dirty->runbook())
+        document["error"]["dirty"] = report::runbook_json(*dirty->runbook());
+      report::Output(true, false, false, false).document(document);
     }
     return static_cast<int>(error.exit_code());
   } catch (const std::exception& error) {

@@ -147,7 +147,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
     lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
+  if (view.state.dirty) throw runner::dirty_error(view, source);
   std::optional<runner::Drift> redone_edit;
   if (drift_check != DriftCheck::ignore) {
     std::vector<runner::Drift> drift = runner::find_drift(source, view);
@@ -387,7 +387,7 @@ int cmd_accept(Context& ctx) {
   Session session = open_session(ctx.config, true);
   runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
+  if (view.state.dirty) throw runner::dirty_error(view, source);
   for (int64_t version : versions) {
     if (!source.find(version)) {
       throw UsageError(

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/runbook.hpp"
+
 namespace strata {
 
 // Process exit codes of SPEC §4; each means one thing.
@@ -54,7 +56,13 @@ class SourceError : public Error {
 
 class DirtyError : public Error {
  public:
-  explicit DirtyError(const std::string& message) : Error(message, ExitCode::dirty) {}
+  explicit DirtyError(const std::string& message, std::optional<Runbook> runbook = std::nullopt)
+      : Error(message, ExitCode::dirty), m_runbook(std::move(runbook)) {}
+  // The facts behind the message, for JSON; nullopt when the error is not about a recorded state.
+  const std::optional<Runbook>& runbook() const noexcept { return m_runbook; }
+
+ private:
+  std::optional<Runbook> m_runbook;
 };
 
 class LockTimeout : public Error {

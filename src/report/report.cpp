@@ -112,6 +112,7 @@ json status_json(const runner::StatusReport& status) {
   }
   return {{"version", nullable(status.version)},
           {"dirty", status.dirty},
+          {"runbook", status.runbook ? runbook_json(*status.runbook) : json(nullptr)},
           {"pending", status.pending},
           {"migrations", std::move(migrations)}};
 }
@@ -209,6 +210,35 @@ json plan_json(const std::vector<runner::PreparedStep>& steps) {
                     {"statements", std::move(statements)}});
   }
   return {{"plan", std::move(plan)}};
+}
+
+json runbook_json(const Runbook& book) {
+  json out = {{"cause", cause_name(book.cause)},
+              {"version", nullable(book.dirty_version)},
+              {"migration", nullable(book.migration)},
+              {"direction", book.direction}};
+  if (book.cause != Runbook::Cause::unknown) {
+    out["file"] = book.file;
+    out["line"] = book.line;
+    out["statement"] = book.statement;
+    out["statements"] = book.statements;
+    out["sql"] = book.sql;
+  }
+  if (book.cause == Runbook::Cause::unfinished) {
+    out["through"] = book.through;
+    out["through_line"] = book.through_line;
+    out["own_transaction"] = book.own_transaction.empty() ? json(nullptr) : json(book.own_transaction);
+  }
+  if (book.cause == Runbook::Cause::failed) out["error"] = book.error;
+  if (book.cause == Runbook::Cause::interrupted) out["signal"] = book.signal;
+  if (book.rolled_back_from > 0) out["rolled_back_from"] = book.rolled_back_from;
+  auto force = [](std::optional<int64_t> version) {
+    return fmt::format("strata force {}", version ? std::to_string(*version) : std::string("none"));
+  };
+  out["repair"] = {{"if_applied", force(book.if_applied)},
+                   {"if_not_applied", force(book.if_not_applied)},
+                   {"then", fmt::format("strata {}", book.retry)}};
+  return out;
 }
 
 json error_json(int exit_code, std::string_view message) {

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/runbook.hpp"
+
 #include "runner/runner.hpp"
 #include "runner/status.hpp"
 
@@ -57,5 +59,7 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
 nlohmann::json plan_json(const std::vector<runner::PreparedStep>& steps);
 
 nlohmann::json error_json(int exit_code, std::string_view message);
+// The runbook as fields: `status --json` ("runbook") and the error document of exit 3 ("dirty").
+nlohmann::json runbook_json(const Runbook& runbook);
 
 }  // namespace strata::report

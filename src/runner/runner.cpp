@@ -152,83 +152,113 @@ std::string drift_message(const Drift& drift) {
       drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12), drift.version);
 }
 
-std::string dirty_message(const DatabaseView& view, const source::Source& source) {
-  const auto dirty_version = view.state.version;
-  std::string head = fmt::format("database is dirty at version {}", version_text(dirty_version));
+Runbook dirty_runbook(const DatabaseView& view, const source::Source& source) {
+  Runbook book;
+  book.dirty_version = view.state.version;
   if (!view.history.empty() &&
       (view.history.back().outcome == Outcome::failed || view.history.back().outcome == Outcome::running)) {
     const tracker::HistoryEntry& failed = view.history.back();
     json detail = json::parse(failed.detail, nullptr, false);
     if (!detail.is_discarded() && detail.is_object()) {
-      std::string direction = detail.value("direction", failed.direction);
-      std::optional<int64_t> before = json_version(detail.value("before", json()));
-      std::optional<int64_t> after = json_version(detail.value("after", json()));
+      book.migration = failed.version;
+      book.direction = detail.value("direction", failed.direction);
+      book.if_applied = json_version(detail.value("after", json()));
+      book.if_not_applied = json_version(detail.value("before", json()));
+      book.retry = book.direction == "down" ? "down" : "up";
+      book.file = detail.value("file", std::string("?"));
+      book.line = detail.value("line", 0);
+      book.statements = detail.value("statements", int64_t{0});
+      book.sql = detail.value("sql", std::string());
+      book.rolled_back_from = detail.value("rolled_back_from", int64_t{0});
       if (failed.outcome == Outcome::running) {
         // Left behind by a process that died (or lost its connection) while sending statements.
-        int64_t first = detail.value("statement", 1);
-        int64_t through = detail.value("through", first);
-        int64_t total = detail.value("statements", 0);
-        std::string file = detail.value("file", std::string("?"));
-        std::string of = total > 0 ? fmt::format(" of {}", total) : std::string();
-        std::string sql = detail.value("sql", std::string());
-        if (const std::string opener = detail.value("own_transaction", std::string()); !opener.empty()) {
-          return fmt::format(
-              "{}: migration {} ({}) did not finish: its process ended or lost its connection inside the "
-              "transaction that {} (file {}:{}); the server rolls back an unfinished transaction, so the statements "
-              "before {} had run and none from {} on took effect; {}",
-              head, failed.version, direction,
-              opener == "strata" ? fmt::format("strata opened before statement 1 of {}", total)
-                                 : fmt::format("statement {} of {} opens", first, total),
-              file, detail.value("line", 0), first, first,
-              force_advice(after, before, direction == "down" ? "down" : "up"));
-        }
-        std::string what =
-            through > first
-                ? fmt::format(
-                      "statements {}–{}{} ({}:{}–{}, from {}); those before {} had run and none after {} had "
-                      "started",
-                      first, through, of, file, detail.value("line", 0), detail.value("through_line", 0), sql, first,
-                      through)
-                : fmt::format("statement {}{} ({}:{}: {}); those before it had run and none after it had started",
-                              first, of, file, detail.value("line", 0), sql);
-        return fmt::format(
-            "{}: migration {} ({}) did not finish: its process ended or lost its connection while "
-            "running {}; {}",
-            head, failed.version, direction, what, force_advice(after, before, direction == "down" ? "down" : "up"));
+        book.cause = Runbook::Cause::unfinished;
+        book.statement = detail.value("statement", int64_t{1});
+        book.through = detail.value("through", book.statement);
+        book.through_line = detail.value("through_line", 0);
+        book.own_transaction = detail.value("own_transaction", std::string());
+      } else if (detail.contains("interrupted")) {
+        book.cause = Runbook::Cause::interrupted;
+        book.signal = detail.value("interrupted", std::string("a signal"));
+        book.statement = detail.value("statement", int64_t{1});
+      } else {
+        book.cause = Runbook::Cause::failed;
+        book.statement = detail.value("statement", int64_t{0});
+        book.error = detail.value("error", std::string());
       }
-      // The file's own transaction that was open when it stopped was rolled back.
-      std::string rolled_back;
-      if (int64_t from = detail.value("rolled_back_from", int64_t{0}); from > 0) {
-        rolled_back = fmt::format(
-            "; the transaction open since statement {} was rolled back, so only the statements before {} took "
-            "effect",
-            from, from);
-      }
-      if (detail.contains("interrupted")) {
-        return fmt::format(
-            "{}: migration {} ({}) was interrupted by {} after statement {} of {}; the next statement was {}:{} "
-            "({}){}; {}",
-            head, failed.version, direction, detail.value("interrupted", std::string("a signal")),
-            detail.value("statement", 1) - 1, detail.value("statements", 0), detail.value("file", std::string("?")),
-            detail.value("line", 0), detail.value("sql", std::string()), rolled_back,
-            force_advice(after, before, direction == "down" ? "down" : "up"));
-      }
-      return fmt::format("{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}{}; {}", head,
-                         failed.version, direction, detail.value("file", std::string("?")), detail.value("line", 0),
-                         detail.value("statement", 0), detail.value("statements", 0),
-                         detail.value("sql", std::string()), detail.value("error", std::string()), rolled_back,
-                         force_advice(after, before, direction == "down" ? "down" : "up"));
+      return book;
     }
   }
   // No failure recorded: the process was killed, or another tool left it dirty.
-  std::optional<int64_t> previous;
-  if (dirty_version) {
+  book.migration = book.dirty_version;
+  book.if_applied = book.dirty_version;
+  if (book.dirty_version) {
     for (const source::Migration& migration : source.migrations()) {
-      if (migration.version < *dirty_version) previous = migration.version;
+      if (migration.version < *book.dirty_version) book.if_not_applied = migration.version;
     }
   }
-  return fmt::format("{}: migration {} was interrupted (no failing statement was recorded); {}", head,
-                     version_text(dirty_version), force_advice(dirty_version, previous, "up"));
+  return book;
+}
+
+std::string runbook_message(const Runbook& book) {
+  const std::string head = fmt::format("database is dirty at version {}", version_text(book.dirty_version));
+  const std::string advice = force_advice(book.if_applied, book.if_not_applied, book.retry);
+  const std::string migration = version_text(book.migration);
+  std::string rolled_back;  // a transaction of the file's own that was open when it stopped
+  if (book.rolled_back_from > 0) {
+    rolled_back = fmt::format(
+        "; the transaction open since statement {} was rolled back, so only the statements before {} took effect",
+        book.rolled_back_from, book.rolled_back_from);
+  }
+  switch (book.cause) {
+    case Runbook::Cause::unfinished: {
+      const std::string of = book.statements > 0 ? fmt::format(" of {}", book.statements) : std::string();
+      if (!book.own_transaction.empty()) {
+        return fmt::format(
+            "{}: migration {} ({}) did not finish: its process ended or lost its connection inside the "
+            "transaction that {} (file {}:{}); the server rolls back an unfinished transaction, so the statements "
+            "before {} had run and none from {} on took effect; {}",
+            head, migration, book.direction,
+            book.own_transaction == "strata" ? fmt::format("strata opened before statement 1 of {}", book.statements)
+                                             : fmt::format("statement {} of {} opens", book.statement, book.statements),
+            book.file, book.line, book.statement, book.statement, advice);
+      }
+      const std::string what =
+          book.through > book.statement
+              ? fmt::format(
+                    "statements {}–{}{} ({}:{}–{}, from {}); those before {} had run and none after {} had started",
+                    book.statement, book.through, of, book.file, book.line, book.through_line, book.sql, book.statement,
+                    book.through)
+              : fmt::format("statement {}{} ({}:{}: {}); those before it had run and none after it had started",
+                            book.statement, of, book.file, book.line, book.sql);
+      return fmt::format(
+          "{}: migration {} ({}) did not finish: its process ended or lost its connection while running {}; {}", head,
+          migration, book.direction, what, advice);
+    }
+    case Runbook::Cause::interrupted:
+      return fmt::format(
+          "{}: migration {} ({}) was interrupted by {} after statement {} of {}; the next statement was {}:{} "
+          "({}){}; {}",
+          head, migration, book.direction, book.signal, book.statement - 1, book.statements, book.file, book.line,
+          book.sql, rolled_back, advice);
+    case Runbook::Cause::failed:
+      return fmt::format("{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}{}; {}", head, migration,
+                         book.direction, book.file, book.line, book.statement, book.statements, book.sql, book.error,
+                         rolled_back, advice);
+    case Runbook::Cause::unknown: break;
+  }
+  return fmt::format("{}: migration {} was interrupted (no failing statement was recorded); {}", head, migration,
+                     advice);
+}
+
+std::string dirty_message(const DatabaseView& view, const source::Source& source) {
+  return runbook_message(dirty_runbook(view, source));
+}
+
+DirtyError dirty_error(const DatabaseView& view, const source::Source& source) {
+  Runbook book = dirty_runbook(view, source);
+  std::string message = runbook_message(book);
+  return DirtyError(message, std::move(book));
 }
 
 namespace {
@@ -655,7 +685,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         } catch (const DriverError&) {
           // The failure itself is what the operator needs; the message below carries it.
         }
-        throw DirtyError(dirty_message(view, source::Source({}, driver.dialect(), {})));
+        throw dirty_error(view, source::Source({}, driver.dialect(), {}));
       };
       StatementBatcher batcher(
           driver, prepared, progress, control, false,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "planner/planner.hpp"
 #include "runner/interrupt.hpp"
 #include "source/loader.hpp"
@@ -47,6 +48,11 @@ std::string drift_message(const Drift& drift);
 // The operator's runbook for a dirty database: which migration, which statement, the
 // database's error, and the two `strata force` commands with when to use each. One line.
 std::string dirty_message(const DatabaseView& view, const source::Source& source);
+// The facts behind dirty_message(), and the message made from them.
+Runbook dirty_runbook(const DatabaseView& view, const source::Source& source);
+std::string runbook_message(const Runbook& runbook);
+// DirtyError (exit 3) with dirty_message() and its runbook.
+DirtyError dirty_error(const DatabaseView& view, const source::Source& source);
 
 // What a migration does with transaction statements of its own (BEGIN, COMMIT, ROLLBACK, END,
 // START TRANSACTION, ABORT; savepoints do not count) on an engine with transactional DDL.

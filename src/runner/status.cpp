@@ -18,6 +18,7 @@ StatusReport build_status(const source::Source& source, const DatabaseView& view
   StatusReport report;
   report.version = view.state.version;
   report.dirty = view.state.dirty;
+  if (report.dirty) report.runbook = dirty_runbook(view, source);
 
   std::map<int64_t, const tracker::HistoryEntry*> last_applied;
   for (const tracker::HistoryEntry& entry : view.history) {

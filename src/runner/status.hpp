@@ -25,7 +25,8 @@ struct StatusRow {
 struct StatusReport {
   std::optional<int64_t> version;
   bool dirty = false;
-  size_t pending = 0;  // pending + out-of-order
+  std::optional<Runbook> runbook;  // when dirty: what the history says happened
+  size_t pending = 0;              // pending + out-of-order
   std::vector<StatusRow> rows;
 };
 

@@ -27,6 +27,35 @@ TEST_P(OperatorTest, DownBeyondWhatIsAppliedAsksLikeDownAll) {
   EXPECT_EQ(run("down 5").exit_code, 0) << "nothing applied: nothing to confirm";
 }
 
+TEST_P(OperatorTest, JsonCarriesTheRunbookAsFields) {
+  write("migrations/1_a.up.sql",
+        "-- +strata NO TRANSACTION\nCREATE TABLE a (id INTEGER);\nINSERT INTO nope VALUES (1);\n");
+  Result up = run("--json up");
+  EXPECT_EQ(up.exit_code, 3);
+  const nlohmann::json error = up.json()["error"];
+  EXPECT_EQ(error["exit_code"], 3);
+  const nlohmann::json& dirty = error["dirty"];
+  EXPECT_EQ(dirty["cause"], "failed");
+  EXPECT_EQ(dirty["version"], 1);
+  EXPECT_EQ(dirty["migration"], 1);
+  EXPECT_EQ(dirty["direction"], "up");
+  EXPECT_EQ(dirty["file"], "1_a.up.sql");
+  EXPECT_EQ(dirty["line"], 3);
+  EXPECT_EQ(dirty["statement"], 2);
+  EXPECT_EQ(dirty["statements"], 2);
+  EXPECT_EQ(dirty["sql"], "INSERT INTO nope VALUES (1)");
+  EXPECT_FALSE(dirty["error"].get<std::string>().empty());
+  EXPECT_EQ(dirty["repair"], nlohmann::json::parse(
+                                 R"({"if_applied": "strata force 1", "if_not_applied": "strata force none",
+                                     "then": "strata up"})"));
+  // The same facts in status, and again on the refusal of the next up.
+  nlohmann::json status = run("--json status").json();
+  EXPECT_EQ(status["runbook"], dirty);
+  EXPECT_EQ(run("--json up").json()["error"]["dirty"], dirty);
+  ASSERT_EQ(run("force none").exit_code, 0);
+  EXPECT_EQ(run("--json status").json()["runbook"], nullptr) << "clean: no runbook";
+}
+
 TEST_P(OperatorTest, StatusGateFailsWhenAnAppliedFileIsMissing) {
   copy_testdata("valid");
   ASSERT_EQ(run("up").exit_code, 0);
