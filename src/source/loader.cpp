@@ -173,6 +173,8 @@ StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, 
   streamed.checksum = hash.hex_digest();
   streamed.up_transaction = splitter.transaction(MigrationSplitter::Direction::up);
   streamed.down_transaction = splitter.transaction(MigrationSplitter::Direction::down);
+  streamed.up_blocker = splitter.blocker(MigrationSplitter::Direction::up);
+  streamed.down_blocker = splitter.blocker(MigrationSplitter::Direction::down);
   streamed.has_down = splitter.has_down();
   return streamed;
 }
@@ -280,12 +282,14 @@ Script stream_script(const Migration& migration, bool up, Dialect dialect,
         if (direction == wanted) sink(std::move(statement));
       });
   if (!up && migration.single_file && !streamed.has_down) {
-    script.section.transaction = streamed.up_transaction;
+    script.section.transaction = streamed.down_transaction;  // the up section's annotations
     return script;
   }
   script.file = file->name;
   script.checksum = streamed.checksum;
-  script.section.transaction = wanted == Direction::up ? streamed.up_transaction : streamed.down_transaction;
+  const bool want_up = wanted == Direction::up;
+  script.section.transaction = want_up ? streamed.up_transaction : streamed.down_transaction;
+  script.section.blocker = want_up ? streamed.up_blocker : streamed.down_blocker;
   return script;
 }
 
@@ -322,13 +326,14 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
     parsed.up.file = file.name;
     parsed.up.checksum = streamed.checksum;
     parsed.up.section.transaction = streamed.up_transaction;
+    parsed.up.section.blocker = streamed.up_blocker;
+    parsed.down.section.transaction = streamed.down_transaction;  // without a Down: the up section's annotations
     if (streamed.has_down) {
       parsed.down.file = file.name;
       parsed.down.checksum = streamed.checksum;
-      parsed.down.section.transaction = streamed.down_transaction;
+      parsed.down.section.blocker = streamed.down_blocker;
     } else {
       parsed.down.section.statements.clear();
-      parsed.down.section.transaction = streamed.up_transaction;
     }
     return parsed;
   }
@@ -339,6 +344,7 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
     script.file = file.name;
     script.checksum = streamed.checksum;
     script.section.transaction = streamed.up_transaction;
+    script.section.blocker = streamed.up_blocker;
   };
   parse_pair(*migration.up, parsed.up);
   if (migration.down) parse_pair(*migration.down, parsed.down);

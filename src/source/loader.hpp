@@ -106,9 +106,11 @@ std::string file_checksum(const MigrationFile& file);
 
 // What streaming a migration file found (valid once the whole file was read).
 struct StreamedFile {
-  std::string checksum;  // SHA-256 (hex) of the file's bytes
-  bool up_transaction = true;
+  std::string checksum;        // SHA-256 (hex) of the file's bytes
+  bool up_transaction = true;  // MigrationSplitter::transaction
   bool down_transaction = true;
+  std::optional<TransactionBlocker> up_blocker;  // MigrationSplitter::blocker
+  std::optional<TransactionBlocker> down_blocker;
   bool has_down = false;  // single files: a Down annotation was seen
 };
 // Reads the file in chunks, hashing and splitting as it goes, and hands each statement to
