@@ -82,6 +82,16 @@ bool confirm(const std::string& question) {
 
 // ------------------------------------------------------------------ up/down/goto/redo
 
+// Before anything runs: the steps that a statement took out of a transaction together with
+// statements that could have run in one.
+void warn_about_transactions(const report::Output& out, const std::vector<runner::PreparedStep>& steps) {
+  for (const runner::PreparedStep& step : steps) {
+    if (!step.transaction) {
+      if (std::optional<std::string> warning = runner::transaction_warning(step.script)) out.warning(*warning);
+    }
+  }
+}
+
 using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
 
 int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
@@ -103,7 +113,9 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   if (!config.database) {  // offline dry run: as if the database were empty
     runner::DatabaseView empty;
     planner::Plan plan = make_plan(runner::plan_inputs(source, empty, args.allow_out_of_order), args);
-    return print_plan(plan, runner::prepare(plan, source, has_transactional_ddl(dialect), true));
+    std::vector<runner::PreparedStep> steps = runner::prepare(plan, source, has_transactional_ddl(dialect), true);
+    warn_about_transactions(ctx.out, steps);
+    return print_plan(plan, steps);
   }
 
   // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
@@ -145,6 +157,7 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   planner::Plan plan = make_plan(runner::plan_inputs(source, view, args.allow_out_of_order), args);
   std::vector<runner::PreparedStep> steps =
       runner::prepare(plan, source, session.driver->transactional_ddl(), args.dry_run);
+  warn_about_transactions(ctx.out, steps);
   if (args.dry_run) return print_plan(plan, steps);
 
   if (steps.empty()) {
@@ -167,6 +180,9 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   progress.started = [&](const runner::PreparedStep& step) {
     ++number;
     ctx.out.progress(fmt::format("[{}/{}] {} {}", number, total_steps, verb(step, false), step.migration->label()));
+    if (std::optional<std::string> reason = runner::transaction_reason(step.script); reason && !step.transaction) {
+      ctx.out.detail(fmt::format("  without a transaction: {}", *reason));
+    }
   };
   progress.finished = [&](const runner::PreparedStep& step, double ms) {
     ctx.out.progress(
@@ -356,6 +372,12 @@ int cmd_validate(Context& ctx) {
         if (has_transactional_ddl(dialect)) {
           runner::check_transaction_control(parsed.up);
           runner::check_transaction_control(parsed.down);
+          for (const source::Script* script : {&parsed.up, &parsed.down}) {
+            if (std::optional<std::string> warning = runner::transaction_warning(*script)) {
+              ctx.out.warning(dialects.size() == 1 ? *warning
+                                                   : fmt::format("{} (read as {})", *warning, dialect_name(dialect)));
+            }
+          }
         }
         if (parsed.down.file.empty()) without_down.push_back(migration.version);
       }

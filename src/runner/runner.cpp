@@ -244,6 +244,22 @@ void check_transaction_control(const source::Script& script) {
   }
 }
 
+std::optional<std::string> transaction_reason(const source::Script& script) {
+  const std::optional<source::TransactionBlocker>& blocker = script.section.blocker;
+  if (!blocker) return std::nullopt;
+  return fmt::format("{}:{}: {} cannot run in a transaction", script.file, blocker->line, blocker->statement);
+}
+
+std::optional<std::string> transaction_warning(const source::Script& script) {
+  const std::optional<source::TransactionBlocker>& blocker = script.section.blocker;
+  if (!blocker || !blocker->mixed) return std::nullopt;
+  return fmt::format(
+      "{}, so the whole migration runs without one: if one of its statements fails, those before it stay applied and "
+      "the database is left dirty (move the {} to a migration of its own, or add `-- +strata NO TRANSACTION` to the "
+      "file to silence this warning)",
+      *transaction_reason(script), blocker->statement);
+}
+
 std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
                                   bool keep_statements) {
   std::vector<PreparedStep> prepared;
@@ -263,7 +279,8 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     std::error_code ec;
     const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
-    if (file && !keep_statements && !small && index == 0 && transactional_ddl && !source::mentions_transaction(*file)) {
+    if (file && !keep_statements && !small && index == 0 && transactional_ddl &&
+        !source::may_leave_transaction(*file, source.dialect())) {
       // Read once, while it runs: see prepare()'s comment.
       entry.script.file = file->name;
       entry.streamed = true;

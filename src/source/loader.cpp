@@ -18,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "source/transaction_rules.hpp"
 
 namespace fs = std::filesystem;
 
@@ -301,16 +302,23 @@ Script parse_script(const Migration& migration, bool up, Dialect dialect) {
   return script;
 }
 
-bool mentions_transaction(const MigrationFile& file) {
-  auto has_word = [](std::string_view text) {
-    return text.find("ransaction") != std::string_view::npos || text.find("RANSACTION") != std::string_view::npos;
-  };
+bool may_leave_transaction(const MigrationFile& file, Dialect dialect) {
+  std::vector<std::string_view> words = transaction_blocker_words(dialect);
+  words.emplace_back("transaction");
+  size_t longest = 0;
+  for (std::string_view word : words) longest = std::max(longest, word.size());
   bool found = false;
-  std::string tail;  // the end of the previous chunk, for a word split across two chunks
+  std::string text;  // the end of the previous chunk (for a word split across two), then this chunk, lower-cased
   read_chunks(file.path, file.name, [&](std::string_view chunk) {
     if (found) return;
-    found = has_word(tail + std::string(chunk.substr(0, 16))) || has_word(chunk);
-    tail = std::string(chunk.substr(chunk.size() - std::min<size_t>(chunk.size(), 16)));
+    text.erase(0, text.size() - std::min(text.size(), longest - 1));
+    const size_t from = text.size();
+    text += chunk;
+    std::transform(text.begin() + static_cast<std::ptrdiff_t>(from), text.end(),
+                   text.begin() + static_cast<std::ptrdiff_t>(from),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    found = std::any_of(words.begin(), words.end(),
+                        [&](std::string_view word) { return text.find(word) != std::string::npos; });
   });
   return found;
 }
