@@ -170,7 +170,7 @@ bool is_label(std::string_view rest) noexcept {
 // The words that open a MySQL compound statement where a statement starts. All are reserved, so
 // none of them can be an unquoted name.
 bool is_compound_opener(std::string_view word) noexcept {
-  return is_any_of(word, {"BEGIN", "IF", "CASE", "LOOP", "REPEAT", "WHILE"});
+  return is_any_of(word, {"BEGIN", "IF", "CASE", "LOOP", "REPEAT", "WHILE", "FOR"});
 }
 
 }  // namespace
@@ -320,7 +320,7 @@ void StatementSplitter::on_mysql_body_word(std::string_view word, int line, std:
   m_after_block_begin = false;
   if (m_after_end) {
     m_after_end = false;
-    if (is_any_of(word, {"IF", "CASE", "LOOP", "REPEAT", "WHILE"})) return;  // END IF, END CASE, …
+    if (is_any_of(word, {"IF", "CASE", "LOOP", "REPEAT", "WHILE", "FOR"})) return;  // END IF, END CASE, …
   }
   const Block* top = m_blocks.empty() ? nullptr : &m_blocks.back();
   if (after_block_begin && (iequals(word, "NOT") || iequals(word, "ATOMIC"))) {  // MariaDB: BEGIN NOT ATOMIC
@@ -342,6 +342,8 @@ void StatementSplitter::on_mysql_body_word(std::string_view word, int line, std:
     m_statement_start = true;
   } else if (at_start && iequals(word, "IF")) {
     open_block(Block::if_then, line);
+  } else if (at_start && iequals(word, "FOR")) {  // MariaDB: FOR i IN 1 .. 3 DO … END FOR
+    open_block(Block::for_do, line);
   } else if (iequals(word, "END")) {
     if (!m_blocks.empty()) m_blocks.pop_back();
     m_body_depth = static_cast<int>(m_blocks.size());
@@ -349,7 +351,7 @@ void StatementSplitter::on_mysql_body_word(std::string_view word, int line, std:
   } else if (iequals(word, "THEN") || iequals(word, "ELSE")) {
     m_statement_start = top != nullptr && (*top == Block::if_then || *top == Block::case_statement);
   } else if (iequals(word, "DO")) {
-    m_statement_start = top != nullptr && *top == Block::while_do;
+    m_statement_start = top != nullptr && (*top == Block::while_do || *top == Block::for_do);
   } else if (at_start && is_label(rest)) {
     m_statement_start = true;
   }
@@ -624,6 +626,7 @@ std::string_view StatementSplitter::block_name(Block block) noexcept {
     case Block::loop: return "LOOP … END LOOP";
     case Block::repeat: return "REPEAT … END REPEAT";
     case Block::while_do: return "WHILE … END WHILE";
+    case Block::for_do: return "FOR … END FOR";
   }
   return "BEGIN … END";
 }

@@ -67,7 +67,7 @@ class StatementSplitter {
   };
   // An open MySQL compound statement. A CASE at the start of a statement ends with END CASE, one
   // inside an expression with a plain END; both are closed by the END.
-  enum class Block : char { begin, if_then, case_statement, case_expression, loop, repeat, while_do };
+  enum class Block : char { begin, if_then, case_statement, case_expression, loop, repeat, while_do, for_do };
 
   bool handle_delimiter_command(std::string_view text, int line);
   void open_quote(char close, bool backslash_escapes, bool identifier, int line);

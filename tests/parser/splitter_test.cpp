@@ -230,6 +230,14 @@ TEST(MysqlStoredPrograms, LabelsAndNestedLoopsBalance) {
                                 "SELECT 9"}));
 }
 
+TEST(MysqlStoredPrograms, MariadbForLoopEndsWithEndFor) {
+  EXPECT_EQ(split_mysql("CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT 1; FOR i IN 1 .. 3 DO SELECT i; "
+                        "END FOR; SELECT 1 FOR UPDATE; END; SELECT 2;"),
+            (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT 1; FOR i IN 1 .. 3 DO "
+                                      "SELECT i; END FOR; SELECT 1 FOR UPDATE; END",
+                                      "SELECT 2"}));
+}
+
 TEST(MysqlStoredPrograms, ProgramsAreNotTrackedOnOtherDialects) {
   const Section section = parse_pair_file("CREATE PROCEDURE p() BEGIN SELECT 1; END;", "a.up.sql", Dialect::sqlite);
   EXPECT_EQ(sqls(section), (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN SELECT 1", "END"}));
