@@ -465,7 +465,8 @@ std::string feed_statements(const PreparedStep& prepared, StatementBatcher& batc
     throw SourceError(prepared.script.file, 0, "changed while strata was running it");
   }
   if (prepared.transaction && !streamed.section.transaction) {
-    // Only possible for a file read once (see prepare()) whose annotation the byte scan missed.
+    // A file read once (see prepare()) whose annotation the byte scan missed: the scan looks for
+    // "transaction" in any case, which every annotation contains, so this is a safety net.
     throw SourceError(prepared.script.file, 0,
                       "asks for NO TRANSACTION after its statements had started in a transaction; put the "
                       "annotation on the file's first line");
