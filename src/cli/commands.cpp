@@ -82,6 +82,16 @@ bool confirm(const std::string& question) {
 
 // ------------------------------------------------------------------ up/down/goto/redo
 
+// Before anything runs: the steps that a statement took out of a transaction together with
+// statements that could have run in one.
+void warn_about_transactions(const report::Output& out, const std::vector<runner::PreparedStep>& steps) {
+  for (const runner::PreparedStep& step : steps) {
+    if (!step.transaction) {
+      if (std::optional<std::string> warning = runner::transaction_warning(step.script)) out.warning(*warning);
+    }
+  }
+}
+
 using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
 
 // What a command does about applied files edited since they ran.
@@ -113,7 +123,9 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   if (!config.database) {  // offline dry run: as if the database were empty
     runner::DatabaseView empty;
     planner::Plan plan = make_plan(runner::plan_inputs(source, empty, args.allow_out_of_order), args);
-    return print_plan(plan, runner::prepare(plan, source, has_transactional_ddl(dialect), true));
+    std::vector<runner::PreparedStep> steps = runner::prepare(plan, source, has_transactional_ddl(dialect), true);
+    warn_about_transactions(ctx.out, steps);
+    return print_plan(plan, steps);
   }
 
   // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
@@ -179,6 +191,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
         redone_edit->file, redone_edit->stored_checksum.substr(0, 12), redone_edit->current_checksum.substr(0, 12),
         args.dry_run ? "would revert" : "reverts", redone_edit->version, args.dry_run ? "apply" : "applies"));
   }
+  warn_about_transactions(ctx.out, steps);
   if (args.dry_run) return print_plan(plan, steps);
   if (check_plan) check_plan(ctx, plan);
 
@@ -216,6 +229,9 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
             fmt::format("      {} has no down migration: nothing is reverted, only the version moves to {}",
                         step.migration->label(), version_text(step.step.version_after)));
       }
+    }
+    if (std::optional<std::string> reason = runner::transaction_reason(step.script); reason && !step.transaction) {
+      ctx.out.detail(fmt::format("  without a transaction: {}", *reason));
     }
   };
   progress.finished = [&](const runner::PreparedStep& step, double ms) {
@@ -485,6 +501,14 @@ int cmd_validate(Context& ctx) {
       without_down.clear();
       for (const source::Migration& migration : source.migrations()) {
         source::ParsedMigration parsed = source::parse_migration(migration, dialect);
+        if (has_transactional_ddl(dialect)) {
+          for (const source::Script* script : {&parsed.up, &parsed.down}) {
+            if (std::optional<std::string> warning = runner::transaction_warning(*script)) {
+              ctx.out.warning(dialects.size() == 1 ? *warning
+                                                   : fmt::format("{} (read as {})", *warning, dialect_name(dialect)));
+            }
+          }
+        }
         if (parsed.down.file.empty()) without_down.push_back(migration.version);
       }
       if (config.database) {

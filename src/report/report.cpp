@@ -43,6 +43,11 @@ void Output::detail(std::string_view line) const {
   std::cerr << line << '\n';
 }
 
+void Output::warning(std::string_view line) const {
+  if (m_quiet) return;
+  std::cerr << "strata: warning: " << line << '\n';
+}
+
 void Output::document(const json& document) const {
   if (!m_json) return;
   // error_handler replace: bytes that are not UTF-8 (from files or the database) must not
@@ -142,6 +147,11 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
   auto text = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : std::string("none"); };
   std::string out = fmt::format("-- strata dry run ({}): {} migration{} from version {} to {}\n", dialect, steps.size(),
                                 steps.size() == 1 ? "" : "s", text(from), text(to));
+  // Why a step runs without a transaction when a statement, not an annotation, decided it.
+  auto because = [](const runner::PreparedStep& prepared) {
+    const std::optional<std::string> reason = runner::transaction_reason(prepared.script);
+    return reason && !prepared.transaction ? ": " + *reason : std::string();
+  };
   for (const auto& prepared : steps) {
     out +=
         fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction), prepared.migration->label(),
@@ -149,13 +159,13 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
                         ? fmt::format(" (no transaction: the file manages its own, {} at line {})", prepared.own_word,
                                       prepared.own_line)
                     : prepared.transaction ? ""
-                                           : " (no transaction)");
+                                           : " (no transaction" + because(prepared) + ")");
   }
   for (const auto& prepared : steps) {
     const auto& step = prepared.step;
-    out += fmt::format("\n-- {} {} ({}, {})\n", planner::direction_name(step.direction), prepared.migration->label(),
+    out += fmt::format("\n-- {} {} ({}, {}{})\n", planner::direction_name(step.direction), prepared.migration->label(),
                        prepared.script.file.empty() ? "no file" : prepared.script.file,
-                       prepared.transaction ? "in a transaction" : "no transaction");
+                       prepared.transaction ? "in a transaction" : "no transaction", because(prepared));
     if (prepared.transaction) out += "BEGIN;\n";
     if (prepared.own_transactions == runner::OwnTransactions::wrapper) {
       out += fmt::format(
@@ -202,12 +212,18 @@ json plan_json(const std::vector<runner::PreparedStep>& steps) {
     for (const auto& statement : prepared.script.section.statements) {
       statements.push_back({{"file", prepared.script.file}, {"line", statement.line}, {"sql", statement.sql}});
     }
-    plan.push_back({{"version", prepared.step.version},
-                    {"name", prepared.migration->name},
-                    {"direction", planner::direction_name(prepared.step.direction)},
-                    {"transaction", prepared.transaction},
-                    {"own_transactions", own_transactions_name(prepared.own_transactions)},
-                    {"statements", std::move(statements)}});
+    json step = {{"version", prepared.step.version},
+                 {"name", prepared.migration->name},
+                 {"direction", planner::direction_name(prepared.step.direction)},
+                 {"transaction", prepared.transaction},
+                 {"own_transactions", own_transactions_name(prepared.own_transactions)},
+                 {"statements", std::move(statements)}};
+    const std::optional<source::TransactionBlocker>& blocker = prepared.script.section.blocker;
+    if (blocker && !prepared.transaction) {
+      step["transaction_reason"] = {
+          {"file", prepared.script.file}, {"line", blocker->line}, {"statement", blocker->statement}};
+    }
+    plan.push_back(std::move(step));
   }
   return {{"plan", std::move(plan)}};
 }

@@ -32,6 +32,8 @@ class Output {
   void progress(std::string_view line) const;
   // A detail line on stderr, only with --verbose.
   void detail(std::string_view line) const;
+  // "strata: warning: <line>" on stderr, unless --quiet.
+  void warning(std::string_view line) const;
   // The one JSON document of this invocation on stdout (--json mode only).
   void document(const nlohmann::json& document) const;
 

@@ -298,14 +298,15 @@ class ControlScan {
     }
     ++m_statements;
   }
-  // Sets the step's own_transactions, open_first, own_line and own_word.
+  // Sets the step's own_transactions, open_first, commit_last, own_line and own_word. Only a
+  // step that would otherwise run in strata's transaction can have a wrapper taken out.
   void decide(PreparedStep& step) const {
     if (!m_first) return;
     step.own_line = m_first->line;
     step.own_word = m_first->word;
     const bool wrapper = m_count == 2 && m_first->index == 0 && opens_transaction(m_first->word) &&
                          m_last->index + 1 == m_statements && (m_last->word == "COMMIT" || m_last->word == "END");
-    if (wrapper) {
+    if (wrapper && step.transaction) {
       step.own_transactions = OwnTransactions::wrapper;
       return;
     }
@@ -331,6 +332,22 @@ constexpr uintmax_t k_keep_total_bytes = 1024 * 1024;
 
 }  // namespace
 
+std::optional<std::string> transaction_reason(const source::Script& script) {
+  const std::optional<source::TransactionBlocker>& blocker = script.section.blocker;
+  if (!blocker) return std::nullopt;
+  return fmt::format("{}:{}: {} cannot run in a transaction", script.file, blocker->line, blocker->statement);
+}
+
+std::optional<std::string> transaction_warning(const source::Script& script) {
+  const std::optional<source::TransactionBlocker>& blocker = script.section.blocker;
+  if (!blocker || !blocker->mixed) return std::nullopt;
+  return fmt::format(
+      "{}, so the whole migration runs without one: if one of its statements fails, those before it stay applied and "
+      "the database is left dirty (move the {} to a migration of its own, or add `-- +strata NO TRANSACTION` to the "
+      "file to silence this warning)",
+      *transaction_reason(script), blocker->statement);
+}
+
 std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Source& source, bool transactional_ddl,
                                   bool keep_statements) {
   std::vector<PreparedStep> prepared;
@@ -351,7 +368,8 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     std::error_code ec;
     const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
-    if (file && !keep_statements && !small && index == 0 && transactional_ddl && !source::mentions_transaction(*file)) {
+    if (file && !keep_statements && !small && index == 0 && transactional_ddl &&
+        !source::may_leave_transaction(*file, source.dialect())) {
       // Read once, while it runs: see prepare()'s comment.
       entry.script.file = file->name;
       entry.streamed = true;
@@ -372,7 +390,7 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     }
     entry.transaction = transactional_ddl && entry.script.section.transaction;
     // MySQL runs every migration outside a transaction and sends such statements as written.
-    if (entry.transaction) control.decide(entry);
+    if (transactional_ddl) control.decide(entry);
     if (entry.own_transactions == OwnTransactions::wrapper) {
       entry.statement_count -= 2;
       if (!entry.streamed) {
@@ -549,7 +567,8 @@ std::string feed_statements(const PreparedStep& prepared, StatementBatcher& batc
     throw SourceError(prepared.script.file, 0, "changed while strata was running it");
   }
   if (prepared.transaction && !streamed.section.transaction) {
-    // Only possible for a file read once (see prepare()) whose annotation the byte scan missed.
+    // A file read once (see prepare()) whose annotation the byte scan missed: the scan looks for
+    // "transaction" in any case, which every annotation contains, so this is a safety net.
     throw SourceError(prepared.script.file, 0,
                       "asks for NO TRANSACTION after its statements had started in a transaction; put the "
                       "annotation on the file's first line");

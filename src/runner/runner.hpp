@@ -68,6 +68,16 @@ enum class OwnTransactions {
   managed,
 };
 
+// Why a script runs outside a transaction although no annotation asked for that:
+// "0005_idx.up.sql:3: CREATE INDEX CONCURRENTLY cannot run in a transaction"; nullopt when it
+// runs in one, or outside one because of an annotation.
+std::optional<std::string> transaction_reason(const source::Script& script);
+
+// The warning for a script that runs outside a transaction because of one of its statements
+// while others could have run in one (TransactionBlocker::mixed): it names the statement and
+// what running without a transaction means when a statement fails. nullopt otherwise.
+std::optional<std::string> transaction_warning(const source::Script& script);
+
 // A plan step with its migration and the script it would run.
 struct PreparedStep {
   planner::Step step;

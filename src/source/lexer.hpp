@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/dialect.hpp"
 #include "source/parser.hpp"
@@ -12,9 +13,11 @@ namespace strata::source {
 
 // Splits SQL text into statements at the delimiter (`;`, or the current MySQL DELIMITER) while
 // skipping delimiters inside strings, quoted identifiers, comments, PostgreSQL dollar quotes
-// and parentheses, SQLite trigger bodies and PostgreSQL BEGIN ATOMIC bodies. It is fed one line at
-// a time and holds only the statement being built, so memory stays bounded by the longest
-// statement.
+// and parentheses, SQLite trigger bodies, PostgreSQL BEGIN ATOMIC bodies and MySQL compound
+// statements (the BEGIN … END, IF … END IF, CASE, LOOP, REPEAT and WHILE blocks of stored
+// programs, and MariaDB's BEGIN NOT ATOMIC), which MySQL runners send whole without DELIMITER.
+// It is fed one line at a time and holds only the statement being built, so memory stays bounded
+// by the longest statement.
 //
 // Emitted statements are trimmed to run from their first token to their last token: comments
 // before the first token and after the last one are dropped, comments in between are kept
@@ -37,7 +40,7 @@ class StatementSplitter {
   bool between_tokens() const noexcept;
 
   // Emits the pending statement, if any. Only valid when between_tokens(). Throws SourceError
-  // when a trigger or BEGIN ATOMIC body is still open.
+  // when a trigger, BEGIN ATOMIC or MySQL compound-statement body is still open.
   void end_statement();
 
   // End of a section or of the input: throws SourceError at the line where a still-open
@@ -48,11 +51,33 @@ class StatementSplitter {
   enum class State { code, block_comment, quoted, dollar_quote };
   // Where the statement head is in recognising CREATE TRIGGER / CREATE FUNCTION, whose
   // bodies contain semicolons that do not end the statement.
-  enum class Head { start, create, trigger, routine, other };
+  enum class Head { start, create, trigger, routine, other, mysql_create, mysql_begin, mysql_begin_not, mysql_program };
+  // MySQL: what the CREATE makes, and where in its head or body the words are.
+  enum class Program { procedure, function, trigger, event, compound };
+  enum class Stage {
+    name,
+    params,
+    characteristics,
+    return_type,
+    trigger_head,
+    trigger_order,
+    trigger_order_name,
+    event_head,
+    body
+  };
+  // An open MySQL compound statement. A CASE at the start of a statement ends with END CASE, one
+  // inside an expression with a plain END; both are closed by the END.
+  enum class Block : char { begin, if_then, case_statement, case_expression, loop, repeat, while_do, for_do };
 
   bool handle_delimiter_command(std::string_view text, int line);
   void open_quote(char close, bool backslash_escapes, bool identifier, int line);
-  void on_word(std::string_view word, int line);
+  void on_word(std::string_view word, int line, std::string_view rest);
+  void on_mysql_word(std::string_view word, int line, std::string_view rest);
+  bool on_mysql_head_word(std::string_view word);
+  void on_mysql_body_word(std::string_view word, int line, std::string_view rest);
+  void on_mysql_punctuation(char c);
+  void open_block(Block block, int line);
+  static std::string_view block_name(Block block) noexcept;
   void emit_pending();
   void reset_statement() noexcept;
 
@@ -84,6 +109,19 @@ class StatementSplitter {
   int m_paren_depth = 0;       // PostgreSQL only
   bool m_after_begin = false;  // PostgreSQL: the previous word was BEGIN, ATOMIC may follow
   int m_begin_line = 0;
+
+  // MySQL stored programs: m_blocks holds the open compound statements (m_body_depth is its size).
+  Program m_program = Program::compound;
+  Stage m_stage = Stage::name;
+  std::vector<Block> m_blocks;
+  bool m_definer = false;            // CREATE DEFINER = user …: the user's words come next
+  int m_name_words = 0;              // words of the program's name seen so far
+  int m_head_parens = 0;             // parentheses open in the parameter list or return type
+  int m_type_words = 0;              // words of the function's return type seen so far
+  bool m_type_argument = false;      // the next word names a CHARSET or COLLATE
+  bool m_statement_start = false;    // the next word starts a statement of the body
+  bool m_after_end = false;          // the previous word was END: IF, CASE, … complete it
+  bool m_after_block_begin = false;  // the previous word was BEGIN (or its NOT): NOT ATOMIC may follow
 };
 
 }  // namespace strata::source

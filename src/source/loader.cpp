@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "source/checksum.hpp"
+#include "source/transaction_rules.hpp"
 
 namespace fs = std::filesystem;
 
@@ -180,6 +181,8 @@ StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, 
   streamed.checksum = hash.hex_digest();
   streamed.up_transaction = splitter.transaction(MigrationSplitter::Direction::up);
   streamed.down_transaction = splitter.transaction(MigrationSplitter::Direction::down);
+  streamed.up_blocker = splitter.blocker(MigrationSplitter::Direction::up);
+  streamed.down_blocker = splitter.blocker(MigrationSplitter::Direction::down);
   streamed.has_down = splitter.has_down();
   return streamed;
 }
@@ -287,12 +290,14 @@ Script stream_script(const Migration& migration, bool up, Dialect dialect,
         if (direction == wanted) sink(std::move(statement));
       });
   if (!up && migration.single_file && !streamed.has_down) {
-    script.section.transaction = streamed.up_transaction;
+    script.section.transaction = streamed.down_transaction;  // the up section's annotations
     return script;
   }
   script.file = file->name;
   script.checksum = streamed.checksum;
-  script.section.transaction = wanted == Direction::up ? streamed.up_transaction : streamed.down_transaction;
+  const bool want_up = wanted == Direction::up;
+  script.section.transaction = want_up ? streamed.up_transaction : streamed.down_transaction;
+  script.section.blocker = want_up ? streamed.up_blocker : streamed.down_blocker;
   return script;
 }
 
@@ -304,19 +309,24 @@ Script parse_script(const Migration& migration, bool up, Dialect dialect) {
   return script;
 }
 
-bool mentions_transaction(const MigrationFile& file) {
-  auto has_word = [](std::string_view text) {
-    for (std::string_view word : {"ransaction", "RANSACTION", "commit", "COMMIT", "Commit"}) {
-      if (text.find(word) != std::string_view::npos) return true;
-    }
-    return false;
-  };
+bool may_leave_transaction(const MigrationFile& file, Dialect dialect) {
+  std::vector<std::string_view> words = transaction_blocker_words(dialect);
+  words.emplace_back("transaction");
+  words.emplace_back("commit");  // a file that ends transactions of its own (OwnTransactions)
+  size_t longest = 0;
+  for (std::string_view word : words) longest = std::max(longest, word.size());
   bool found = false;
-  std::string tail;  // the end of the previous chunk, for a word split across two chunks
+  std::string text;  // the end of the previous chunk (for a word split across two), then this chunk, lower-cased
   read_chunks(file.path, file.name, [&](std::string_view chunk) {
     if (found) return;
-    found = has_word(tail + std::string(chunk.substr(0, 16))) || has_word(chunk);
-    tail = std::string(chunk.substr(chunk.size() - std::min<size_t>(chunk.size(), 16)));
+    text.erase(0, text.size() - std::min(text.size(), longest - 1));
+    const size_t from = text.size();
+    text += chunk;
+    std::transform(text.begin() + static_cast<std::ptrdiff_t>(from), text.end(),
+                   text.begin() + static_cast<std::ptrdiff_t>(from),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    found = std::any_of(words.begin(), words.end(),
+                        [&](std::string_view word) { return text.find(word) != std::string::npos; });
   });
   return found;
 }
@@ -332,13 +342,14 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
     parsed.up.file = file.name;
     parsed.up.checksum = streamed.checksum;
     parsed.up.section.transaction = streamed.up_transaction;
+    parsed.up.section.blocker = streamed.up_blocker;
+    parsed.down.section.transaction = streamed.down_transaction;  // without a Down: the up section's annotations
     if (streamed.has_down) {
       parsed.down.file = file.name;
       parsed.down.checksum = streamed.checksum;
-      parsed.down.section.transaction = streamed.down_transaction;
+      parsed.down.section.blocker = streamed.down_blocker;
     } else {
       parsed.down.section.statements.clear();
-      parsed.down.section.transaction = streamed.up_transaction;
     }
     return parsed;
   }
@@ -349,6 +360,7 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
     script.file = file.name;
     script.checksum = streamed.checksum;
     script.section.transaction = streamed.up_transaction;
+    script.section.blocker = streamed.up_blocker;
   };
   parse_pair(*migration.up, parsed.up);
   if (migration.down) parse_pair(*migration.down, parsed.down);

@@ -89,11 +89,12 @@ Script stream_script(const Migration& migration, bool up, Dialect dialect,
 // stream_script() keeping the statements.
 Script parse_script(const Migration& migration, bool up, Dialect dialect);
 
-// Whether the file's bytes contain "transaction" in lower or upper case ("NO TRANSACTION",
-// "notransaction", "transaction:false") or "commit" (lower, upper or capitalised): a cheap scan
-// that rules out a transaction annotation and a file that ends transactions of its own
-// (mixed-case spellings are not seen). Throws like read_file.
-bool mentions_transaction(const MigrationFile& file);
+// Whether the file's bytes contain, in any letter case, "transaction" (as every annotation that
+// takes a migration out of a transaction does: "NO TRANSACTION", "notransaction",
+// "transaction:false", "morph:nontransactional"), "commit" (a file that ends transactions of its own) or one of the
+// dialect's transaction_blocker_words(). A cheap scan without splitting: false means that the file runs in
+// a transaction on `dialect`. Throws like read_file.
+bool may_leave_transaction(const MigrationFile& file, Dialect dialect);
 
 // Whether the migration declares a down direction: a .down file for pairs, a Down annotation
 // for single files (which this reads and splits). Throws SourceError like parse_migration.
@@ -111,9 +112,11 @@ std::string raw_file_checksum(const MigrationFile& file);
 
 // What streaming a migration file found (valid once the whole file was read).
 struct StreamedFile {
-  std::string checksum;  // the file's TextChecksum
-  bool up_transaction = true;
+  std::string checksum;        // the file's TextChecksum
+  bool up_transaction = true;  // MigrationSplitter::transaction
   bool down_transaction = true;
+  std::optional<TransactionBlocker> up_blocker;  // MigrationSplitter::blocker
+  std::optional<TransactionBlocker> down_blocker;
   bool has_down = false;  // single files: a Down annotation was seen
 };
 // Reads the file in chunks, hashing and splitting as it goes, and hands each statement to

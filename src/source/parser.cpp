@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "source/lexer.hpp"
+#include "source/transaction_rules.hpp"
 
 namespace strata::source {
 
@@ -98,6 +99,12 @@ std::optional<Annotation> parse_annotation(std::string_view line_text, const std
     return annotation;
   }
 
+  // mattermost's morph marks a file that must run outside a transaction.
+  if (lower(text) == "morph:nontransactional") {
+    annotation.kind = Annotation::Kind::no_transaction;
+    return annotation;
+  }
+
   constexpr std::string_view k_dbmate = "migrate:";
   if (text.size() <= k_dbmate.size() || lower(text.substr(0, k_dbmate.size())) != k_dbmate ||
       is_blank(text[k_dbmate.size()]))
@@ -149,6 +156,8 @@ struct MigrationSplitter::Impl {
   void feed_line(std::string_view text);
   void handle(const Annotation& annotation, int line);
   void deliver(Statement&& statement);
+  void classify(Direction direction, const Statement& statement);
+  bool annotated_transaction(Direction direction) const noexcept;
   void close_block();
   void finish();
 
@@ -166,6 +175,10 @@ struct MigrationSplitter::Impl {
   bool m_file_no_transaction = false;
   bool m_up_no_transaction = false;
   bool m_down_no_transaction = false;
+  // Per direction (up, down): the first statement that cannot run in a transaction, and whether
+  // any other statement was seen.
+  std::optional<TransactionBlocker> m_blockers[2];
+  bool m_ordinary[2] = {false, false};
 
   bool m_in_block = false;
   bool m_block_applies = false;  // the block's dialect list includes ours
@@ -179,9 +192,31 @@ void MigrationSplitter::Impl::deliver(Statement&& statement) {
     case Part::preamble:
       if (m_preamble_statement_line == 0) m_preamble_statement_line = statement.line;
       return;
-    case Part::up: m_sink(Direction::up, std::move(statement)); return;
-    case Part::down: m_sink(Direction::down, std::move(statement)); return;
+    case Part::up:
+      classify(Direction::up, statement);
+      m_sink(Direction::up, std::move(statement));
+      return;
+    case Part::down:
+      classify(Direction::down, statement);
+      m_sink(Direction::down, std::move(statement));
+      return;
   }
+}
+
+void MigrationSplitter::Impl::classify(Direction direction, const Statement& statement) {
+  const auto index = static_cast<std::size_t>(direction);
+  if (std::optional<std::string> why = transaction_blocker(statement.sql, m_dialect)) {
+    if (!m_blockers[index]) m_blockers[index] = TransactionBlocker{statement.line, std::move(*why), false};
+  } else {
+    m_ordinary[index] = true;
+  }
+}
+
+bool MigrationSplitter::Impl::annotated_transaction(Direction direction) const noexcept {
+  if (m_file_no_transaction) return false;
+  // Without a Down annotation, the (empty) down direction has the up direction's annotations.
+  if (direction == Direction::down && m_layout == Layout::single_file && m_down_line == 0) direction = Direction::up;
+  return direction == Direction::up ? !m_up_no_transaction : !m_down_no_transaction;
 }
 
 void MigrationSplitter::Impl::close_block() {
@@ -330,8 +365,15 @@ void MigrationSplitter::finish() {
 }
 
 bool MigrationSplitter::transaction(Direction direction) const noexcept {
-  if (m_impl->m_file_no_transaction) return false;
-  return direction == Direction::up ? !m_impl->m_up_no_transaction : !m_impl->m_down_no_transaction;
+  return m_impl->annotated_transaction(direction) && !m_impl->m_blockers[static_cast<std::size_t>(direction)];
+}
+
+std::optional<TransactionBlocker> MigrationSplitter::blocker(Direction direction) const {
+  const auto index = static_cast<std::size_t>(direction);
+  if (!m_impl->annotated_transaction(direction) || !m_impl->m_blockers[index]) return std::nullopt;
+  TransactionBlocker blocker = *m_impl->m_blockers[index];
+  blocker.mixed = m_impl->m_ordinary[index];
+  return blocker;
 }
 
 bool MigrationSplitter::has_down() const noexcept {
@@ -346,6 +388,7 @@ Section parse_pair_file(std::string_view text, const std::string& file, Dialect 
   splitter.feed(text);
   splitter.finish();
   section.transaction = splitter.transaction(MigrationSplitter::Direction::up);
+  section.blocker = splitter.blocker(MigrationSplitter::Direction::up);
   return section;
 }
 
@@ -360,7 +403,9 @@ SingleFileSections parse_single_file(std::string_view text, const std::string& f
   splitter.feed(text);
   splitter.finish();
   sections.up.transaction = splitter.transaction(MigrationSplitter::Direction::up);
+  sections.up.blocker = splitter.blocker(MigrationSplitter::Direction::up);
   sections.down.transaction = splitter.transaction(MigrationSplitter::Direction::down);
+  sections.down.blocker = splitter.blocker(MigrationSplitter::Direction::down);
   sections.has_down = splitter.has_down();
   return sections;
 }

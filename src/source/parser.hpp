@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,10 +17,25 @@ struct Statement {
   int line = 0;     // 1-based line in the file where the statement's first token starts
 };
 
+// The first statement of a direction that the engine refuses to run inside a transaction
+// (source::transaction_blocker), which takes the direction out of one without an annotation.
+struct TransactionBlocker {
+  int line = 0;           // where the statement starts
+  std::string statement;  // what it is: "CREATE INDEX CONCURRENTLY"
+  // The direction also has statements that could have run in a transaction; they run without
+  // one too, so a failure can leave some of them applied (strata warns about this).
+  bool mixed = false;
+};
+
 // The statements of one direction (up or down) of a migration, for one dialect.
 struct Section {
   std::vector<Statement> statements;
-  bool transaction = true;  // false after NO TRANSACTION / notransaction / transaction:false
+  // false after NO TRANSACTION / notransaction / transaction:false / morph:nontransactional, or
+  // because of `blocker`.
+  bool transaction = true;
+  // Set when a statement took the direction out of a transaction that no annotation had already
+  // taken it out of.
+  std::optional<TransactionBlocker> blocker;
 };
 
 // The two sections of a single-file migration (goose, sql-migrate, dbmate, native notation).
@@ -62,8 +78,12 @@ class MigrationSplitter {
   void finish();
 
   // Valid after finish(): a NO TRANSACTION line may come anywhere in the file. For a pair file
-  // both directions give the file's own setting.
+  // both directions give the file's own setting; the down direction of a single file without a
+  // Down annotation has the up direction's annotations. False also when blocker() has a value.
   bool transaction(Direction direction) const noexcept;
+  // Valid after finish(): the direction's first statement that cannot run in a transaction, when
+  // no annotation already took the direction out of one.
+  std::optional<TransactionBlocker> blocker(Direction direction) const;
   // A Down annotation was seen (single files).
   bool has_down() const noexcept;
 

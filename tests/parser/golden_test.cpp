@@ -47,21 +47,30 @@ void render_statements(std::string& out, const Section& section) {
   }
 }
 
-// [transaction] / [no-transaction], then per statement `--- line N` and its text.
+// "transaction", "no-transaction", or "no-transaction: VACUUM at line 3[, mixed]" when a
+// statement (not an annotation) took the section out of a transaction.
+std::string mode(const Section& section) {
+  if (section.transaction) return "transaction";
+  if (!section.blocker) return "no-transaction";
+  return "no-transaction: " + section.blocker->statement + " at line " + std::to_string(section.blocker->line) +
+         (section.blocker->mixed ? ", mixed" : "");
+}
+
+// [transaction] / [no-transaction…], then per statement `--- line N` and its text.
 std::string render(const Section& section) {
-  std::string out = section.transaction ? "[transaction]\n" : "[no-transaction]\n";
+  std::string out = "[" + mode(section) + "]\n";
   render_statements(out, section);
   return out;
 }
 
 // [up transaction] … [down no-transaction] …, or [down absent] without a Down annotation.
 std::string render(const SingleFileSections& sections) {
-  std::string out = sections.up.transaction ? "[up transaction]\n" : "[up no-transaction]\n";
+  std::string out = "[up " + mode(sections.up) + "]\n";
   render_statements(out, sections.up);
   if (!sections.has_down) {
     out += "[down absent]\n";
   } else {
-    out += sections.down.transaction ? "[down transaction]\n" : "[down no-transaction]\n";
+    out += "[down " + mode(sections.down) + "]\n";
   }
   render_statements(out, sections.down);
   return out;

@@ -172,6 +172,93 @@ TEST(StatementSplitter, CreateTableIsNotATrigger) {
   EXPECT_EQ(got, (std::vector<std::string>{"CREATE TABLE begin (x)", "SELECT 1"}));
 }
 
+std::vector<std::string> split_mysql(const std::string& text) {
+  return sqls(parse_pair_file(text, "a.up.sql", Dialect::mysql));
+}
+
+TEST(MysqlStoredPrograms, ProcedureBodyWithoutDelimiterIsOneStatementAndTheCallAnother) {
+  EXPECT_EQ(split_mysql("CREATE PROCEDURE p() BEGIN DECLARE x INT; SELECT 1 INTO x; END;\nCALL p();\n"),
+            (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN DECLARE x INT; SELECT 1 INTO x; END", "CALL p()"}));
+}
+
+TEST(MysqlStoredPrograms, EndIfAndEndCaseCloseTheirOwnBlocksOnly) {
+  EXPECT_EQ(split_mysql("CREATE PROCEDURE p(n INT) BEGIN IF n THEN SELECT 1; END IF; CASE n WHEN 1 THEN SELECT 2; "
+                        "END CASE; SELECT 3; END; SELECT 4;"),
+            (std::vector<std::string>{"CREATE PROCEDURE p(n INT) BEGIN IF n THEN SELECT 1; END IF; CASE n WHEN 1 "
+                                      "THEN SELECT 2; END CASE; SELECT 3; END",
+                                      "SELECT 4"}));
+}
+
+TEST(MysqlStoredPrograms, IfAndRepeatFunctionsDoNotOpenBlocks) {
+  EXPECT_EQ(split_mysql("CREATE PROCEDURE p() BEGIN SET @a = IF(1, 2, 3); SELECT REPEAT('x', 2); IF (@a) THEN "
+                        "SELECT 1; END IF; END; SELECT 5;"),
+            (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN SET @a = IF(1, 2, 3); SELECT REPEAT('x', 2); IF "
+                                      "(@a) THEN SELECT 1; END IF; END",
+                                      "SELECT 5"}));
+}
+
+TEST(MysqlStoredPrograms, IfNotExistsInTheHeadIsNotABlock) {
+  EXPECT_EQ(split_mysql("CREATE PROCEDURE IF NOT EXISTS p() SELECT 1; CREATE TRIGGER IF NOT EXISTS t BEFORE INSERT "
+                        "ON x FOR EACH ROW SET NEW.a = 1; SELECT 2;"),
+            (std::vector<std::string>{"CREATE PROCEDURE IF NOT EXISTS p() SELECT 1",
+                                      "CREATE TRIGGER IF NOT EXISTS t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = 1",
+                                      "SELECT 2"}));
+}
+
+TEST(MysqlStoredPrograms, CaseExpressionEndsWithPlainEnd) {
+  EXPECT_EQ(split_mysql("CREATE FUNCTION f(n INT) RETURNS INT BEGIN RETURN CASE WHEN n > 0 THEN 1 ELSE 0 END; END; "
+                        "SELECT CASE WHEN 1 THEN 2 END;"),
+            (std::vector<std::string>{
+                "CREATE FUNCTION f(n INT) RETURNS INT BEGIN RETURN CASE WHEN n > 0 THEN 1 ELSE 0 END; END",
+                "SELECT CASE WHEN 1 THEN 2 END"}));
+}
+
+TEST(MysqlStoredPrograms, PlainBeginIsTransactionControlAndBeginNotAtomicABlock) {
+  EXPECT_EQ(split_mysql("BEGIN; SELECT 1; COMMIT; BEGIN WORK; BEGIN NOT ATOMIC SELECT 2; SELECT 3; END; SELECT 4;"),
+            (std::vector<std::string>{"BEGIN", "SELECT 1", "COMMIT", "BEGIN WORK",
+                                      "BEGIN NOT ATOMIC SELECT 2; SELECT 3; END", "SELECT 4"}));
+}
+
+TEST(MysqlStoredPrograms, LabelsAndNestedLoopsBalance) {
+  EXPECT_EQ(
+      split_mysql("CREATE PROCEDURE p() outer_block: BEGIN inner_loop: LOOP LEAVE inner_loop; END LOOP "
+                  "inner_loop; lbl: REPEAT SELECT 1; UNTIL 1 END REPEAT lbl; w: WHILE 0 DO SELECT 2; END WHILE w; "
+                  "END outer_block; SELECT 9;"),
+      (std::vector<std::string>{"CREATE PROCEDURE p() outer_block: BEGIN inner_loop: LOOP LEAVE inner_loop; "
+                                "END LOOP inner_loop; lbl: REPEAT SELECT 1; UNTIL 1 END REPEAT lbl; w: WHILE 0 "
+                                "DO SELECT 2; END WHILE w; END outer_block",
+                                "SELECT 9"}));
+}
+
+TEST(MysqlStoredPrograms, MariadbForLoopEndsWithEndFor) {
+  EXPECT_EQ(split_mysql("CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT 1; FOR i IN 1 .. 3 DO SELECT i; "
+                        "END FOR; SELECT 1 FOR UPDATE; END; SELECT 2;"),
+            (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT 1; FOR i IN 1 .. 3 DO "
+                                      "SELECT i; END FOR; SELECT 1 FOR UPDATE; END",
+                                      "SELECT 2"}));
+}
+
+TEST(MysqlStoredPrograms, ProgramsAreNotTrackedOnOtherDialects) {
+  const Section section = parse_pair_file("CREATE PROCEDURE p() BEGIN SELECT 1; END;", "a.up.sql", Dialect::sqlite);
+  EXPECT_EQ(sqls(section), (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN SELECT 1", "END"}));
+}
+
+TEST(MysqlStoredPrograms, ExplicitDelimiterStillEndsTheStatement) {
+  EXPECT_EQ(split_mysql("DELIMITER //\nCREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END //\n"
+                        "CREATE PROCEDURE q() IF 1 THEN SELECT 2; //\nDELIMITER ;\nSELECT 3;\n"),
+            (std::vector<std::string>{"CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END",
+                                      "CREATE PROCEDURE q() IF 1 THEN SELECT 2;", "SELECT 3"}));
+}
+
+TEST(MysqlStoredPrograms, UnterminatedBodyNamesTheOutermostBlock) {
+  try {
+    split_mysql("SELECT 1;\nCREATE PROCEDURE p()\nlbl: WHILE 1 DO\n  BEGIN\n  END;\n");
+    FAIL() << "expected a SourceError";
+  } catch (const SourceError& error) {
+    EXPECT_STREQ(error.what(), "a.up.sql:3: unterminated WHILE … END WHILE block started here");
+  }
+}
+
 // 200,000 INSERTs, about 15 MB. A quadratic rescan would take minutes; the bound is loose
 // enough for a sanitizer build on a busy machine.
 TEST(Performance, SplitsFifteenMegabytesInLinearTime) {

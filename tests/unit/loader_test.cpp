@@ -222,5 +222,41 @@ TEST(Create, RespectsUmask) {
   EXPECT_EQ(info.st_mode & 0777, 0640u);
 }
 
+TEST(Loader, ByteScanSeesTransactionWordsAndBlockersInAnyCaseAcrossChunks) {
+  TempDir dir;
+  // The file is read in 256 KB chunks: the word straddles the first boundary.
+  const std::string rows = std::string(256 * 1024 - 5 - 26, ' ');
+  dir.write("1_a.up.sql", "INSERT INTO t VALUES (1);\n" + rows + "ConCurrently");
+  dir.write("2_b.up.sql", "INSERT INTO t VALUES (1);\n-- +migrate notransaction\n");
+  dir.write("3_c.up.sql", "INSERT INTO t VALUES ('a');\nINSERT INTO t VALUES ('b');\n");
+  dir.write("4_d.up.sql", "INSERT INTO t VALUES (1);\nVacuum;\n");
+  Source source = load_source(dir.path(), Dialect::postgres);
+  EXPECT_TRUE(may_leave_transaction(*source.find(1)->up, Dialect::postgres));
+  EXPECT_FALSE(may_leave_transaction(*source.find(1)->up, Dialect::sqlite));
+  EXPECT_TRUE(may_leave_transaction(*source.find(2)->up, Dialect::sqlite));
+  EXPECT_FALSE(may_leave_transaction(*source.find(3)->up, Dialect::postgres));
+  EXPECT_TRUE(may_leave_transaction(*source.find(4)->up, Dialect::sqlite));
+  EXPECT_FALSE(may_leave_transaction(*source.find(4)->up, Dialect::mysql));
+}
+
+TEST(Loader, SingleFileDirectionsCarryTheirOwnTransactionBlocker) {
+  TempDir dir;
+  dir.write("0001_idx.sql", "-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- +goose Down\nDROP INDEX i;\n");
+  dir.write("0002_up_only.sql", "-- +goose Up\nVACUUM;\n");
+  Source source = load_source(dir.path(), Dialect::postgres);
+  ParsedMigration parsed = parse_migration(*source.find(1), Dialect::postgres);
+  EXPECT_FALSE(parsed.up.section.transaction);
+  ASSERT_TRUE(parsed.up.section.blocker);
+  EXPECT_EQ(parsed.up.section.blocker->line, 2);
+  EXPECT_EQ(parsed.up.section.blocker->statement, "CREATE INDEX CONCURRENTLY");
+  EXPECT_FALSE(parsed.up.section.blocker->mixed);
+  EXPECT_TRUE(parsed.down.section.transaction);
+  EXPECT_FALSE(parsed.down.section.blocker);
+  // Without a Down section, the empty down keeps the up section's annotations, not its VACUUM.
+  Script down = parse_script(*source.find(2), false, Dialect::postgres);
+  EXPECT_TRUE(down.section.transaction);
+  EXPECT_FALSE(parse_script(*source.find(2), true, Dialect::postgres).section.transaction);
+}
+
 }  // namespace
 }  // namespace strata::source

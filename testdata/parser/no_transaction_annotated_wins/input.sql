@@ -1,0 +1,3 @@
+-- +strata NO TRANSACTION
+CREATE TABLE t (id INT);
+CREATE INDEX CONCURRENTLY t_id_idx ON t (id);

@@ -1,0 +1,4 @@
+CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT);
+INSERT INTO users VALUES (1, 'CREATE INDEX CONCURRENTLY in a string');
+CREATE UNIQUE INDEX CONCURRENTLY users_name_idx ON users (name);
+VACUUM users;

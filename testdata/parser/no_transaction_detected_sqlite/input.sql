@@ -1,0 +1,3 @@
+PRAGMA journal_mode = WAL;
+PRAGMA foreign_keys = OFF;
+CREATE TABLE vacuum_log (id INTEGER PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- morph:nontransactional
+CREATE TABLE a (id INT);
