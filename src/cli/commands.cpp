@@ -40,9 +40,10 @@ int64_t parse_count(const std::string& text, std::string_view what) {
   return value;
 }
 
-// "3", "0003" → 3; "-1" / "none" → nullopt when allowed.
+// "3", "0003" → 3, "0" → 0 (a version, as in golang-migrate); "-1" / "none" → nullopt when allowed.
 std::optional<int64_t> parse_version_argument(const std::string& text, bool allow_none) {
   if (allow_none && (text == "-1" || text == "none")) return std::nullopt;
+  if (!text.empty() && text.find_first_not_of('0') == std::string::npos) return 0;
   return parse_count(text, "version");
 }
 
@@ -174,12 +175,12 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   };
   progress.batch_started = [&](const runner::PreparedStep& step, const std::vector<const source::Statement*>& batch) {
     for (const source::Statement* statement : batch) {
-      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file, statement->line,
+      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file_of(*statement), statement->line,
                                  std::string_view(statement->sql).substr(0, statement->sql.find('\n'))));
     }
-    ticker.start(batch.size() == 1
-                     ? fmt::format("{}:{}", step.script.file, batch.front()->line)
-                     : fmt::format("{}:{}–{}", step.script.file, batch.front()->line, batch.back()->line));
+    const std::string& file = step.script.file_of(*batch.front());
+    ticker.start(batch.size() == 1 ? fmt::format("{}:{}", file, batch.front()->line)
+                                   : fmt::format("{}:{}–{}", file, batch.front()->line, batch.back()->line));
   };
   progress.batch_finished = [&] { ticker.stop(); };
   std::vector<runner::StepResult> completed;

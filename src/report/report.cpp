@@ -108,6 +108,7 @@ json status_json(const runner::StatusReport& status) {
     if (row.duration_ms) item["duration_ms"] = round_ms(*row.duration_ms);
     if (row.applied_by) item["applied_by"] = *row.applied_by;
     item["has_down"] = row.has_down;
+    if (!row.parts.empty()) item["parts"] = row.parts;
     migrations.push_back(std::move(item));
   }
   return {{"version", nullable(status.version)},
@@ -157,7 +158,7 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
           text(step.direction == planner::Direction::up ? std::optional<int64_t>(step.version) : step.version_after));
     }
     for (const auto& statement : prepared.script.section.statements) {
-      out += fmt::format("-- {}:{}\n{};\n", prepared.script.file, statement.line, statement.sql);
+      out += fmt::format("-- {}:{}\n{};\n", prepared.script.file_of(statement), statement.line, statement.sql);
     }
     out += fmt::format("-- {}: version {}, clean; history: {} {}\n", table, text(step.version_after),
                        step.direction == planner::Direction::up ? "applied" : "reverted", step.version);
@@ -172,7 +173,8 @@ json plan_json(const std::vector<runner::PreparedStep>& steps) {
   for (const auto& prepared : steps) {
     json statements = json::array();
     for (const auto& statement : prepared.script.section.statements) {
-      statements.push_back({{"file", prepared.script.file}, {"line", statement.line}, {"sql", statement.sql}});
+      statements.push_back(
+          {{"file", prepared.script.file_of(statement)}, {"line", statement.line}, {"sql", statement.sql}});
     }
     plan.push_back({{"version", prepared.step.version},
                     {"name", prepared.migration->name},

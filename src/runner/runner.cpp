@@ -136,13 +136,23 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     if (!view.applied.contains(version)) continue;
     const source::Migration* migration = source.find(version);
     if (!migration) continue;  // missing: reported by status, not drift
-    std::string current = source::file_checksum(*migration->up);
-    if (current != checksum) drift.push_back(Drift{version, migration->up->name, checksum, current});
+    std::string current = source::migration_checksum(*migration);
+    if (current != checksum) {
+      std::vector<std::string> files;
+      for (const source::MigrationFile* file : source::script_files(*migration, true)) files.push_back(file->name);
+      drift.push_back(Drift{version, fmt::format("{}", fmt::join(files, ", ")), checksum, current, files.size()});
+    }
   }
   return drift;
 }
 
 std::string drift_message(const Drift& drift) {
+  if (drift.files > 1) {
+    return fmt::format(
+        "version {} ({}) changed after it was applied: a part was edited, added or removed (stored checksum {}, "
+        "current {}); restore the files, or add a new migration for the change",
+        drift.version, drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12));
+  }
   return fmt::format(
       "{} was edited after it was applied (stored checksum {}, current {}); restore the file, or "
       "add a new migration for the change",
@@ -240,7 +250,7 @@ void check_transaction_control(const source::Script& script) {
   if (!script.section.transaction) return;
   for (const source::Statement& statement : script.section.statements) {
     if (std::optional<std::string> word = transaction_control(statement))
-      refuse_transaction_control(script.file, statement.line, *word);
+      refuse_transaction_control(script.file_of(statement), statement.line, *word);
   }
 }
 
@@ -261,26 +271,30 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     const source::MigrationFile* file = source::script_file(*migration, up);
 
     std::error_code ec;
-    const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
+    uintmax_t size = 0;
+    for (const source::MigrationFile* part : source::script_files(*migration, up)) {
+      if (!ec) size += std::filesystem::file_size(part->path, ec);
+    }
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
-    if (file && !keep_statements && !small && index == 0 && transactional_ddl && !source::mentions_transaction(*file)) {
+    if (file && !keep_statements && !small && index == 0 && transactional_ddl && migration->parts.empty() &&
+        !source::mentions_transaction(*file)) {
       // Read once, while it runs: see prepare()'s comment.
       entry.script.file = file->name;
       entry.streamed = true;
     } else if (file && !keep_statements && !small) {
       // Validated now by streaming through it, holding nothing; streamed again when it runs.
       size_t count = 0;
-      std::optional<std::pair<int, std::string>> control;
+      std::optional<std::pair<source::Statement, std::string>> control;
       entry.script = source::stream_script(*migration, up, source.dialect(), [&](source::Statement&& statement) {
         ++count;
         if (!control) {
-          if (std::optional<std::string> word = transaction_control(statement)) control.emplace(statement.line, *word);
+          if (std::optional<std::string> word = transaction_control(statement)) control.emplace(statement, *word);
         }
       });
       entry.streamed = !entry.script.file.empty();
       entry.statement_count = count;
       if (transactional_ddl && entry.script.section.transaction && control)
-        refuse_transaction_control(entry.script.file, control->first, control->second);
+        refuse_transaction_control(entry.script.file_of(control->first), control->first.line, control->second);
     } else {
       entry.script = source::parse_script(*migration, up, source.dialect());
       entry.statement_count = entry.script.section.statements.size();
@@ -301,6 +315,7 @@ struct StopRequested {};
 // A statement of a step failed: where, and the database's error.
 struct StatementFailure {
   size_t number = 0;  // 1-based within the step
+  std::string file;   // the statement's file (a part's, for a version of several files)
   int line = 0;       // the file line of the error (see error_line)
   int first_line = 0;
   std::string sql;  // the statement's first line
@@ -407,8 +422,9 @@ class StatementBatcher {
   }
   StatementFailure failure(size_t index, const DriverError& error) const {
     const source::Statement& statement = *m_batch[index];
-    return StatementFailure{m_done + index + 1, error_line(statement, error), statement.line, first_line(statement.sql),
-                            error};
+    return StatementFailure{m_done + index + 1,           m_prepared.script.file_of(statement),
+                            error_line(statement, error), statement.line,
+                            first_line(statement.sql),    error};
   }
 
   drivers::Driver& m_driver;
@@ -500,7 +516,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           // Read once: checked as it streams by (prepare() did not see it).
           check = [&](const source::Statement& statement) {
             if (std::optional<std::string> word = transaction_control(statement))
-              refuse_transaction_control(prepared.script.file, statement.line, *word);
+              refuse_transaction_control(prepared.script.file_of(statement), statement.line, *word);
           };
         }
         const std::string checksum = feed_statements(prepared, batcher, check);
@@ -516,8 +532,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         if (int signal = stop_signal()) throw rolled_back(signal);  // cancelled because of the signal
         throw DriverError(
             fmt::format("migration {} ({}) failed at {}:{}: {}; rolled back, database still at version {}", label,
-                        direction, prepared.script.file, failure.line, failure.error.what(),
-                        version_text(step.version_before)),
+                        direction, failure.file, failure.line, failure.error.what(), version_text(step.version_before)),
             failure.error.sqlstate());
       } catch (const SourceError& error) {
         throw SourceError(fmt::format("{}; migration {} ({}) rolled back, database still at version {}", error.what(),
@@ -570,8 +585,10 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           driver, prepared, progress, control, false,
           [&](size_t first, const std::vector<const source::Statement*>& batch) {
             // Where the batch starts: the statement a stop or a failure before it is recorded at.
-            const json next = {
-                {"statement", first + 1}, {"line", batch.front()->line}, {"sql", first_line(batch.front()->sql)}};
+            const json next = {{"statement", first + 1},
+                               {"file", prepared.script.file_of(*batch.front())},
+                               {"line", batch.front()->line},
+                               {"sql", first_line(batch.front()->sql)}};
             // Only between batches: statements outside a transaction are never cut short.
             if (int signal = stop_signal()) {
               if (running_id) {
@@ -607,6 +624,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       } catch (const StatementFailure& failure) {
         leave_dirty({{"error", failure.error.what()},
                      {"statement", failure.number},
+                     {"file", failure.file},
                      {"line", failure.line},
                      {"sql", failure.sql}});
       } catch (const SourceError& error) {

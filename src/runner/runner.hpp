@@ -34,9 +34,10 @@ planner::Inputs plan_inputs(const source::Source& source, const DatabaseView& vi
 // An applied migration whose file changed since it ran.
 struct Drift {
   int64_t version = 0;
-  std::string file;
+  std::string file;  // the file, or a version's parts as "1-a.sql, 1_b.sql"
   std::string stored_checksum;
   std::string current_checksum;
+  size_t files = 1;  // how many files `file` names
 };
 // Compares the checksum recorded by the last `applied` row of each applied version with its
 // file today. Throws SourceError when a file cannot be read.
