@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
 #include "report/ticker.hpp"
+#include "runner/import.hpp"
 #include "runner/interrupt.hpp"
 #include "runner/pause_point.hpp"
 #include "runner/runner.hpp"
@@ -71,6 +72,14 @@ Session open_session(const Config& config, bool writes) {
 
 source::Source load(const Config& config, Dialect dialect) {
   return source::load_source(config.path, dialect);
+}
+
+// Under the lock: continues from another tool's table, if strata's own record nothing yet.
+void import_foreign(Context& ctx, Session& session, const source::Source& source) {
+  if (std::optional<tracker::ForeignState> imported =
+          runner::import_foreign(*session.driver, *session.tracker, source)) {
+    ctx.out.progress(runner::imported_message(*imported, source, session.tracker->table()));
+  }
 }
 
 bool confirm(const std::string& question) {
@@ -136,8 +145,10 @@ int migrate(Context& ctx, PlanFunction make_plan, bool check_drift) {
   std::optional<runner::LockGuard> lock;
   if (!args.dry_run) {
     lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
+    import_foreign(ctx, session, source);
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
   if (view.state.dirty) throw DirtyError(runner::dirty_message(view, source));
   if (check_drift) {
     std::vector<runner::Drift> drift = runner::find_drift(source, view);
@@ -260,7 +271,20 @@ int cmd_create(Context& ctx) {
 
 int cmd_version(Context& ctx) {
   Session session = open_session(ctx.config, false);
-  tracker::VersionState state = session.tracker->read_state();
+  tracker::VersionState state;
+  if (std::optional<tracker::ForeignState> foreign = session.tracker->find_foreign()) {
+    state.version = foreign->highest();
+    // The source is only needed to say which versions have no file; without a directory, none.
+    std::optional<source::Source> source;
+    try {
+      source.emplace(load(ctx.config, ctx.config.database->dialect));
+    } catch (const Error&) {
+      source.emplace(ctx.config.path, ctx.config.database->dialect, std::vector<source::Migration>{});
+    }
+    ctx.out.progress(runner::reading_message(*foreign, *source, session.tracker->table()));
+  } else {
+    state = session.tracker->read_state();
+  }
   ctx.out.result(report::version_line(state));
   ctx.out.document(report::version_json(state));
   return 0;
@@ -278,6 +302,7 @@ int cmd_force(Context& ctx) {
   }
   Session session = open_session(ctx.config, true);
   runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  import_foreign(ctx, session, source);
   session.tracker->ensure_tables();
   // force is the repair tool: a version table it cannot read (several rows) is what it fixes.
   tracker::VersionState before;
@@ -318,6 +343,7 @@ int cmd_status(Context& ctx) {
   source::Source source = load(ctx.config, dialect);
   Session session = open_session(ctx.config, false);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
   runner::StatusReport status =
       runner::build_status(source, view, runner::find_drift(source, view), runner::versions_without_down(source));
   if (ctx.out.json_mode()) {
@@ -363,6 +389,7 @@ int cmd_validate(Context& ctx) {
       if (config.database) {
         Session session = open_session(config, false);
         runner::DatabaseView view = runner::read_view(*session.tracker, source);
+        if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
         std::vector<runner::Drift> drift = runner::find_drift(source, view);
         if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
       }

@@ -20,6 +20,10 @@ AppliedSet AppliedSet::from(const tracker::VersionState& state, const std::vecto
       case Outcome::forced: set.reset(entry.version >= 0 ? std::optional<int64_t>(entry.version) : std::nullopt); break;
       case Outcome::applied: set.insert(entry.version); break;
       case Outcome::reverted: set.erase(entry.version); break;
+      case Outcome::imported:
+        set.reset(std::nullopt);
+        for (int64_t version : tracker::imported_versions(entry)) set.insert(version);
+        break;
       case Outcome::failed:
       case Outcome::running: break;
     }

@@ -14,6 +14,7 @@
 #include "core/sha256.hpp"
 #include "core/sql_words.hpp"
 #include "drivers/driver.hpp"
+#include "runner/import.hpp"
 #include "runner/pause_point.hpp"
 
 namespace strata::runner {
@@ -110,8 +111,15 @@ std::string version_text(std::optional<int64_t> version) {
 
 DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source) {
   DatabaseView view;
-  view.state = tracker.read_state();
-  view.history = tracker.read_history();
+  view.foreign = tracker.find_foreign();
+  if (view.foreign) {
+    check_foreign_parts(*view.foreign, source);
+    view.state.version = view.foreign->highest();
+    view.history.push_back(tracker::imported_entry(*view.foreign));
+  } else {
+    view.state = tracker.read_state();
+    view.history = tracker.read_history();
+  }
   view.applied = planner::AppliedSet::from(view.state, view.history, versions_of(source));
   return view;
 }

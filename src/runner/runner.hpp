@@ -23,9 +23,13 @@ struct DatabaseView {
   tracker::VersionState state;
   std::vector<tracker::HistoryEntry> history;
   planner::AppliedSet applied;
+  // Set when strata's tables record nothing and another tool's table was read instead; the
+  // state and history are then what importing it would record.
+  std::optional<tracker::ForeignState> foreign;
 };
 
-// Reads the version row and history (creating nothing) and replays them over the source.
+// Reads the version row and history (creating nothing) and replays them over the source; when
+// strata's tables record nothing, reads another tool's table instead (see import.hpp).
 DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source);
 
 // The planner's inputs for this source and database.
