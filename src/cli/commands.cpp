@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
 #include "report/ticker.hpp"
+#include "runner/import.hpp"
 #include "runner/interrupt.hpp"
 #include "runner/pause_point.hpp"
 #include "runner/runner.hpp"
@@ -40,9 +41,10 @@ int64_t parse_count(const std::string& text, std::string_view what) {
   return value;
 }
 
-// "3", "0003" → 3; "-1" / "none" → nullopt when allowed.
+// "3", "0003" → 3, "0" → 0 (a version, as in golang-migrate); "-1" / "none" → nullopt when allowed.
 std::optional<int64_t> parse_version_argument(const std::string& text, bool allow_none) {
   if (allow_none && (text == "-1" || text == "none")) return std::nullopt;
+  if (!text.empty() && text.find_first_not_of('0') == std::string::npos) return 0;
   return parse_count(text, "version");
 }
 
@@ -70,6 +72,14 @@ Session open_session(const Config& config, bool writes) {
 
 source::Source load(const Config& config, Dialect dialect) {
   return source::load_source(config.path, dialect);
+}
+
+// Under the lock: continues from another tool's table, if strata's own record nothing yet.
+void import_foreign(Context& ctx, Session& session, const source::Source& source) {
+  if (std::optional<tracker::ForeignState> imported =
+          runner::import_foreign(*session.driver, *session.tracker, source)) {
+    ctx.out.progress(runner::imported_message(*imported, source, session.tracker->table()));
+  }
 }
 
 bool confirm(const std::string& question) {
@@ -157,8 +167,10 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   std::optional<runner::LockGuard> lock;
   if (!args.dry_run) {
     lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
+    import_foreign(ctx, session, source);
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
   if (view.state.dirty) throw runner::dirty_error(view, source);
   std::optional<runner::Drift> redone_edit;
   if (drift_check != DriftCheck::ignore) {
@@ -240,12 +252,12 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   };
   progress.batch_started = [&](const runner::PreparedStep& step, const std::vector<const source::Statement*>& batch) {
     for (const source::Statement* statement : batch) {
-      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file, statement->line,
+      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file_of(*statement), statement->line,
                                  std::string_view(statement->sql).substr(0, statement->sql.find('\n'))));
     }
-    ticker.start(batch.size() == 1
-                     ? fmt::format("{}:{}", step.script.file, batch.front()->line)
-                     : fmt::format("{}:{}–{}", step.script.file, batch.front()->line, batch.back()->line));
+    const std::string& file = step.script.file_of(*batch.front());
+    ticker.start(batch.size() == 1 ? fmt::format("{}:{}", file, batch.front()->line)
+                                   : fmt::format("{}:{}–{}", file, batch.front()->line, batch.back()->line));
   };
   progress.batch_finished = [&] { ticker.stop(); };
   std::vector<runner::StepResult> completed;
@@ -342,7 +354,20 @@ int cmd_create(Context& ctx) {
 
 int cmd_version(Context& ctx) {
   Session session = open_session(ctx.config, false);
-  tracker::VersionState state = session.tracker->read_state();
+  tracker::VersionState state;
+  if (std::optional<tracker::ForeignState> foreign = session.tracker->find_foreign()) {
+    state.version = foreign->highest();
+    // The source is only needed to say which versions have no file; without a directory, none.
+    std::optional<source::Source> source;
+    try {
+      source.emplace(load(ctx.config, ctx.config.database->dialect));
+    } catch (const Error&) {
+      source.emplace(ctx.config.path, ctx.config.database->dialect, std::vector<source::Migration>{});
+    }
+    ctx.out.progress(runner::reading_message(*foreign, *source, session.tracker->table()));
+  } else {
+    state = session.tracker->read_state();
+  }
   ctx.out.result(report::version_line(state));
   ctx.out.document(report::version_json(state));
   return 0;
@@ -360,6 +385,7 @@ int cmd_force(Context& ctx) {
   }
   Session session = open_session(ctx.config, true);
   runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  import_foreign(ctx, session, source);
   session.tracker->ensure_tables();
   // force is the repair tool: a version table it cannot read (several rows) is what it fixes.
   tracker::VersionState before;
@@ -463,6 +489,7 @@ int cmd_status(Context& ctx) {
   source::Source source = load(ctx.config, dialect);
   Session session = open_session(ctx.config, false);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
+  if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
   runner::StatusReport status =
       runner::build_status(source, view, runner::find_drift(source, view), runner::versions_without_down(source));
   if (ctx.out.json_mode()) {
@@ -514,6 +541,7 @@ int cmd_validate(Context& ctx) {
       if (config.database) {
         Session session = open_session(config, false);
         runner::DatabaseView view = runner::read_view(*session.tracker, source);
+        if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
         std::vector<runner::Drift> drift = runner::find_drift(source, view);
         if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
       }

@@ -17,9 +17,13 @@ AppliedSet AppliedSet::from(const tracker::VersionState& state, const std::vecto
   for (const tracker::HistoryEntry& entry : history) {
     switch (entry.outcome) {
       case Outcome::baseline:
-      case Outcome::forced: set.reset(entry.version > 0 ? std::optional<int64_t>(entry.version) : std::nullopt); break;
+      case Outcome::forced: set.reset(entry.version >= 0 ? std::optional<int64_t>(entry.version) : std::nullopt); break;
       case Outcome::applied: set.insert(entry.version); break;
       case Outcome::reverted: set.erase(entry.version); break;
+      case Outcome::imported:
+        set.reset(std::nullopt);
+        for (int64_t version : tracker::imported_versions(entry)) set.insert(version);
+        break;
       case Outcome::failed:
       case Outcome::running:
       case Outcome::accepted: break;
@@ -38,7 +42,7 @@ bool AppliedSet::contains(int64_t version) const {
 
 std::vector<int64_t> AppliedSet::list(const std::vector<int64_t>& known) const {
   std::set<int64_t> all(m_added.begin(), m_added.end());
-  if (m_baseline > 0 && m_removed.count(m_baseline) == 0) all.insert(m_baseline);
+  if (m_baseline != k_nothing && m_removed.count(m_baseline) == 0) all.insert(m_baseline);
   for (int64_t version : known) {
     if (contains(version)) all.insert(version);
   }
@@ -62,7 +66,7 @@ void AppliedSet::erase(int64_t version) {
 }
 
 void AppliedSet::reset(std::optional<int64_t> baseline) {
-  m_baseline = baseline.value_or(0);
+  m_baseline = baseline.value_or(k_nothing);
   m_added.clear();
   m_removed.clear();
 }

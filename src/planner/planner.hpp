@@ -31,9 +31,11 @@ class AppliedSet {
   void reset(std::optional<int64_t> baseline);
 
  private:
-  int64_t m_baseline = 0;       // every version <= baseline is applied unless removed
-  std::set<int64_t> m_added;    // applied versions above the baseline
-  std::set<int64_t> m_removed;  // reverted versions at or below the baseline
+  // Below every version (0 is one): the baseline of "nothing applied".
+  static constexpr int64_t k_nothing = -1;
+  int64_t m_baseline = k_nothing;  // every version <= baseline is applied unless removed
+  std::set<int64_t> m_added;       // applied versions above the baseline
+  std::set<int64_t> m_removed;     // reverted versions at or below the baseline
 };
 
 enum class Direction { up, down };

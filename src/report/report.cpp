@@ -113,6 +113,7 @@ json status_json(const runner::StatusReport& status) {
     if (row.duration_ms) item["duration_ms"] = round_ms(*row.duration_ms);
     if (row.applied_by) item["applied_by"] = *row.applied_by;
     item["has_down"] = row.has_down;
+    if (!row.parts.empty()) item["parts"] = row.parts;
     migrations.push_back(std::move(item));
   }
   return {{"version", nullable(status.version)},
@@ -183,7 +184,7 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
                          prepared.own_word, prepared.own_line);
     }
     for (const auto& statement : prepared.script.section.statements) {
-      out += fmt::format("-- {}:{}\n{};\n", prepared.script.file, statement.line, statement.sql);
+      out += fmt::format("-- {}:{}\n{};\n", prepared.script.file_of(statement), statement.line, statement.sql);
     }
     if (prepared.commit_last) out += "-- strata commits the transaction the file leaves open\nCOMMIT;\n";
     out += fmt::format("-- {}: version {}, clean; history: {} {}\n", table, text(step.version_after),
@@ -210,7 +211,8 @@ json plan_json(const std::vector<runner::PreparedStep>& steps) {
   for (const auto& prepared : steps) {
     json statements = json::array();
     for (const auto& statement : prepared.script.section.statements) {
-      statements.push_back({{"file", prepared.script.file}, {"line", statement.line}, {"sql", statement.sql}});
+      statements.push_back(
+          {{"file", prepared.script.file_of(statement)}, {"line", statement.line}, {"sql", statement.sql}});
     }
     json step = {{"version", prepared.step.version},
                  {"name", prepared.migration->name},

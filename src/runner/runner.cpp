@@ -14,6 +14,7 @@
 #include "core/sha256.hpp"
 #include "core/sql_words.hpp"
 #include "drivers/driver.hpp"
+#include "runner/import.hpp"
 #include "runner/pause_point.hpp"
 
 namespace strata::runner {
@@ -110,8 +111,15 @@ std::string version_text(std::optional<int64_t> version) {
 
 DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source) {
   DatabaseView view;
-  view.state = tracker.read_state();
-  view.history = tracker.read_history();
+  view.foreign = tracker.find_foreign();
+  if (view.foreign) {
+    check_foreign_parts(*view.foreign, source);
+    view.state.version = view.foreign->highest();
+    view.history.push_back(tracker::imported_entry(*view.foreign));
+  } else {
+    view.state = tracker.read_state();
+    view.history = tracker.read_history();
+  }
   view.applied = planner::AppliedSet::from(view.state, view.history, versions_of(source));
   return view;
 }
@@ -137,15 +145,25 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     if (!view.applied.contains(version)) continue;
     const source::Migration* migration = source.find(version);
     if (!migration) continue;  // missing: reported by status, not drift
-    std::string current = source::file_checksum(*migration->up);
-    // Rows written by strata 0.1 hold the checksum of the raw bytes: read again only on a mismatch.
-    if (current != checksum && source::raw_file_checksum(*migration->up) != checksum)
-      drift.push_back(Drift{version, migration->up->name, checksum, current});
+    std::string current = source::migration_checksum(*migration);
+    // Rows written by strata 0.1 hold the checksum of the raw bytes (of one file: versions of
+    // several files are newer): read again only on a mismatch.
+    if (current != checksum && (!migration->parts.empty() || source::raw_file_checksum(*migration->up) != checksum)) {
+      std::vector<std::string> files;
+      for (const source::MigrationFile* file : source::script_files(*migration, true)) files.push_back(file->name);
+      drift.push_back(Drift{version, fmt::format("{}", fmt::join(files, ", ")), checksum, current, files.size()});
+    }
   }
   return drift;
 }
 
 std::string drift_message(const Drift& drift) {
+  if (drift.files > 1) {
+    return fmt::format(
+        "version {} ({}) changed after it was applied: a part was edited, added or removed (stored checksum {}, "
+        "current {}); restore the files, or add a new migration for the change",
+        drift.version, drift.file, drift.stored_checksum.substr(0, 12), drift.current_checksum.substr(0, 12));
+  }
   return fmt::format(
       "{} was edited after it was applied (stored checksum {}, current {}); restore the file, add a new "
       "migration for the change, or run `strata accept {}` to record the file as it is now",
@@ -366,9 +384,12 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     ControlScan control;
 
     std::error_code ec;
-    const uintmax_t size = file ? std::filesystem::file_size(file->path, ec) : 0;
+    uintmax_t size = 0;
+    for (const source::MigrationFile* part : source::script_files(*migration, up)) {
+      if (!ec) size += std::filesystem::file_size(part->path, ec);
+    }
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
-    if (file && !keep_statements && !small && index == 0 && transactional_ddl &&
+    if (file && !keep_statements && !small && index == 0 && transactional_ddl && migration->parts.empty() &&
         !source::may_leave_transaction(*file, source.dialect())) {
       // Read once, while it runs: see prepare()'s comment.
       entry.script.file = file->name;
@@ -414,6 +435,7 @@ struct StopRequested {};
 // A statement of a step failed: where, and the database's error.
 struct StatementFailure {
   size_t number = 0;  // 1-based within the step
+  std::string file;   // the statement's file (a part's, for a version of several files)
   int line = 0;       // the file line of the error (see error_line)
   int first_line = 0;
   std::string sql;  // the statement's first line
@@ -520,8 +542,9 @@ class StatementBatcher {
   }
   StatementFailure failure(size_t index, const DriverError& error) const {
     const source::Statement& statement = *m_batch[index];
-    return StatementFailure{m_done + index + 1, error_line(statement, error), statement.line, first_line(statement.sql),
-                            error};
+    return StatementFailure{m_done + index + 1,           m_prepared.script.file_of(statement),
+                            error_line(statement, error), statement.line,
+                            first_line(statement.sql),    error};
   }
 
   drivers::Driver& m_driver;
@@ -620,7 +643,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           // Read once: checked as it streams by (prepare() did not see it).
           check = [&](const source::Statement& statement) {
             if (std::optional<std::string> word = transaction_control(statement))
-              refuse_transaction_control(prepared.script.file, statement.line, *word);
+              refuse_transaction_control(prepared.script.file_of(statement), statement.line, *word);
           };
         }
         const std::string checksum = feed_statements(prepared, batcher, check);
@@ -636,8 +659,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         if (int signal = stop_signal()) throw rolled_back(signal);  // cancelled because of the signal
         throw DriverError(
             fmt::format("migration {} ({}) failed at {}:{}: {}; rolled back, database still at version {}", label,
-                        direction, prepared.script.file, failure.line, failure.error.what(),
-                        version_text(step.version_before)),
+                        direction, failure.file, failure.line, failure.error.what(), version_text(step.version_before)),
             failure.error.sqlstate());
       } catch (const SourceError& error) {
         throw SourceError(fmt::format("{}; migration {} ({}) rolled back, database still at version {}", error.what(),
@@ -711,8 +733,10 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           [&](size_t first, const std::vector<const source::Statement*>& batch) {
             apply_control_effect();
             // Where the batch starts: the statement a stop or a failure before it is recorded at.
-            const json next = {
-                {"statement", first + 1}, {"line", batch.front()->line}, {"sql", first_line(batch.front()->sql)}};
+            const json next = {{"statement", first + 1},
+                               {"file", prepared.script.file_of(*batch.front())},
+                               {"line", batch.front()->line},
+                               {"sql", first_line(batch.front()->sql)}};
             // Only between batches: statements outside a transaction are never cut short.
             if (int signal = stop_signal()) {
               if (running_id) {
@@ -781,6 +805,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       } catch (const StatementFailure& failure) {
         leave_dirty({{"error", failure.error.what()},
                      {"statement", failure.number},
+                     {"file", failure.file},
                      {"line", failure.line},
                      {"sql", failure.sql}});
       } catch (const SourceError& error) {

@@ -24,9 +24,13 @@ struct DatabaseView {
   tracker::VersionState state;
   std::vector<tracker::HistoryEntry> history;
   planner::AppliedSet applied;
+  // Set when strata's tables record nothing and another tool's table was read instead; the
+  // state and history are then what importing it would record.
+  std::optional<tracker::ForeignState> foreign;
 };
 
-// Reads the version row and history (creating nothing) and replays them over the source.
+// Reads the version row and history (creating nothing) and replays them over the source; when
+// strata's tables record nothing, reads another tool's table instead (see import.hpp).
 DatabaseView read_view(tracker::Tracker& tracker, const source::Source& source);
 
 // The planner's inputs for this source and database.
@@ -35,9 +39,10 @@ planner::Inputs plan_inputs(const source::Source& source, const DatabaseView& vi
 // An applied migration whose file changed since it ran.
 struct Drift {
   int64_t version = 0;
-  std::string file;
+  std::string file;  // the file, or a version's parts as "1-a.sql, 1_b.sql"
   std::string stored_checksum;
   std::string current_checksum;
+  size_t files = 1;  // how many files `file` names
 };
 // Compares the checksum recorded by the last `applied` row of each applied version with its
 // file today. Throws SourceError when a file cannot be read.

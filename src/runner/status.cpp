@@ -51,6 +51,7 @@ StatusReport build_status(const source::Source& source, const DatabaseView& view
     if (migration) {
       row.name = migration->name;
       row.has_down = without_down.count(version) == 0;
+      for (const source::MigrationFile& part : migration->parts) row.parts.push_back(part.name);
     } else if (history != last_applied.end()) {
       row.name = history->second->name;
     }

@@ -19,7 +19,8 @@ struct StatusRow {
   std::optional<std::string> applied_at;
   std::optional<double> duration_ms;
   std::optional<std::string> applied_by;
-  bool has_down = true;  // false: an up without a down (reverts as an empty migration)
+  bool has_down = true;            // false: an up without a down (reverts as an empty migration)
+  std::vector<std::string> parts;  // a version of several files: their names, in the order up runs them
 };
 
 struct StatusReport {

@@ -41,7 +41,7 @@ std::string normalise_name(const std::string& name) {
 // The highest version and widest version spelling among the directory's *.sql files; names
 // that do not parse are ignored here (validate reports them).
 std::pair<int64_t, size_t> scan_versions(const fs::path& directory) {
-  int64_t highest = 0;
+  int64_t highest = -1;  // none yet: the first is 1 (a directory may start at 0, as golang-migrate's do)
   size_t width = 0;
   std::error_code ec;
   for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
@@ -104,7 +104,7 @@ std::vector<fs::path> create_migration(const fs::path& directory, const std::str
     if (std::stoll(version) <= highest) version = std::to_string(next_timestamp_after(highest));
   } else {
     size_t pad = options.digits.value_or(width == 0 ? 6 : width);
-    version = fmt::format("{:0{}}", highest + 1, pad);
+    version = fmt::format("{:0{}}", std::max<int64_t>(highest + 1, 1), pad);
   }
 
   std::vector<fs::path> paths;

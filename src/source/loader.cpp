@@ -35,11 +35,13 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 std::string Migration::label() const {
   std::string version_text = std::to_string(version);
+  char separator = '_';
   if (up) {
-    size_t underscore = up->name.find_first_of("_.");
-    version_text = up->name.substr(0, underscore);
+    const size_t digits = up->name.find_first_not_of("0123456789");
+    version_text = up->name.substr(0, digits);
+    if (up->name[digits] == '-') separator = '-';  // sql-migrate's spelling, as in the file name
   }
-  return name.empty() ? version_text : version_text + "_" + name;
+  return name.empty() ? version_text : version_text + separator + name;
 }
 
 Source::Source(fs::path directory, Dialect dialect, std::vector<Migration> migrations)
@@ -84,10 +86,20 @@ std::optional<ParsedFileName> parse_file_name(const std::string& file_name) {
 
   size_t digits = 0;
   while (digits < stem.size() && std::isdigit(static_cast<unsigned char>(stem[digits]))) ++digits;
-  if (digits == 0 || (digits < stem.size() && stem[digits] != '_')) {
+  if (digits == 0 || (digits < stem.size() && stem[digits] != '_' && stem[digits] != '-')) {
     throw SourceError(file_name, 0,
                       "not a migration file name: expected VERSION_name.up.sql, VERSION_name.down.sql "
                       "or VERSION_name.sql with a numeric VERSION");
+  }
+  // sql-migrate names its files VERSION-name.sql; golang-migrate's pairs always have `_`, and
+  // reading `1-a.up.sql` as either would guess at what its author meant.
+  if (digits < stem.size() && stem[digits] == '-' && parsed.kind != ParsedFileName::Kind::single) {
+    std::string suggested = file_name;
+    suggested[digits] = '_';
+    throw SourceError(file_name, 0,
+                      fmt::format("a dash after the version is for single files (VERSION-name.sql, as sql-migrate "
+                                  "names them); name up/down files with an underscore: {}",
+                                  suggested));
   }
   parsed.version_text = std::string(stem.substr(0, digits));
   std::string_view significant = stem.substr(0, digits);
@@ -96,10 +108,7 @@ std::optional<ParsedFileName> parse_file_name(const std::string& file_name) {
   if (significant.size() > k_max.size() || (significant.size() == k_max.size() && significant > k_max)) {
     throw SourceError(file_name, 0, fmt::format("version {} is out of range (maximum {})", parsed.version_text, k_max));
   }
-  parsed.version = std::stoll(std::string(significant));
-  if (parsed.version == 0) {
-    throw SourceError(file_name, 0, "version 0 is not allowed: versions start at 1");
-  }
+  parsed.version = std::stoll(std::string(significant));  // 0 is a version (golang-migrate's first)
   parsed.name = digits < stem.size() ? std::string(stem.substr(digits + 1)) : std::string();
   return parsed;
 }
@@ -234,7 +243,8 @@ Source load_source(const fs::path& directory, Dialect dialect) {
     auto duplicate = [version = version](const std::vector<std::string>& clash) {
       throw SourceError(fmt::format("duplicate migration version {}: {}", version, fmt::join(clash, ", ")));
     };
-    for (const auto& slot : slots) {
+    for (size_t slot_index = 0; slot_index < 4; ++slot_index) {
+      const auto& slot = slots[slot_index];
       if (slot.size() > 1) {
         std::vector<std::string> clash;
         for (const auto& [parsed, file] : slot) clash.push_back(file);
@@ -253,6 +263,10 @@ Source load_source(const fs::path& directory, Dialect dialect) {
       migration.single_file = true;
       migration.up = MigrationFile{single->second, directory / single->second};
       migration.down = migration.up;
+      // Single files sharing a version are one version, as sql-migrate orders them: by name.
+      if (slots[4].size() > 1) {
+        for (const auto& [parsed, file] : slots[4]) migration.parts.push_back(MigrationFile{file, directory / file});
+      }
     } else {
       if (!up) {
         throw SourceError(down->second, 0,
@@ -270,6 +284,7 @@ Source load_source(const fs::path& directory, Dialect dialect) {
 
 bool has_down_section(const Migration& migration, Dialect dialect) {
   if (!migration.single_file) return migration.down.has_value();
+  if (!migration.parts.empty()) return !parse_script(migration, false, dialect).file.empty();
   return !parse_migration(migration, dialect).down.file.empty();
 }
 
@@ -278,9 +293,73 @@ const MigrationFile* script_file(const Migration& migration, bool up) {
   return migration.down ? &*migration.down : nullptr;
 }
 
+std::vector<const MigrationFile*> script_files(const Migration& migration, bool up) {
+  std::vector<const MigrationFile*> files;
+  if (migration.parts.empty()) {
+    if (const MigrationFile* file = script_file(migration, up)) files.push_back(file);
+    return files;
+  }
+  for (const MigrationFile& part : migration.parts) files.push_back(&part);
+  if (!up) std::reverse(files.begin(), files.end());
+  return files;
+}
+
+namespace {
+
+std::string parts_checksum(const std::vector<MigrationFile>& parts,
+                           const std::function<std::string(size_t)>& part_checksum) {
+  Sha256 listing;
+  for (size_t index = 0; index < parts.size(); ++index) {
+    listing.update(fmt::format("{}  {}\n", part_checksum(index), parts[index].name));
+  }
+  return listing.hex_digest();
+}
+
+// stream_script() for a version of several parts: each part's section in the direction's
+// order, as if the parts were one file.
+Script stream_parts(const Migration& migration, bool up, Dialect dialect,
+                    const std::function<void(Statement&&)>& sink) {
+  using Direction = MigrationSplitter::Direction;
+  const Direction wanted = up ? Direction::up : Direction::down;
+  const size_t count = migration.parts.size();
+  Script script;
+  std::vector<std::string> checksums(count);
+  bool has_section = false;
+  for (size_t step = 0; step < count; ++step) {
+    const size_t index = up ? step : count - 1 - step;
+    const MigrationFile& part = migration.parts[index];
+    StreamedFile streamed = stream_migration_file(part, true, dialect, [&](Direction direction, Statement&& statement) {
+      if (direction != wanted) return;
+      statement.part = index;
+      sink(std::move(statement));
+    });
+    checksums[index] = streamed.checksum;
+    if (!up && !streamed.has_down) continue;  // this part reverts as nothing
+    // One step: in a transaction only when every part that runs asks for one.
+    script.section.transaction &= up ? streamed.up_transaction : streamed.down_transaction;
+    if (!has_section) script.file = part.name;
+    has_section = true;
+  }
+  for (const MigrationFile& part : migration.parts) script.parts.push_back(part.name);
+  if (!has_section) {
+    script.file.clear();
+    return script;
+  }
+  script.checksum = parts_checksum(migration.parts, [&](size_t index) { return checksums[index]; });
+  return script;
+}
+
+}  // namespace
+
+std::string migration_checksum(const Migration& migration) {
+  if (migration.parts.empty()) return file_checksum(*migration.up);
+  return parts_checksum(migration.parts, [&](size_t index) { return file_checksum(migration.parts[index]); });
+}
+
 Script stream_script(const Migration& migration, bool up, Dialect dialect,
                      const std::function<void(Statement&&)>& sink) {
   using Direction = MigrationSplitter::Direction;
+  if (!migration.parts.empty()) return stream_parts(migration, up, dialect, sink);
   Script script;
   const MigrationFile* file = script_file(migration, up);
   if (file == nullptr) return script;  // a pair without a down file
@@ -334,6 +413,11 @@ bool may_leave_transaction(const MigrationFile& file, Dialect dialect) {
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
   using Direction = MigrationSplitter::Direction;
   ParsedMigration parsed;
+  if (!migration.parts.empty()) {
+    parsed.up = parse_script(migration, true, dialect);
+    parsed.down = parse_script(migration, false, dialect);
+    return parsed;
+  }
   if (migration.single_file) {
     const MigrationFile& file = *migration.up;
     StreamedFile streamed = stream_migration_file(file, true, dialect, [&](Direction direction, Statement&& statement) {

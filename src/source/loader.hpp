@@ -28,6 +28,10 @@ struct Migration {
   // file as `up` (which may still have no Down section: see has_down_section()).
   std::optional<MigrationFile> down;
   bool single_file = false;
+  // Single files that share this version's numeric prefix (sql-migrate's `1-a.sql` and
+  // `1_b.sql`), two or more, in file-name order: one version whose parts run as one step.
+  // `up`, `down` and `name` are the first part's. Empty for a version of one file or a pair.
+  std::vector<MigrationFile> parts;
   // "0003_add_email" style label for messages, using the up file's spelling of the version.
   std::string label() const;
 };
@@ -37,6 +41,14 @@ struct Script {
   std::string file;  // file name, for file:line messages; empty when the direction has no file
   Section section;
   std::string checksum;  // the file's TextChecksum (source/checksum.hpp); empty when there is no file
+  // A version of several files (Migration::parts): every part's name, in file-name order;
+  // Statement::part indexes it. `file` is then the first part that has this direction, and
+  // `checksum` covers every part (migration_checksum). Empty for a version of one file.
+  std::vector<std::string> parts;
+  // The file a statement of this script comes from, for file:line messages.
+  const std::string& file_of(const Statement& statement) const {
+    return statement.part < parts.size() ? parts[statement.part] : file;
+  }
 };
 
 struct ParsedMigration {
@@ -76,7 +88,18 @@ Source load_source(const std::filesystem::path& directory, Dialect dialect);
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
 
 // The file that holds one direction of a migration; nullptr for a pair without a down file.
+// For a version of several parts, the first part.
 const MigrationFile* script_file(const Migration& migration, bool up);
+// Every file that holds one direction: the one script_file(), or a version's parts in the
+// order that direction runs them (name order up, reverse name order down). Empty for a pair
+// without a down file.
+std::vector<const MigrationFile*> script_files(const Migration& migration, bool up);
+
+// The checksum recorded for a migration (and compared by the drift check): the SHA-256 (hex)
+// of its up file, or for a version of several parts the SHA-256 of the `sha256sum`-style
+// listing of its parts ("<hex>  <file name>\n" for each, in name order), so that editing,
+// adding or removing a part changes it. Throws SourceError like read_file.
+std::string migration_checksum(const Migration& migration);
 
 // Streams one direction of a migration: only the file that holds it is read, in chunks, and
 // each statement of that direction goes to `sink` as soon as it is complete. Returns the
@@ -135,7 +158,8 @@ struct ParsedFileName {
   std::optional<Dialect> dialect;  // set for per-dialect pair files
 };
 // nullopt for files that are not migrations at all (not *.sql, hidden); throws SourceError
-// for *.sql files whose name does not follow the rules.
+// for *.sql files whose name does not follow the rules. A dash after the version
+// (`20180805174141-tournaments.sql`, sql-migrate's naming) is accepted for single files only.
 std::optional<ParsedFileName> parse_file_name(const std::string& file_name);
 
 }  // namespace strata::source

@@ -15,6 +15,8 @@ namespace strata::source {
 struct Statement {
   std::string sql;  // trimmed; without the terminating delimiter; leading comments dropped
   int line = 0;     // 1-based line in the file where the statement's first token starts
+  // Which file of a version made of several files (Script::parts) the statement comes from.
+  size_t part = 0;
 };
 
 // The first statement of a direction that the engine refuses to run inside a transaction

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
@@ -17,7 +19,7 @@ namespace {
 constexpr std::pair<Outcome, std::string_view> k_outcomes[] = {
     {Outcome::applied, "applied"},   {Outcome::reverted, "reverted"}, {Outcome::failed, "failed"},
     {Outcome::forced, "forced"},     {Outcome::baseline, "baseline"}, {Outcome::running, "running"},
-    {Outcome::accepted, "accepted"},
+    {Outcome::accepted, "accepted"}, {Outcome::imported, "imported"},
 };
 
 int64_t to_int64(const drivers::Value& value, std::string_view what) {
@@ -104,6 +106,10 @@ void Tracker::ensure_tables() {
       record(baseline);
     }
   }
+}
+
+std::optional<ForeignState> Tracker::find_foreign() {
+  return find_foreign_state(m_driver, m_table);
 }
 
 VersionState Tracker::read_state() {
@@ -227,6 +233,52 @@ int64_t Tracker::start_running(std::optional<int64_t> version, const HistoryEntr
   const std::vector<drivers::Row> rows = m_driver.execute_transaction(statements);
   if (rows.empty() || rows[0].empty()) throw DriverError("the history table returned no id");
   return to_int64(rows[0][0], "history id");
+}
+
+HistoryEntry imported_entry(const ForeignState& foreign) {
+  HistoryEntry entry;
+  entry.version = foreign.highest().value_or(-1);
+  entry.outcome = Outcome::imported;
+  nlohmann::json detail = {
+      {"tool", tool_name(foreign.tool)}, {"table", foreign.table.display()}, {"versions", foreign.versions}};
+  if (foreign.occupies_version_table) detail["moved_to"] = moved_aside_name(foreign.table).display();
+  if (!foreign.unmapped.empty()) detail["unmapped"] = foreign.unmapped;
+  entry.detail = detail.dump();
+  return entry;
+}
+
+std::vector<int64_t> imported_versions(const HistoryEntry& entry) {
+  std::vector<int64_t> versions;
+  if (entry.outcome != Outcome::imported) return versions;
+  nlohmann::json detail = nlohmann::json::parse(entry.detail, nullptr, false);
+  if (!detail.is_object() || !detail.contains("versions") || !detail["versions"].is_array()) return versions;
+  for (const nlohmann::json& version : detail["versions"]) {
+    if (version.is_number_integer()) versions.push_back(version.get<int64_t>());
+  }
+  return versions;
+}
+
+void Tracker::import(const ForeignState& foreign) {
+  if (foreign.occupies_version_table) {
+    const TableName aside = moved_aside_name(foreign.table);
+    if (m_driver.table_exists(aside)) {
+      throw DriverError(fmt::format("cannot move dbmate's table {} aside: {} exists already", foreign.table.display(),
+                                    aside.display()));
+    }
+    m_driver.execute(
+        fmt::format("ALTER TABLE {} RENAME TO {}", qualified(foreign.table), m_driver.quote_identifier(aside.name)));
+  }
+  if (!m_driver.table_exists(m_table)) {
+    if (!m_table.schema.empty()) {
+      m_driver.execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", m_driver.quote_identifier(m_table.schema)));
+    }
+    m_driver.execute(version_table_sql());
+  }
+  // The version row before the history table: an import cut short on MySQL (no transactional
+  // DDL) leaves either nothing that counts as strata's, or a version row, never an empty history.
+  set_version(foreign.highest(), false);
+  if (!m_driver.table_exists(m_table.history())) m_driver.execute(history_table_sql());
+  record(imported_entry(foreign));
 }
 
 void Tracker::record(const HistoryEntry& entry) {

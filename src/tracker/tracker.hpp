@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/database_url.hpp"
+#include "tracker/foreign.hpp"
 
 namespace strata::drivers {
 class Driver;
@@ -30,6 +31,8 @@ enum class Outcome {
              // left behind when its process died or lost its connection mid-way
   accepted,  // `strata accept`: the applied file's current content is the accepted one from now
              // on (checksum); the applied state does not change
+  imported,  // history started from another tool's table: exactly the versions in detail are
+             // applied; `version` is the highest of them (-1 for none), as is the version row
 };
 
 std::string_view outcome_name(Outcome outcome);
@@ -49,6 +52,12 @@ struct HistoryEntry {
   std::string detail;  // JSON text: failure location, force origin; "" when none
 };
 
+// The `imported` row that records `foreign` (what Tracker::import writes, and what read-only
+// commands replay without writing it).
+HistoryEntry imported_entry(const ForeignState& foreign);
+// The versions an `imported` row says are applied; empty for other rows or an unreadable detail.
+std::vector<int64_t> imported_versions(const HistoryEntry& entry);
+
 // Reads and writes strata's two tables through a Driver. Every method throws DriverError
 // when the database fails; none but start_running() opens or commits a transaction of its
 // own, so the runner decides what is atomic.
@@ -61,6 +70,9 @@ class Tracker {
   // Creates the version and history tables when missing. When the history table is new and
   // the database already has a version (golang-migrate), records a baseline row for it.
   void ensure_tables();
+
+  // Another tool's record when strata's tables record nothing yet (find_foreign_state).
+  std::optional<ForeignState> find_foreign();
 
   // The version row; nothing applied when the table does not exist. Never creates anything.
   VersionState read_state();
@@ -85,6 +97,13 @@ class Tracker {
   void record(const HistoryEntry& entry);
   // Overwrites every column of row `id` but the version with `entry`'s.
   void update(int64_t id, const HistoryEntry& entry);
+
+  // Continues from another tool's record (find_foreign_state): moves dbmate's table aside when
+  // it occupies the version table's name, creates strata's tables, sets the version row to the
+  // highest applied version and records the `imported` row. Leaves other tables as they are.
+  // Atomic only inside a transaction the caller opened, on an engine with transactional DDL.
+  // Only while holding the migration lock.
+  void import(const ForeignState& foreign);
 
   // "user@host" of this process, for HistoryEntry::applied_by.
   static std::string current_user();

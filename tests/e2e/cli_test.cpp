@@ -583,15 +583,16 @@ TEST_F(Cli, ExplicitTransactionControlIsRunAsTheFileMeansIt) {
   EXPECT_EQ(db("version").out, "3\n");
 }
 
-TEST_F(Cli, AnotherToolsVersionTableIsNamedAndLeftAlone) {
+TEST_F(Cli, UnknownTableUnderTheVersionTableNameIsNamedAndLeftAlone) {
   copy_testdata("valid");
-  sql("CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES "
-      "('20240101000000');");  // dbmate's table
+  // Neither golang-migrate's table nor dbmate's (which strata imports: tools_test.cpp).
+  sql("CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO schema_migrations VALUES "
+      "(1, 'x');");
   Result r = db("up");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
-            "strata: error: cannot read the version table schema_migrations: no such column: dirty; if another tool "
-            "(dbmate, goose, …) owns a table of that name, give strata its own with --table\n");
+            "strata: error: cannot read the version table schema_migrations: no such column: version; if another "
+            "tool (dbmate, goose, …) owns a table of that name, give strata its own with --table\n");
   EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations_history';"), "0\n");
   EXPECT_EQ(db("--table strata_versions up").exit_code, 0);
 }

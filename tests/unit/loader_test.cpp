@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "source/create.hpp"
 #include "support/temp_dir.hpp"
 
@@ -74,10 +75,23 @@ TEST(Loader, DownWithoutUpIsAnError) {
             "0002_x.down.sql: down migration without an up migration (expected 0002_x.up.sql)");
 }
 
-TEST(Loader, VersionZeroAndOverflowAreRejected) {
+TEST(Loader, VersionZeroIsAVersionLikeAnyOther) {
   TempDir dir;
-  dir.write("0_init.up.sql", "");
-  EXPECT_EQ(load_error(dir.path()), "0_init.up.sql: version 0 is not allowed: versions start at 1");
+  dir.write("0_initial.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  dir.write("0_initial.down.sql", "DROP TABLE a;\n");
+  dir.write("1_next.up.sql", "");
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  ASSERT_EQ(source.migrations().size(), 2u);
+  EXPECT_EQ(source.migrations()[0].version, 0);
+  EXPECT_EQ(source.find(0)->label(), "0_initial");
+  EXPECT_EQ(source.find(0)->down->name, "0_initial.down.sql");
+  TempDir zeros;
+  zeros.write("0_a.up.sql", "");
+  zeros.write("0000_b.up.sql", "");
+  EXPECT_EQ(load_error(zeros.path()), "duplicate migration version 0: 0000_b.up.sql, 0_a.up.sql");
+}
+
+TEST(Loader, VersionOverflowIsRejected) {
   TempDir big;
   big.write("99999999999999999999_x.up.sql", "");
   EXPECT_EQ(load_error(big.path()),
@@ -90,6 +104,105 @@ TEST(Loader, LeadingZerosNameTheSameVersion) {
   dir.write("1_a.up.sql", "");
   dir.write("0001_b.sql", "-- +strata Up\n");
   EXPECT_EQ(load_error(dir.path()), "duplicate migration version 1: 1_a.up.sql, 0001_b.sql");
+}
+
+TEST(Loader, SqlMigrateDashNameIsASingleFile) {
+  TempDir dir;
+  dir.write("20180805174141-tournaments.sql", "-- +migrate Up\nCREATE TABLE t (id INTEGER);\n");
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  const Migration* migration = source.find(20180805174141);
+  ASSERT_NE(migration, nullptr);
+  EXPECT_TRUE(migration->single_file);
+  EXPECT_TRUE(migration->parts.empty());
+  EXPECT_EQ(migration->name, "tournaments");
+  EXPECT_EQ(migration->label(), "20180805174141-tournaments");
+}
+
+TEST(Loader, DashNamesAreForSingleFilesOnly) {
+  TempDir dir;
+  dir.write("1-a.up.sql", "");
+  EXPECT_EQ(load_error(dir.path()),
+            "1-a.up.sql: a dash after the version is for single files (VERSION-name.sql, as sql-migrate names them); "
+            "name up/down files with an underscore: 1_a.up.sql");
+  TempDir dialect;
+  dialect.write("0002-b.down.postgres.sql", "");
+  EXPECT_EQ(load_error(dialect.path(), Dialect::postgres),
+            "0002-b.down.postgres.sql: a dash after the version is for single files (VERSION-name.sql, as sql-migrate "
+            "names them); name up/down files with an underscore: 0002_b.down.postgres.sql");
+}
+
+TEST(Loader, SingleFilesSharingAVersionArePartsInNameOrder) {
+  TempDir dir;
+  dir.write("1_b.sql", "-- +migrate Up\nCREATE TABLE b (id INTEGER);\n-- +migrate Down\nDROP TABLE b;\n");
+  dir.write("1-a.sql", "-- +migrate Up\nCREATE TABLE a (id INTEGER);\n-- +migrate Down\nDROP TABLE a;\n");
+  dir.write("01-c.sql", "-- +migrate Up\n\nCREATE TABLE c (id INTEGER);\n");  // no Down section
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  ASSERT_EQ(source.migrations().size(), 1u);
+  const Migration& migration = source.migrations()[0];
+  ASSERT_EQ(migration.parts.size(), 3u);
+  EXPECT_EQ(migration.parts[0].name, "01-c.sql");
+  EXPECT_EQ(migration.parts[1].name, "1-a.sql");
+  EXPECT_EQ(migration.parts[2].name, "1_b.sql");
+  EXPECT_EQ(migration.name, "c");
+  EXPECT_EQ(migration.up->name, "01-c.sql");
+
+  Script up = parse_script(migration, true, Dialect::sqlite);
+  ASSERT_EQ(up.section.statements.size(), 3u);
+  EXPECT_EQ(up.section.statements[0].sql, "CREATE TABLE c (id INTEGER)");
+  EXPECT_EQ(up.file_of(up.section.statements[0]), "01-c.sql");
+  EXPECT_EQ(up.section.statements[0].line, 3);
+  EXPECT_EQ(up.file_of(up.section.statements[2]), "1_b.sql");
+  EXPECT_EQ(up.file, "01-c.sql");
+  EXPECT_TRUE(up.section.transaction);
+
+  Script down = parse_script(migration, false, Dialect::sqlite);
+  ASSERT_EQ(down.section.statements.size(), 2u);
+  EXPECT_EQ(down.section.statements[0].sql, "DROP TABLE b");
+  EXPECT_EQ(down.file_of(down.section.statements[1]), "1-a.sql");
+  EXPECT_EQ(down.file, "1_b.sql");
+  EXPECT_TRUE(has_down_section(migration, Dialect::sqlite));
+
+  // The checksum covers every part: the sha256sum listing of the parts in name order.
+  std::string listing;
+  for (const MigrationFile& part : migration.parts) listing += file_checksum(part) + "  " + part.name + "\n";
+  EXPECT_EQ(up.checksum, sha256_hex(listing));
+  EXPECT_EQ(down.checksum, up.checksum);
+  EXPECT_EQ(migration_checksum(migration), up.checksum);
+}
+
+TEST(Loader, OnePartOutsideATransactionTakesTheWholeVersionOutOfIt) {
+  TempDir dir;
+  dir.write("1-a.sql", "-- +migrate Up\nCREATE TABLE a (id INTEGER);\n");
+  dir.write("1-b.sql", "-- +migrate Up notransaction\nCREATE TABLE b (id INTEGER);\n");
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  EXPECT_FALSE(parse_script(source.migrations()[0], true, Dialect::sqlite).section.transaction);
+  EXPECT_FALSE(has_down_section(source.migrations()[0], Dialect::sqlite));
+  EXPECT_TRUE(parse_script(source.migrations()[0], false, Dialect::sqlite).file.empty());
+}
+
+TEST(Loader, PartErrorsNameThePartsOwnFile) {
+  TempDir dir;
+  dir.write("1-a.sql", "-- +migrate Up\nCREATE TABLE a (id INTEGER);\n");
+  dir.write("1-b.sql", "-- +migrate Up\nSELECT 'open;\n");
+  Source source = load_source(dir.path(), Dialect::sqlite);
+  try {
+    parse_script(source.migrations()[0], true, Dialect::sqlite);
+    FAIL();
+  } catch (const SourceError& error) {
+    EXPECT_EQ(std::string(error.what()), "1-b.sql:2: unterminated string started here");
+  }
+}
+
+TEST(Loader, SharedVersionIsStillADuplicateForPairFiles) {
+  TempDir pairs;
+  pairs.write("1_a.up.sql", "");
+  pairs.write("1_b.up.sql", "");
+  EXPECT_EQ(load_error(pairs.path()), "duplicate migration version 1: 1_a.up.sql, 1_b.up.sql");
+  TempDir mixed;
+  mixed.write("1_a.up.sql", "");
+  mixed.write("1-b.sql", "-- +migrate Up\n");
+  mixed.write("1-c.sql", "-- +migrate Up\n");
+  EXPECT_EQ(load_error(mixed.path()), "duplicate migration version 1: 1_a.up.sql, 1-b.sql");
 }
 
 TEST(Loader, PerDialectSingleFileIsRejected) {
@@ -176,6 +289,12 @@ TEST(Create, EmptyDirectoryStartsAtSixDigitsAndSingleWritesAnnotations) {
   ASSERT_EQ(paths.size(), 1u);
   EXPECT_EQ(paths[0].filename(), "000001_init.sql");
   EXPECT_EQ(read_file(paths[0], "x"), "-- +strata Up\n\n-- +strata Down\n");
+}
+
+TEST(Create, NumberingAfterVersionZeroContinuesAtOne) {
+  TempDir dir;
+  dir.write("0_initial.up.sql", "");
+  EXPECT_EQ(create_migration(dir.path(), "next", {})[0].filename(), "1_next.up.sql");
 }
 
 TEST(Create, TimestampAndDigits) {

@@ -44,6 +44,61 @@ TEST(PlannerUp, AppliesEveryPendingVersionInOrderFromEmpty) {
   EXPECT_EQ(plan.to, 5);
 }
 
+TEST(PlannerVersionZero, ZeroIsPendingUntilAppliedAndNoneIsBeforeIt) {
+  // Nothing applied: 0 is pending like any first version.
+  EXPECT_EQ(describe(plan_up(inputs({0, 1}, std::nullopt), std::nullopt)), "u0>0 u1>1");
+  // At version 0 only 0 is applied (golang-migrate's row (0, false) without history).
+  EXPECT_EQ(describe(plan_up(inputs({0, 1}, 0), std::nullopt)), "u1>1");
+  // Reverting 0 leaves nothing applied, not version 0.
+  EXPECT_EQ(describe(plan_down(inputs({0, 1}, 1), std::nullopt)), "d1>0 d0>none");
+  EXPECT_EQ(describe(plan_goto(inputs({0, 1, 2}, 2), 0)), "d2>1 d1>0");
+  EXPECT_EQ(describe(plan_redo(inputs({0, 1}, 0))), "d0>none u0>0");
+}
+
+TEST(PlannerVersionZero, ForceNoneAndForceZeroDiffer) {
+  AppliedSet none = AppliedSet::from(VersionState{std::nullopt, false}, {entry(-1, Outcome::forced)}, {0, 1});
+  EXPECT_FALSE(none.contains(0));
+  EXPECT_TRUE(none.list({0, 1}).empty());
+  AppliedSet zero = AppliedSet::from(VersionState{0, false}, {entry(0, Outcome::forced)}, {0, 1});
+  EXPECT_TRUE(zero.contains(0));
+  EXPECT_FALSE(zero.contains(1));
+  EXPECT_EQ(zero.list({0, 1}), std::vector<int64_t>{0});
+  // A revert of 0 recorded after the force: nothing applied.
+  AppliedSet reverted = AppliedSet::from(VersionState{std::nullopt, false},
+                                         {entry(0, Outcome::forced), entry(0, Outcome::reverted)}, {0});
+  EXPECT_FALSE(reverted.contains(0));
+}
+
+HistoryEntry imported(std::vector<int64_t> versions) {
+  tracker::ForeignState foreign;
+  foreign.versions = std::move(versions);
+  return tracker::imported_entry(foreign);
+}
+
+TEST(PlannerImported, ExactlyTheImportedVersionsAreAppliedAndAGapIsOutOfOrder) {
+  Inputs in;
+  in.source_versions = {1, 2, 3, 4};
+  in.current = 3;
+  in.applied = AppliedSet::from(VersionState{3, false}, {imported({1, 3})}, in.source_versions);
+  EXPECT_TRUE(in.applied.contains(1));
+  EXPECT_FALSE(in.applied.contains(2));
+  EXPECT_TRUE(in.applied.contains(3));
+  EXPECT_THROW(plan_up(in, std::nullopt), SourceError);
+  in.allow_out_of_order = true;
+  EXPECT_EQ(describe(plan_up(in, std::nullopt)), "u2>3 u4>4");
+  EXPECT_EQ(describe(plan_down(in, std::nullopt)), "d3>1 d1>none");
+}
+
+TEST(PlannerImported, LaterRowsReplayOnTopAndAVersionNotInTheSourceStaysApplied) {
+  AppliedSet set = AppliedSet::from(
+      VersionState{7, false}, {imported({1, 7}), entry(2, Outcome::applied), entry(1, Outcome::reverted)}, {1, 2});
+  EXPECT_EQ(set.list({1, 2}), (std::vector<int64_t>{2, 7}));
+  // Nothing applied by the other tool: the row records -1 and no version row is written.
+  HistoryEntry none = imported({});
+  EXPECT_EQ(none.version, -1);
+  EXPECT_TRUE(AppliedSet::from(VersionState{}, {none}, {1}).list({1}).empty());
+}
+
 TEST(PlannerUp, LimitAppliesOnlyTheNextN) {
   Plan plan = plan_up(inputs({1, 2, 3, 4}, 1), 2);
   EXPECT_EQ(describe(plan), "u2>2 u3>3");

@@ -153,6 +153,71 @@ TEST_F(TrackerTest, HistoryStartsWithABaselineOnAGolangMigrateDatabase) {
   EXPECT_EQ(history[0].version, 4);
 }
 
+TEST_F(TrackerTest, GooseTableIsReadByTheLatestRowOfEachVersion) {
+  m_driver->execute(
+      "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, "
+      "is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))");
+  m_driver->execute(
+      "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (5, 1), (2, 0), (3, 0), "
+      "(3, 1)");
+  std::optional<tracker::ForeignState> goose = m_tracker->find_foreign();
+  ASSERT_TRUE(goose);
+  EXPECT_EQ(goose->tool, tracker::ForeignTool::goose);
+  EXPECT_EQ(goose->table.name, "goose_db_version");
+  EXPECT_EQ(goose->versions, (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_FALSE(goose->occupies_version_table);
+  EXPECT_FALSE(m_driver->table_exists(TableName{"", "schema_migrations"}));
+}
+
+TEST_F(TrackerTest, ImportRecordsTheVersionRowAndExactlyTheAppliedVersions) {
+  m_driver->execute("CREATE TABLE gorp_migrations (id varchar(255) not null primary key, applied_at datetime)");
+  m_driver->execute("INSERT INTO gorp_migrations VALUES ('1-a.sql', NULL), ('1_b.sql', NULL), ('3-c.sql', NULL)");
+  std::optional<tracker::ForeignState> gorp = m_tracker->find_foreign();
+  ASSERT_TRUE(gorp);
+  EXPECT_EQ(gorp->versions, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(gorp->files.at(1), (std::vector<std::string>{"1-a.sql", "1_b.sql"}));
+  m_tracker->import(*gorp);
+  EXPECT_EQ(m_tracker->read_state().version, 3);
+  auto history = m_tracker->read_history();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].outcome, tracker::Outcome::imported);
+  EXPECT_EQ(history[0].detail, R"({"table":"gorp_migrations","tool":"sql-migrate","versions":[1,3]})");
+  EXPECT_EQ(tracker::imported_versions(history[0]), (std::vector<int64_t>{1, 3}));
+  EXPECT_FALSE(m_tracker->find_foreign());  // strata's tables win from now on
+  EXPECT_EQ(scalar("SELECT count(*) FROM gorp_migrations"), "3");
+}
+
+TEST_F(TrackerTest, DbmateTableUnderTheVersionTableNameIsMovedAside) {
+  m_driver->execute("CREATE TABLE schema_migrations (version varchar(128) primary key)");
+  m_driver->execute("INSERT INTO schema_migrations VALUES ('20260102000000'), ('20260101000000')");
+  std::optional<tracker::ForeignState> dbmate = m_tracker->find_foreign();
+  ASSERT_TRUE(dbmate);
+  EXPECT_EQ(dbmate->tool, tracker::ForeignTool::dbmate);
+  EXPECT_TRUE(dbmate->occupies_version_table);
+  EXPECT_EQ(dbmate->versions, (std::vector<int64_t>{20260101000000, 20260102000000}));
+  m_driver->begin();
+  m_tracker->import(*dbmate);
+  m_driver->commit();
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations_dbmate"), "2");
+  EXPECT_EQ(m_tracker->read_state().version, 20260102000000);
+}
+
+TEST_F(TrackerTest, EmptyVersionTableWithoutHistoryDoesNotHideAForeignTable) {
+  // An import cut short on MySQL after it created the version table: the record is still dbmate's.
+  m_driver->execute("CREATE TABLE schema_migrations_dbmate (version varchar(128) primary key)");
+  m_driver->execute("INSERT INTO schema_migrations_dbmate VALUES ('7')");
+  m_driver->execute("CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL)");
+  std::optional<tracker::ForeignState> dbmate = m_tracker->find_foreign();
+  ASSERT_TRUE(dbmate);
+  EXPECT_EQ(dbmate->table.name, "schema_migrations_dbmate");
+  EXPECT_FALSE(dbmate->occupies_version_table);
+  m_tracker->import(*dbmate);
+  EXPECT_EQ(m_tracker->read_state().version, 7);
+  // A golang-migrate row makes the table strata's.
+  m_driver->execute("DROP TABLE schema_migrations_history");
+  EXPECT_FALSE(m_tracker->find_foreign());
+}
+
 TEST_F(TrackerTest, AppliedMigrationsRecordTheChecksumOfTheirFile) {
   write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
   m_tracker->ensure_tables();
