@@ -21,6 +21,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/sql_words.hpp"
+#include "drivers/mysql/piece_layout.hpp"
 
 namespace strata::drivers::mysql {
 namespace {
@@ -104,6 +105,27 @@ DriverError driver_error(const sql::SQLException& e, std::string_view sql = {}) 
   return DriverError(error_text(e), e.getSQLState(), position);
 }
 
+// The error of statement `failed` (0-based, > 0) of a piece that holds several (see
+// PieceLayout): the statements before it have run. Where the layout is exact, the message names
+// the statement and the position points into it, so the runner reports its line.
+DriverError later_statement_error(const sql::SQLException& e, std::string_view sql, size_t failed) {
+  const PieceLayout layout = piece_layout(sql);
+  if (!layout.exact || failed >= layout.starts.size()) {
+    return DriverError(fmt::format("{} in a later statement of this block (those before it had run)", error_text(e)),
+                       e.getSQLState());
+  }
+  const size_t start = layout.starts[failed];
+  std::optional<std::size_t> position = start + 1;
+  if (e.getErrorCode() == k_parse_error) {
+    // The server counts the lines of its message from the failing statement's first token.
+    if (const auto inside = syntax_error_position(sql.substr(start), e.what())) position = start + *inside;
+  }
+  const std::string before = failed == 1 ? "statement 1 before it" : fmt::format("statements 1–{} before it", failed);
+  return DriverError(fmt::format("{} in statement {} of {} of this block ({}); {} had run", error_text(e), failed + 1,
+                                 layout.starts.size(), piece_statement(sql, layout, failed), before),
+                     e.getSQLState(), position);
+}
+
 std::string lock_name(const std::string& database, const std::string& table) {
   std::string name = fmt::format("strata:{}.{}", database, table);
   if (name.size() <= k_max_lock_name) return name;
@@ -176,30 +198,58 @@ struct MysqlDriver::Impl {
   bool file_autocommit = false;          // SET autocommit: for the rest of the session
   std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
 
-  // Runs one statement over the text protocol. Returns the rows of its first result set and
-  // reads every further one: the server sends them all, and an unread result fails the next
-  // command with 2014 "Commands out of sync". Without multi-statements only a CALL produces
-  // several results, each a result set except the final status.
-  std::vector<Row> run(const std::string& sql) {
+  // Sends `text` over the text protocol and reads every result the server returns for it: an
+  // unread result fails the next command with 2014 "Commands out of sync". `read` counts the
+  // results read; when the connector throws, the failing statement's result is number `read`
+  // (0-based). Returns the rows of result number `keep`, if it is a result set.
+  //
+  // The server answers each statement with one result (a CALL with one per result set of the
+  // procedure, plus one). getMoreResults() moves to the next result and says whether it is a
+  // result set; for an update count it returns false just as it does when there are no more,
+  // and connector 1.1 offers no way to tell the two apart (getUpdateCount() is reset by the
+  // move). Calling it when there are no more results does nothing, so it is called once more
+  // for every semicolon in the text: a statement ends at a semicolon, so the text cannot hold
+  // more update counts than that. Result sets do not use up that allowance.
+  std::vector<Row> send(const std::string& text, size_t& read, size_t keep = 0) {
     std::unique_ptr<sql::Statement> statement(connection->createStatement());
     std::vector<Row> rows;
-    bool has_result_set = statement->execute(sql);
-    bool first = true;
-    do {
+    bool has_result_set = statement->execute(text);
+    size_t allowance = static_cast<size_t>(std::count(text.begin(), text.end(), ';'));
+    for (;;) {
       if (has_result_set) {
         std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
-        if (result && first) rows = read_rows(*result);
-        first = false;
+        if (result && read == keep) rows = read_rows(*result);
       }
+      ++read;
+      if (!has_result_set && allowance-- == 0) break;
       has_result_set = statement->getMoreResults();
-    } while (has_result_set);
+    }
     return rows;
   }
 
+  // send() for strata's own statements and queries: the rows of the first result.
+  std::vector<Row> run(const std::string& sql) {
+    size_t read = 0;
+    return send(sql, read);
+  }
+
+  // Runs one piece of a migration, which may hold several statements (see PieceLayout), and
+  // names the failing one in the error: its number in the piece, and where the layout is exact,
+  // its text and its position (so the runner reports its line).
+  void run_piece(std::string_view sql) {
+    size_t read = 0;
+    try {
+      send(std::string(sql), read);
+    } catch (const sql::SQLException& e) {
+      if (read == 0) throw driver_error(e, sql);
+      throw later_statement_error(e, sql, read);
+    }
+  }
+
   // Sends statements[first, first + count) as one multi-statement string. The server answers
-  // each statement with exactly one result (none of them is a CALL) and stops at the first
-  // error, which the connector raises when that statement's result is read: counting the
-  // results read names the failing statement.
+  // each statement with exactly one result (none of them is a CALL or holds several statements)
+  // and stops at the first error, which the connector raises when that statement's result is
+  // read: counting the results read names the failing statement.
   //
   // Outside a transaction the run is wrapped in START TRANSACTION … COMMIT (in the same string):
   // one commit per batch instead of one per statement, which is what makes a long run of
@@ -214,7 +264,7 @@ struct MysqlDriver::Impl {
     const size_t offset = wrap ? 1 : 0;  // the result of statements[first] is number `offset`
     size_t done = 0;
     try {
-      run_multi(text, results, done);
+      send(text, done);
     } catch (const sql::SQLException& e) {
       const size_t index = std::min(done >= offset ? done - offset : 0, count - 1);
       if (wrap && done < results - 1) {
@@ -227,25 +277,6 @@ struct MysqlDriver::Impl {
       // The server quotes the failing statement alone and counts its lines from its first token.
       throw StatementFailed(first + index, driver_error(e, statements[first + index]));
     }
-  }
-
-  // Sends `text`, a multi-statement string each of whose statements answers with one result,
-  // and reads all `results` of them, counting them in `done` (the number of the failing one when
-  // the connector throws). Returns the rows of result number `keep`, if it has any.
-  std::vector<Row> run_multi(const std::string& text, size_t results, size_t& done,
-                             size_t keep = std::numeric_limits<size_t>::max()) {
-    std::unique_ptr<sql::Statement> statement(connection->createStatement());
-    std::vector<Row> rows;
-    bool has_result_set = statement->execute(text);
-    for (;;) {
-      if (has_result_set) {
-        std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
-        if (result && done == keep) rows = read_rows(*result);
-      }
-      if (++done == results) break;
-      has_result_set = statement->getMoreResults();
-    }
-    return rows;
   }
 };
 
@@ -320,11 +351,7 @@ Dialect MysqlDriver::dialect() const noexcept {
 }
 
 void MysqlDriver::execute(std::string_view sql) {
-  try {
-    m_impl->run(std::string(sql));
-  } catch (const sql::SQLException& e) {
-    throw driver_error(e, sql);
-  }
+  m_impl->run_piece(sql);
 }
 
 void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
@@ -338,23 +365,31 @@ void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
     m_impl->file_transaction = false;
 }
 
+bool MysqlDriver::batchable(std::string_view sql) const noexcept {
+  return is_data_change(sql) && !piece_layout(sql).several();
+}
+
 void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements) {
-  // A CALL answers with a result per result set of the procedure plus one: it goes alone.
-  auto is_call = [](std::string_view sql) { return leading_words(sql, 1) == "CALL"; };
+  // A CALL answers with a result per result set of the procedure plus one, and a piece that
+  // holds several statements with one per statement: each goes alone, so that counting results
+  // still names the failing piece.
+  auto alone = [](std::string_view sql) { return leading_words(sql, 1) == "CALL" || piece_layout(sql).several(); };
   size_t first = 0;
   while (first < statements.size()) {
-    note_transaction_control(statements[first]);
-    if (is_call(statements[first])) {
+    if (alone(statements[first])) {
+      const PieceLayout layout = piece_layout(statements[first]);
+      for (size_t start : layout.starts) note_transaction_control(statements[first].substr(start));
       try {
-        m_impl->run(std::string(statements[first]));
-      } catch (const sql::SQLException& e) {
-        throw StatementFailed(first, driver_error(e, statements[first]));
+        m_impl->run_piece(statements[first]);
+      } catch (const DriverError& e) {
+        throw StatementFailed(first, e);
       }
       ++first;
       continue;
     }
+    note_transaction_control(statements[first]);
     size_t end = first;
-    while (end < statements.size() && !is_call(statements[end])) ++end;
+    while (end < statements.size() && !alone(statements[end])) ++end;
     m_impl->run_batch(statements, first, end - first);
     first = end;
   }
@@ -380,7 +415,7 @@ std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>
   const std::string text = multi_statement(statements.begin(), statements.end(), true);
   size_t done = 0;  // result 0 is START TRANSACTION's, result k that of statements[k - 1]
   try {
-    return d.run_multi(text, statements.size() + 2, done, statements.size());
+    return d.send(text, done, statements.size());
   } catch (const sql::SQLException& e) {
     try {
       d.run("ROLLBACK");

@@ -26,9 +26,15 @@ namespace strata::drivers::mysql {
 //   DriverError::sqlstate() carries the SQLSTATE, and for syntax errors (1064) position()
 //   points at the text the server quotes after "near".
 // - execute() sends its text as-is (conditional comments `/*!40101 … */` included) and drains
-//   every result, so a SELECT or a CALL in a migration leaves the connection usable.
-// - execute_batch() sends runs of statements as one multi-statement string (a CALL goes
-//   alone, since it answers with several results) and counts the results read, so the failing
+//   every result, so a SELECT or a CALL in a migration leaves the connection usable. The text may
+//   hold several statements (a StatementBegin … StatementEnd block): the server runs them in
+//   order and stops at the first error; those before it stay applied. An error in statement k > 1
+//   says "in statement k of n of this block (<its text>); statement(s) … before it had run", with
+//   position() at that statement, so the runner reports its line; where the statements cannot be
+//   told apart by their semicolons (see PieceLayout) it says "in a later statement of this block".
+// - execute_batch() sends runs of statements as one multi-statement string (a CALL and a piece
+//   of several statements go alone, since they answer with several results; batchable() is false
+//   for such a piece) and counts the results read, so the failing
 //   statement is known exactly; the server runs nothing after it. Only INSERT, UPDATE, DELETE
 //   and REPLACE are batchable(): DDL commits implicitly and SELECT SLEEP(…) may be long, so they
 //   go one at a time, and a stop request or crash finds each of them done or not started.
@@ -68,6 +74,8 @@ class MysqlDriver final : public Driver {
   Dialect dialect() const noexcept override;
   void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
+  // Data changes, unless the piece holds several statements (a StatementBegin block).
+  bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> execute_transaction(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;

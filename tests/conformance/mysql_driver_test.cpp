@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -129,6 +130,70 @@ TEST_F(MysqlDriverTest, BatchesWithResultSetsAndCallsKeepCount) {
   EXPECT_TRUE(db->batchable("insert into batch_items values (5)"));
   EXPECT_FALSE(db->batchable("CREATE TABLE x (id INT)"));
   EXPECT_FALSE(db->batchable("SELECT SLEEP(1)"));
+}
+
+// A StatementBegin block of several statements is one piece: the server answers each of its
+// statements, every answer is read (or the next command would fail with 2014), and a failure in
+// a later statement names it, its text and its line.
+TEST_F(MysqlDriverTest, LaterStatementOfAPieceFailsWithItsNumberTextAndPosition) {
+  auto db = connect();
+  const std::string piece = "CREATE TABLE t1 (id INT);\n-- a comment; with a semicolon\nCREATE TABLE t1 (id INT);\n";
+  try {
+    db->execute(piece);
+    ADD_FAILURE() << "no error";
+  } catch (const DriverError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "Table 't1' already exists (MySQL error 1050, SQLSTATE 42S01) in statement 2 of 2 of this block "
+              "(CREATE TABLE t1 (id INT)); statement 1 before it had run");
+    EXPECT_EQ(e.position(), std::optional<std::size_t>(piece.find("CREATE TABLE t1", 1) + 1));
+  }
+  EXPECT_TRUE(db->table_exists(TableName{"", "t1"}));
+  EXPECT_THAT(db->query("SELECT 1"), ElementsAre(Row{"1"}));
+
+  const std::string inserts =
+      "INSERT INTO t1 VALUES (1);\nINSERT INTO t1 SELECT LENGTH('a;b');\nINSERT INTO t1\nVALUES (3,, 4);\nINSERT INTO "
+      "t1 "
+      "VALUES (5);";
+  try {
+    db->execute_batch({"INSERT INTO t1 VALUES (0)", inserts});
+    ADD_FAILURE() << "no error";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u);
+    EXPECT_THAT(e.what(), HasSubstr("(MySQL error 1064, SQLSTATE 42000) in statement 3 of 4 of this block (INSERT INTO "
+                                    "t1 VALUES (3,, 4)); statements 1–2 before it had run"));
+    ASSERT_TRUE(e.position().has_value());
+    // The server quotes the text from the second comma on, on the statement's second line.
+    EXPECT_EQ(inserts.substr(*e.position() - 1, 4), " 4);");
+    EXPECT_EQ(std::count(inserts.begin(), inserts.begin() + static_cast<long>(*e.position()), '\n'), 3);
+  }
+  EXPECT_THAT(db->query("SELECT COUNT(*) FROM t1"), ElementsAre(Row{"3"}));
+}
+
+// Where the statements of a piece cannot be told apart by their semicolons (a stored program's
+// body, a CALL's several results), the error says no more than is known.
+TEST_F(MysqlDriverTest, PieceWithAStoredProgramRunsWholeAndAFailureSaysOnlyWhatIsKnown) {
+  auto db = connect();
+  db->execute(
+      "CREATE PROCEDURE two_results() BEGIN SELECT 1; SELECT 2; END;\nCALL two_results();\nCREATE TABLE after_call "
+      "(id INT);");
+  EXPECT_TRUE(db->table_exists(TableName{"", "after_call"}));
+  try {
+    db->execute("CALL two_results();\nINSERT INTO no_such_table VALUES (1);");
+    ADD_FAILURE() << "no error";
+  } catch (const DriverError& e) {
+    EXPECT_EQ(std::string(e.what()), "Table '" + m_database.name() +
+                                         ".no_such_table' doesn't exist (MySQL error 1146, SQLSTATE 42S02) in a later "
+                                         "statement of this block (those before it had run)");
+    EXPECT_EQ(e.position(), std::nullopt);
+  }
+  EXPECT_THAT(db->query("SELECT 4"), ElementsAre(Row{"4"}));
+}
+
+TEST_F(MysqlDriverTest, PiecesOfSeveralStatementsAreNotBatchedWithOthers) {
+  auto db = connect();
+  EXPECT_TRUE(db->batchable("INSERT INTO t VALUES (1);"));
+  EXPECT_TRUE(db->batchable("INSERT INTO t VALUES ('a;b') -- c; d"));
+  EXPECT_FALSE(db->batchable("INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);"));
 }
 
 // A migration's own BEGIN … COMMIT keeps its meaning: strata does not wrap (and so commit) the
