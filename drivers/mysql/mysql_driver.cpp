@@ -28,16 +28,14 @@ namespace {
 
 constexpr int k_default_port = 3306;
 constexpr std::string_view k_default_host = "127.0.0.1";
-constexpr std::string_view k_default_charset = "utf8mb4";
 constexpr int k_min_connect_timeout_seconds = 2;
 constexpr std::chrono::milliseconds k_lock_poll_interval{50};
 constexpr std::size_t k_max_lock_name = 64;  // MySQL refuses longer GET_LOCK names
 constexpr std::size_t k_hashed_lock_name_digits = 40;
-constexpr int k_parse_error = 1064;          // ER_PARSE_ERROR
-constexpr std::size_t k_batch_limit = 1000;  // statements per execute_batch() round trip
-
-// golang-migrate URL parameters that mean nothing to strata and change nothing if ignored.
-constexpr std::string_view k_ignored_parameters[] = {"multiStatements", "parseTime"};
+constexpr int k_parse_error = 1064;              // ER_PARSE_ERROR
+constexpr int k_unknown_system_variable = 1193;  // ER_UNKNOWN_SYSTEM_VARIABLE
+constexpr int k_ssl_connection_error = 2026;     // CR_SSL_CONNECTION_ERROR
+constexpr std::size_t k_batch_limit = 1000;      // statements per execute_batch() round trip
 
 std::string format_timeout(std::chrono::milliseconds timeout) {
   const auto ms = timeout.count();
@@ -132,9 +130,77 @@ std::string lock_name(const std::string& database, const std::string& table) {
   return "strata:" + sha256_hex(name).substr(0, k_hashed_lock_name_digits);
 }
 
-bool is_charset_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(),
-                                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+// Server errors that mean "this setting cannot be used here": the URL is at fault (exit 2).
+bool refuses_setting(const sql::SQLException& e) {
+  switch (e.getErrorCode()) {
+    case 1115:  // ER_UNKNOWN_CHARACTER_SET
+    case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR (SUPER needed)
+    case 1228:  // ER_LOCAL_VARIABLE
+    case 1229:  // ER_GLOBAL_VARIABLE
+    case 1231:  // ER_WRONG_VALUE_FOR_VAR
+    case 1232:  // ER_WRONG_TYPE_FOR_VAR
+    case 1238:  // ER_INCORRECT_GLOBAL_LOCAL_VAR (read only)
+    case 1253:  // ER_COLLATION_CHARSET_MISMATCH
+    case 1273:  // ER_UNKNOWN_COLLATION
+    case 1298:  // ER_UNKNOWN_TIME_ZONE
+      return true;
+    default: return false;
+  }
+}
+
+// What to do about a failed TLS handshake (2026), for the connect error.
+std::string tls_advice(const MysqlSettings& settings, const sql::SQLException& e) {
+  if (e.getErrorCode() != k_ssl_connection_error || settings.tls != MysqlTls::verify) return {};
+  if (settings.tls_ca.empty())
+    return "; tls=true verifies the server's certificate against the system's trusted CAs: name the server's CA "
+           "with ssl-ca=FILE (x-tls-ca=FILE), or use tls=skip-verify to encrypt without verifying";
+  return fmt::format("; the server's certificate was verified against {} and the host name", settings.tls_ca);
+}
+
+// Whole seconds, at least 1: the client library's timeouts are in seconds.
+int whole_seconds(std::chrono::milliseconds duration) {
+  return static_cast<int>(std::clamp<std::chrono::seconds::rep>(
+      std::chrono::ceil<std::chrono::seconds>(duration).count(), 1, std::numeric_limits<int>::max()));
+}
+
+// The connector's options for `url` (its settings) and `options`.
+sql::ConnectOptionsMap connect_options_for(const DatabaseUrl& url, const OpenOptions& options) {
+  const MysqlSettings& settings = url.mysql;
+  sql::ConnectOptionsMap connect_options;
+  if (!settings.socket.empty()) {
+    connect_options["hostName"] = "unix://" + settings.socket;
+  } else {
+    const std::string host = url.host.empty() ? std::string(k_default_host) : url.host;
+    const int port = url.port.value_or(k_default_port);
+    const bool ipv6 = host.find(':') != std::string::npos;
+    connect_options["hostName"] =
+        ipv6 ? fmt::format("tcp://[{}]:{}", host, port) : fmt::format("tcp://{}:{}", host, port);
+  }
+  connect_options["userName"] = url.user;
+  if (url.password) connect_options["password"] = *url.password;
+  connect_options["schema"] = url.database;
+  connect_options["OPT_CONNECT_TIMEOUT"] =
+      settings.connect_timeout ? whole_seconds(*settings.connect_timeout)
+                               : std::max(k_min_connect_timeout_seconds, whole_seconds(options.busy_timeout));
+  if (settings.read_timeout) connect_options["OPT_READ_TIMEOUT"] = whole_seconds(*settings.read_timeout);
+  if (settings.write_timeout) connect_options["OPT_WRITE_TIMEOUT"] = whole_seconds(*settings.write_timeout);
+  connect_options["OPT_CHARSET_NAME"] = settings.charset;
+  if (settings.compress) connect_options["CLIENT_COMPRESS"] = true;
+  if (settings.cleartext_passwords) connect_options["OPT_ENABLE_CLEARTEXT_PLUGIN"] = true;
+  // With libmariadb, TLS is asked for by sslEnforce and verified by sslVerify (OPT_SSL_MODE is
+  // ignored); certificate files alone turn TLS on. require_tls() checks the result.
+  if (settings.tls != MysqlTls::off) connect_options["sslEnforce"] = true;
+  if (settings.tls == MysqlTls::verify) connect_options["sslVerify"] = true;
+  if (settings.tls != MysqlTls::off) {
+    if (!settings.tls_ca.empty()) connect_options["sslCA"] = settings.tls_ca;
+    if (!settings.tls_cert.empty()) connect_options["sslCert"] = settings.tls_cert;
+    if (!settings.tls_key.empty()) connect_options["sslKey"] = settings.tls_key;
+  }
+  // A reconnect would silently continue in a new session without the GET_LOCK.
+  connect_options["OPT_RECONNECT"] = false;
+  // For execute_batch(); execute() and query() still send one statement each.
+  connect_options["CLIENT_MULTI_STATEMENTS"] = true;
+  return connect_options;
 }
 
 // mysqlcppconn's driver registry and the client library's first-time initialisation are not
@@ -286,56 +352,59 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
   d.database = url.database;
   if (d.database.empty()) throw UsageError(fmt::format("the mysql URL {} names no database", url.redacted));
 
-  std::string charset(k_default_charset);
-  for (const auto& [key, value] : url.params) {
-    if (key == "charset") {
-      if (!is_charset_name(value))
-        throw UsageError(fmt::format("invalid charset '{}' in database URL {}", value, url.redacted));
-      charset = value;
-    } else if (std::find(std::begin(k_ignored_parameters), std::end(k_ignored_parameters), key) ==
-               std::end(k_ignored_parameters)) {
-      throw UsageError(fmt::format(
-          "unsupported parameter '{}' in database URL {} (the mysql driver takes charset; multiStatements and "
-          "parseTime are ignored)",
-          key, url.redacted));
-    }
-  }
-
-  const std::string host = url.host.empty() ? std::string(k_default_host) : url.host;
-  const int port = url.port.value_or(k_default_port);
-  const bool ipv6 = host.find(':') != std::string::npos;
-  const int connect_timeout = static_cast<int>(std::max<std::chrono::seconds::rep>(
-      k_min_connect_timeout_seconds, std::chrono::ceil<std::chrono::seconds>(options.busy_timeout).count()));
-
-  sql::ConnectOptionsMap connect_options;
-  connect_options["hostName"] =
-      ipv6 ? fmt::format("tcp://[{}]:{}", host, port) : fmt::format("tcp://{}:{}", host, port);
-  connect_options["userName"] = url.user;
-  if (url.password) connect_options["password"] = *url.password;
-  connect_options["schema"] = url.database;
-  connect_options["OPT_CONNECT_TIMEOUT"] = connect_timeout;
-  connect_options["OPT_CHARSET_NAME"] = charset;
-  // A reconnect would silently continue in a new session without the GET_LOCK.
-  connect_options["OPT_RECONNECT"] = false;
-  // For execute_batch(); execute() and query() still send one statement each.
-  connect_options["CLIENT_MULTI_STATEMENTS"] = true;
+  const MysqlSettings& settings = url.mysql;
+  sql::ConnectOptionsMap connect_options = connect_options_for(url, options);
   try {
     const std::lock_guard<std::mutex> guard(connect_mutex());
     d.connection.reset(sql::mysql::get_mysql_driver_instance()->connect(connect_options));
   } catch (const sql::SQLException& e) {
-    throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted, error_text(e)), e.getSQLState());
+    throw DriverError(fmt::format("cannot connect to {}: {}{}", url.redacted, error_text(e), tls_advice(settings, e)),
+                      e.getSQLState());
   }
   if (!d.connection) throw DriverError(fmt::format("cannot connect to {}", url.redacted));
 
   try {
-    d.run(fmt::format("SET NAMES {}", charset));
-    const auto settings = d.run("SELECT @@lower_case_table_names, CONNECTION_ID()");
-    if (!settings.empty() && settings[0].size() == 2) {
-      d.lower_case_table_names = settings[0][0] && *settings[0][0] != "0";
-      if (settings[0][1]) d.connection_id = *settings[0][1];
+    d.run(settings.collation.empty() ? fmt::format("SET NAMES {}", settings.charset)
+                                     : fmt::format("SET NAMES {} COLLATE {}", settings.charset, settings.collation));
+    const auto session = d.run("SELECT @@lower_case_table_names, CONNECTION_ID()");
+    if (!session.empty() && session[0].size() == 2) {
+      d.lower_case_table_names = session[0][0] && *session[0][0] != "0";
+      if (session[0][1]) d.connection_id = *session[0][1];
     }
     d.connect_options = connect_options;
   } catch (const sql::SQLException& e) {
+    if (refuses_setting(e))
+      throw UsageError(fmt::format("cannot use charset={}{} from database URL {}: {}", settings.charset,
+                                   settings.collation.empty() ? "" : " and collation=" + settings.collation,
+                                   url.redacted, error_text(e)));
+    throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
+  }
+  if (settings.tls == MysqlTls::verify || settings.tls == MysqlTls::skip_verify) require_tls(url);
+  for (const MysqlSessionVariable& variable : settings.session_variables) set_session_variable(url, variable);
+}
+
+void MysqlDriver::require_tls(const DatabaseUrl& url) {
+  // The client library falls back to plain TCP when the server offers no TLS, whatever it was asked.
+  const auto cipher = query("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = ?",
+                            {std::string("Ssl_cipher")});
+  if (cipher.empty() || cipher[0].empty() || !cipher[0][0] || cipher[0][0]->empty())
+    throw DriverError(fmt::format("cannot connect to {}: the server does not offer TLS, which tls={} requires",
+                                  url.redacted, url.mysql.tls == MysqlTls::verify ? "true" : "skip-verify"));
+}
+
+void MysqlDriver::set_session_variable(const DatabaseUrl& url, const MysqlSessionVariable& variable) {
+  const std::string value = variable.literal ? quote_literal(variable.value) : variable.value;
+  try {
+    m_impl->run(fmt::format("SET SESSION {} = {}", quote_identifier(variable.name), value));
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() == k_unknown_system_variable)
+      throw UsageError(fmt::format(
+          "unsupported parameter '{}' in database URL {}: neither a parameter of the mysql driver nor a session "
+          "variable of this server ({})",
+          variable.name, url.redacted, error_text(e)));
+    if (refuses_setting(e))
+      throw UsageError(fmt::format("cannot set session variable '{}' from database URL {}: {}", variable.name,
+                                   url.redacted, error_text(e)));
     throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
   }
 }

@@ -252,25 +252,65 @@ TEST_F(MysqlDriverTest, SessionUsesUtf8mb4AndFourByteCharactersRoundTrip) {
   EXPECT_THAT(db->query("SELECT t FROM texts WHERE t = ?", {emoji}), ElementsAre(Row{emoji}, Row{emoji}));
 }
 
-TEST_F(MysqlDriverTest, CharsetParameterIsHonouredAndHarmlessGolangMigrateParametersAreIgnored) {
+TEST_F(MysqlDriverTest, CharsetAndCollationParametersAreHonouredAndHarmlessGoParametersAccepted) {
+  const std::string base = m_database.url_text();
+  const char* separator = base.find('?') == std::string::npos ? "?" : "&";
+  const auto db =
+      open_driver(parse_database_url(base + separator + "charset=latin1&multiStatements=true&parseTime=true&loc=Local"),
+                  OpenOptions{});
+  EXPECT_THAT(db->query("SELECT @@character_set_client"), ElementsAre(Row{"latin1"}));
+  const auto collated =
+      open_driver(parse_database_url(base + separator + "collation=utf8mb4_bin&interpolateParams=true"), OpenOptions{});
+  EXPECT_THAT(collated->query("SELECT @@character_set_connection, @@collation_connection"),
+              ElementsAre(Row{"utf8mb4", "utf8mb4_bin"}));
+}
+
+// Parameters that are not the driver's are session variables (go-sql-driver/mysql's rule), set
+// with their values as literals: a quote in a value cannot end the statement.
+TEST_F(MysqlDriverTest, SessionVariablesFromTheUrlAreSetAsLiterals) {
   const std::string base = m_database.url_text();
   const char* separator = base.find('?') == std::string::npos ? "?" : "&";
   const auto db = open_driver(
-      parse_database_url(base + separator + "charset=latin1&multiStatements=true&parseTime=true"), OpenOptions{});
-  EXPECT_THAT(db->query("SELECT @@character_set_client"), ElementsAre(Row{"latin1"}));
+      parse_database_url(base + separator +
+                         "foreign_key_checks=0&sql_mode=%27ANSI_QUOTES%27&time_zone=%2B01:00&unique_checks=OFF&"
+                         "lock_wait_timeout=7&max_statement_time=2.5"),
+      OpenOptions{});
+  EXPECT_THAT(db->query("SELECT @@foreign_key_checks, @@sql_mode, @@time_zone, @@unique_checks, @@lock_wait_timeout, "
+                        "@@max_statement_time"),
+              ElementsAre(Row{"0", "ANSI_QUOTES", "+01:00", "0", "7", "2.500000"}));
+  try {
+    open_driver(parse_database_url(base + separator + "sql_mode=x%27%3B%20SET%20@pwned%3D1%3B%20--%20"), OpenOptions{});
+    ADD_FAILURE() << "a value with a quote was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot set session variable 'sql_mode' from database URL "));
+    EXPECT_THAT(e.what(), HasSubstr("(MySQL error 1231, SQLSTATE 42000)"));
+  }
 }
 
-TEST_F(MysqlDriverTest, UnknownUrlParameterIsAUsageErrorNamingIt) {
+TEST_F(MysqlDriverTest, UnknownOrRefusedSessionVariableIsAUsageErrorNamingIt) {
   const std::string base = m_database.url_text();
   const char* separator = base.find('?') == std::string::npos ? "?" : "&";
   try {
-    open_driver(parse_database_url(base + separator + "tls=skip-verify"), OpenOptions{});
+    open_driver(parse_database_url(base + separator + "strata_no_such_variable=1"), OpenOptions{});
     ADD_FAILURE() << "an unknown parameter was accepted";
   } catch (const UsageError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unsupported parameter 'tls'"));
+    EXPECT_THAT(e.what(), HasSubstr("unsupported parameter 'strata_no_such_variable'"));
+    EXPECT_THAT(e.what(), HasSubstr("neither a parameter of the mysql driver nor a session variable of this server"));
     EXPECT_EQ(e.exit_code(), ExitCode::usage);
   }
-  EXPECT_THROW(open_driver(parse_database_url(base + separator + "charset=utf8mb4;DROP"), OpenOptions{}), UsageError);
+  for (const char* refused : {"key_buffer_size=1", "ssl_cipher=x", "wait_timeout=soon", "collation=utf8mb4_nope"}) {
+    EXPECT_THROW(open_driver(parse_database_url(base + separator + refused), OpenOptions{}), UsageError) << refused;
+  }
+}
+
+TEST_F(MysqlDriverTest, SkipVerifyGivesAnEncryptedSession) {
+  const std::string base = m_database.url_text();
+  const char* separator = base.find('?') == std::string::npos ? "?" : "&";
+  const auto db = open_driver(parse_database_url(base + separator + "tls=skip-verify"), OpenOptions{});
+  const auto cipher =
+      db->query("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'");
+  ASSERT_EQ(cipher.size(), 1u);
+  EXPECT_NE(cipher[0][0].value_or(""), "");
 }
 
 TEST_F(MysqlDriverTest, BadPasswordIsADriverErrorWithoutThePassword) {
