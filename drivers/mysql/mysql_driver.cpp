@@ -149,12 +149,16 @@ bool refuses_setting(const sql::SQLException& e) {
 }
 
 // What to do about a failed TLS handshake (2026), for the connect error.
-std::string tls_advice(const MysqlSettings& settings, const sql::SQLException& e) {
+std::string tls_advice(const DatabaseUrl& url, const sql::SQLException& e) {
+  const MysqlSettings& settings = url.mysql;
   if (e.getErrorCode() != k_ssl_connection_error || settings.tls != MysqlTls::verify) return {};
   if (settings.tls_ca.empty())
     return "; tls=true verifies the server's certificate against the system's trusted CAs: name the server's CA "
            "with ssl-ca=FILE (x-tls-ca=FILE), or use tls=skip-verify to encrypt without verifying";
-  return fmt::format("; the server's certificate was verified against {} and the host name", settings.tls_ca);
+  return fmt::format(
+      "; tls=true verifies the server's certificate against {} and checks that it was issued for the host {}: connect "
+      "by a name the certificate holds, or use tls=skip-verify to encrypt without verifying",
+      settings.tls_ca, url.host.empty() ? std::string(k_default_host) : url.host);
 }
 
 // Whole seconds, at least 1: the client library's timeouts are in seconds.
@@ -198,7 +202,7 @@ sql::ConnectOptionsMap connect_options_for(const DatabaseUrl& url, const OpenOpt
   }
   // A reconnect would silently continue in a new session without the GET_LOCK.
   connect_options["OPT_RECONNECT"] = false;
-  // For execute_batch(); execute() and query() still send one statement each.
+  // For execute_batch() and for pieces that hold several statements; strata's own queries send one.
   connect_options["CLIENT_MULTI_STATEMENTS"] = true;
   return connect_options;
 }
@@ -358,7 +362,7 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
     const std::lock_guard<std::mutex> guard(connect_mutex());
     d.connection.reset(sql::mysql::get_mysql_driver_instance()->connect(connect_options));
   } catch (const sql::SQLException& e) {
-    throw DriverError(fmt::format("cannot connect to {}: {}{}", url.redacted, error_text(e), tls_advice(settings, e)),
+    throw DriverError(fmt::format("cannot connect to {}: {}{}", url.redacted, error_text(e), tls_advice(url, e)),
                       e.getSQLState());
   }
   if (!d.connection) throw DriverError(fmt::format("cannot connect to {}", url.redacted));

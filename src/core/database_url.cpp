@@ -240,7 +240,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
     if (i == number_start || i - number_start > 12) return std::nullopt;
     const std::string number(text.substr(number_start, i - number_start));
-    if (std::count(number.begin(), number.end(), '.') > 1) return std::nullopt;
+    if (std::count(number.begin(), number.end(), '.') > 1 || number == ".") return std::nullopt;
     const double value = std::stod(number);
     const size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;

@@ -199,6 +199,8 @@ TEST(MysqlUrl, ConnectionParametersAreReadAndHarmlessOnesAccepted) {
   EXPECT_EQ(usage_error("mysql://u@h/db?timeout=soon"),
             "invalid value 'soon' for 'timeout' in database URL mysql://u@h/db?timeout=soon: expected a duration such "
             "as 30s, 500ms or 1m30s");
+  for (const char* bad : {".s", "1.2.3s", "10parsecs", "1e3s", "99999999999999s"})
+    EXPECT_NE(usage_error(std::string("mysql://u@h/db?readTimeout=") + bad), "") << bad;
   EXPECT_NE(usage_error("mysql://u@h/db?charset=utf8mb4;DROP"), "");
   EXPECT_NE(usage_error("mysql://u@h/db?charset=latin1&charset=utf8mb4"), "");
 }
