@@ -6,8 +6,8 @@
 #
 #   scripts/test-dbs.sh [start]   start both, wait until they accept the test user over TCP
 #   scripts/test-dbs.sh stop      stop both
-#   scripts/test-dbs.sh status    exit 0 iff both accept TCP connections
-#   scripts/test-dbs.sh env       print the URLs the tests use (for eval)
+#   scripts/test-dbs.sh status    exit 0 iff both accept TCP connections and MariaDB speaks TLS
+#   scripts/test-dbs.sh env       print the URLs, socket and CA file the tests use (for eval)
 #   scripts/test-dbs.sh start-postgres|start-mysql      start only that server
 #   scripts/test-dbs.sh restart-postgres|restart-mysql  stop and start only that server (fast
 #                                 shutdown: open connections are ended), wait until it accepts
@@ -19,7 +19,11 @@
 #
 # Result: PostgreSQL on 127.0.0.1:$PG_PORT, MariaDB on 127.0.0.1:$MY_PORT, user strata /
 # password strata, database strata_test on both. The user may also create databases (MariaDB:
-# those named strata_*) so tests can isolate themselves.
+# those named strata_*) so tests can isolate themselves. MariaDB also listens on its Unix socket
+# and speaks TLS with a self-signed test CA generated under $ROOT/mariadb-tls (ca.pem; a server
+# certificate for 127.0.0.1 and localhost; client.pem/client-key.pem, a client certificate from
+# the same CA). Two more MariaDB users, password strata, with the same rights as strata: strata_tls
+# (REQUIRE SSL) and strata_x509 (REQUIRE X509: a client certificate from the test CA).
 set -euo pipefail
 
 ROOT=${STRATA_TEST_DB_ROOT:-/tmp/strata-test-dbs}
@@ -33,6 +37,7 @@ MY_RUNDIR=$ROOT/mariadb-run  # socket, pid file and log: owned by the mysql user
 MY_SOCKET=$MY_RUNDIR/mariadb.sock
 MY_PIDFILE=$MY_RUNDIR/mariadb.pid
 MY_LOG=$MY_RUNDIR/mariadb.log
+MY_TLSDIR=$ROOT/mariadb-tls  # test CA, server and client certificates (readable by mysql)
 DB_USER=${DB_USER:-strata}
 DB_PASS=${DB_PASS:-strata}
 DB_NAME=${DB_NAME:-strata_test}
@@ -44,14 +49,22 @@ die() { log "ERROR: $*"; exit 1; }
 urls() {
   echo "STRATA_TEST_POSTGRES_URL='postgres://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME?sslmode=disable'"
   echo "STRATA_TEST_MYSQL_URL='mysql://$DB_USER:$DB_PASS@127.0.0.1:$MY_PORT/$DB_NAME'"
+  echo "STRATA_TEST_MYSQL_SOCKET='$MY_SOCKET'"
+  echo "STRATA_TEST_MYSQL_TLS_DIR='$MY_TLSDIR'"
 }
 pg_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 1; }
 # `mariadb-admin ping` exits 0 whenever the server answers (even "access denied").
 my_ready() { mariadb-admin --no-defaults --protocol=tcp -h 127.0.0.1 -P "$MY_PORT" --connect-timeout=1 ping >/dev/null 2>&1; }
 
+# A MariaDB started by an older copy of this script runs without TLS: `start` restarts it.
+my_tls_ready() {
+  [ "$(mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$MY_PORT" -u"$DB_USER" -p"$DB_PASS" --connect-timeout=1 \
+    -Nse 'SELECT @@have_ssl' 2>/dev/null)" = "YES" ]
+}
+
 case "${1:-start}" in
   env) urls; exit 0 ;;
-  status) pg_ready && my_ready; exit ;;
+  status) pg_ready && my_ready && my_tls_ready; exit ;;
 esac
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it starts servers as the postgres and mysql users)"
@@ -131,14 +144,49 @@ pg_stop() {
 my_root() { mariadb --no-defaults --protocol=socket --socket="$MY_SOCKET" -uroot "$@"; }
 my_alive_on_socket() { mariadb-admin --no-defaults --socket="$MY_SOCKET" --connect-timeout=1 ping >/dev/null 2>&1; }
 
+# A CA, a server certificate signed by it for 127.0.0.1 and localhost, and a client certificate:
+# EC keys, so generating them takes milliseconds. Kept once made; a set that is incomplete (an
+# interrupted run) is made anew.
+my_tls_files() {
+  local d=$MY_TLSDIR f
+  for f in ca.pem server.pem server-key.pem client.pem client-key.pem; do
+    [ -s "$d/$f" ] || { f=; break; }
+  done
+  [ -n "${f:-}" ] && return 0
+  log "generating the test TLS CA and certificates in $d"
+  rm -rf "$d" && install -d -m 755 "$d"
+  (
+    cd "$d"
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    openssl req -x509 "${ec[@]}" -keyout ca-key.pem -out ca.pem -days 3650 -subj "/CN=strata test CA" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+    openssl req "${ec[@]}" -keyout server-key.pem -out server.csr -subj "/CN=localhost" 2>/dev/null
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 -extfile server.ext \
+      -out server.pem 2>/dev/null
+    openssl req "${ec[@]}" -keyout client-key.pem -out client.csr -subj "/CN=strata test client" 2>/dev/null
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 -out client.pem 2>/dev/null
+    rm -f server.csr client.csr server.ext ca.srl
+  ) || die "openssl could not make the test certificates in $d"
+  chown mysql:mysql "$d/server-key.pem"
+  chmod 600 "$d/server-key.pem"
+}
+
+# Whether the server on the socket speaks TLS (one started by an older copy of this script does not).
+my_has_tls() { [ "$(my_root -Nse "SELECT @@have_ssl" 2>/dev/null)" = "YES" ]; }
+
 my_start() {
   install -d -m 755 -o mysql -g mysql "$MY_RUNDIR"
+  my_tls_files
   if [ ! -d "$MY_DATADIR/mysql" ]; then
     log "initialising MariaDB data directory $MY_DATADIR"
     install -d -m 750 -o mysql -g mysql "$MY_DATADIR"
     mariadb-install-db --no-defaults --user=mysql --datadir="$MY_DATADIR" --skip-test-db \
       --auth-root-authentication-method=socket >"$ROOT/mariadb-install.log" 2>&1 \
       || { tail -n 30 "$ROOT/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
+  fi
+  if my_alive_on_socket && ! my_has_tls; then
+    log "MariaDB is running without TLS: restarting it with the test certificates"
+    my_stop
   fi
   if my_alive_on_socket; then
     log "MariaDB already running"
@@ -149,6 +197,7 @@ my_start() {
     setsid mariadbd --no-defaults --user=mysql --datadir="$MY_DATADIR" \
       --bind-address=127.0.0.1 --port="$MY_PORT" --socket="$MY_SOCKET" --pid-file="$MY_PIDFILE" \
       --log-error="$MY_LOG" --innodb-buffer-pool-size=64M \
+      --ssl-ca="$MY_TLSDIR/ca.pem" --ssl-cert="$MY_TLSDIR/server.pem" --ssl-key="$MY_TLSDIR/server-key.pem" \
       </dev/null >/dev/null 2>&1 &
     local pid=$! i=0
     until my_ready; do
@@ -167,10 +216,17 @@ ALTER USER '$DB_USER'@'%' IDENTIFIED BY '$DB_PASS';
 GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'localhost', '$DB_USER'@'%';
 GRANT ALL PRIVILEGES ON \`strata\\_%\`.* TO '$DB_USER'@'localhost', '$DB_USER'@'%';
 GRANT PROCESS, CONNECTION ADMIN ON *.* TO '$DB_USER'@'localhost', '$DB_USER'@'%';
+CREATE USER IF NOT EXISTS '${DB_USER}_tls'@'%';
+ALTER USER '${DB_USER}_tls'@'%' IDENTIFIED BY '$DB_PASS' REQUIRE SSL;
+GRANT ALL PRIVILEGES ON \`strata\\_%\`.* TO '${DB_USER}_tls'@'%';
+CREATE USER IF NOT EXISTS '${DB_USER}_x509'@'%';
+ALTER USER '${DB_USER}_x509'@'%' IDENTIFIED BY '$DB_PASS' REQUIRE X509;
+GRANT ALL PRIVILEGES ON \`strata\\_%\`.* TO '${DB_USER}_x509'@'%';
 SQL
   mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$MY_PORT" -u"$DB_USER" -p"$DB_PASS" "$DB_NAME" -Nse 'select 1' >/dev/null \
     || die "MariaDB: cannot log in as $DB_USER over TCP"
-  log "MariaDB ready on 127.0.0.1:$MY_PORT"
+  my_has_tls || die "MariaDB does not speak TLS (see $MY_LOG)"
+  log "MariaDB ready on 127.0.0.1:$MY_PORT (TLS, socket $MY_SOCKET)"
 }
 
 my_stop() {

@@ -21,22 +21,21 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/sql_words.hpp"
+#include "drivers/mysql/piece_layout.hpp"
 
 namespace strata::drivers::mysql {
 namespace {
 
 constexpr int k_default_port = 3306;
 constexpr std::string_view k_default_host = "127.0.0.1";
-constexpr std::string_view k_default_charset = "utf8mb4";
 constexpr int k_min_connect_timeout_seconds = 2;
 constexpr std::chrono::milliseconds k_lock_poll_interval{50};
 constexpr std::size_t k_max_lock_name = 64;  // MySQL refuses longer GET_LOCK names
 constexpr std::size_t k_hashed_lock_name_digits = 40;
-constexpr int k_parse_error = 1064;          // ER_PARSE_ERROR
-constexpr std::size_t k_batch_limit = 1000;  // statements per execute_batch() round trip
-
-// golang-migrate URL parameters that mean nothing to strata and change nothing if ignored.
-constexpr std::string_view k_ignored_parameters[] = {"multiStatements", "parseTime"};
+constexpr int k_parse_error = 1064;              // ER_PARSE_ERROR
+constexpr int k_unknown_system_variable = 1193;  // ER_UNKNOWN_SYSTEM_VARIABLE
+constexpr int k_ssl_connection_error = 2026;     // CR_SSL_CONNECTION_ERROR
+constexpr std::size_t k_batch_limit = 1000;      // statements per execute_batch() round trip
 
 std::string format_timeout(std::chrono::milliseconds timeout) {
   const auto ms = timeout.count();
@@ -104,15 +103,108 @@ DriverError driver_error(const sql::SQLException& e, std::string_view sql = {}) 
   return DriverError(error_text(e), e.getSQLState(), position);
 }
 
+// The error of statement `failed` (0-based, > 0) of a piece that holds several (see
+// PieceLayout): the statements before it have run. Where the layout is exact, the message names
+// the statement and the position points into it, so the runner reports its line.
+DriverError later_statement_error(const sql::SQLException& e, std::string_view sql, size_t failed) {
+  const PieceLayout layout = piece_layout(sql);
+  if (!layout.exact || failed >= layout.starts.size()) {
+    return DriverError(fmt::format("{} in a later statement of this block (those before it had run)", error_text(e)),
+                       e.getSQLState());
+  }
+  const size_t start = layout.starts[failed];
+  std::optional<std::size_t> position = start + 1;
+  if (e.getErrorCode() == k_parse_error) {
+    // The server counts the lines of its message from the failing statement's first token.
+    if (const auto inside = syntax_error_position(sql.substr(start), e.what())) position = start + *inside;
+  }
+  const std::string before = failed == 1 ? "statement 1 before it" : fmt::format("statements 1–{} before it", failed);
+  return DriverError(fmt::format("{} in statement {} of {} of this block ({}); {} had run", error_text(e), failed + 1,
+                                 layout.starts.size(), piece_statement(sql, layout, failed), before),
+                     e.getSQLState(), position);
+}
+
 std::string lock_name(const std::string& database, const std::string& table) {
   std::string name = fmt::format("strata:{}.{}", database, table);
   if (name.size() <= k_max_lock_name) return name;
   return "strata:" + sha256_hex(name).substr(0, k_hashed_lock_name_digits);
 }
 
-bool is_charset_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(),
-                                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+// Server errors that mean "this setting cannot be used here": the URL is at fault (exit 2).
+bool refuses_setting(const sql::SQLException& e) {
+  switch (e.getErrorCode()) {
+    case 1115:  // ER_UNKNOWN_CHARACTER_SET
+    case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR (SUPER needed)
+    case 1228:  // ER_LOCAL_VARIABLE
+    case 1229:  // ER_GLOBAL_VARIABLE
+    case 1231:  // ER_WRONG_VALUE_FOR_VAR
+    case 1232:  // ER_WRONG_TYPE_FOR_VAR
+    case 1238:  // ER_INCORRECT_GLOBAL_LOCAL_VAR (read only)
+    case 1253:  // ER_COLLATION_CHARSET_MISMATCH
+    case 1273:  // ER_UNKNOWN_COLLATION
+    case 1298:  // ER_UNKNOWN_TIME_ZONE
+      return true;
+    default: return false;
+  }
+}
+
+// What to do about a failed TLS handshake (2026), for the connect error.
+std::string tls_advice(const DatabaseUrl& url, const sql::SQLException& e) {
+  const MysqlSettings& settings = url.mysql;
+  if (e.getErrorCode() != k_ssl_connection_error || settings.tls != MysqlTls::verify) return {};
+  if (settings.tls_ca.empty())
+    return "; tls=true verifies the server's certificate against the system's trusted CAs: name the server's CA "
+           "with ssl-ca=FILE (x-tls-ca=FILE), or use tls=skip-verify to encrypt without verifying";
+  return fmt::format(
+      "; tls=true verifies the server's certificate against {} and checks that it was issued for the host {}: connect "
+      "by a name the certificate holds, or use tls=skip-verify to encrypt without verifying",
+      settings.tls_ca, url.host.empty() ? std::string(k_default_host) : url.host);
+}
+
+// Whole seconds, at least 1: the client library's timeouts are in seconds.
+int whole_seconds(std::chrono::milliseconds duration) {
+  return static_cast<int>(std::clamp<std::chrono::seconds::rep>(
+      std::chrono::ceil<std::chrono::seconds>(duration).count(), 1, std::numeric_limits<int>::max()));
+}
+
+// The connector's options for `url` (its settings) and `options`.
+sql::ConnectOptionsMap connect_options_for(const DatabaseUrl& url, const OpenOptions& options) {
+  const MysqlSettings& settings = url.mysql;
+  sql::ConnectOptionsMap connect_options;
+  if (!settings.socket.empty()) {
+    connect_options["hostName"] = "unix://" + settings.socket;
+  } else {
+    const std::string host = url.host.empty() ? std::string(k_default_host) : url.host;
+    const int port = url.port.value_or(k_default_port);
+    const bool ipv6 = host.find(':') != std::string::npos;
+    connect_options["hostName"] =
+        ipv6 ? fmt::format("tcp://[{}]:{}", host, port) : fmt::format("tcp://{}:{}", host, port);
+  }
+  connect_options["userName"] = url.user;
+  if (url.password) connect_options["password"] = *url.password;
+  connect_options["schema"] = url.database;
+  connect_options["OPT_CONNECT_TIMEOUT"] =
+      settings.connect_timeout ? whole_seconds(*settings.connect_timeout)
+                               : std::max(k_min_connect_timeout_seconds, whole_seconds(options.busy_timeout));
+  if (settings.read_timeout) connect_options["OPT_READ_TIMEOUT"] = whole_seconds(*settings.read_timeout);
+  if (settings.write_timeout) connect_options["OPT_WRITE_TIMEOUT"] = whole_seconds(*settings.write_timeout);
+  connect_options["OPT_CHARSET_NAME"] = settings.charset;
+  if (settings.compress) connect_options["CLIENT_COMPRESS"] = true;
+  if (settings.cleartext_passwords) connect_options["OPT_ENABLE_CLEARTEXT_PLUGIN"] = true;
+  // With libmariadb, TLS is asked for by sslEnforce and verified by sslVerify (OPT_SSL_MODE is
+  // ignored); certificate files alone turn TLS on. require_tls() checks the result.
+  if (settings.tls != MysqlTls::off) connect_options["sslEnforce"] = true;
+  if (settings.tls == MysqlTls::verify) connect_options["sslVerify"] = true;
+  if (settings.tls != MysqlTls::off) {
+    if (!settings.tls_ca.empty()) connect_options["sslCA"] = settings.tls_ca;
+    if (!settings.tls_cert.empty()) connect_options["sslCert"] = settings.tls_cert;
+    if (!settings.tls_key.empty()) connect_options["sslKey"] = settings.tls_key;
+  }
+  // A reconnect would silently continue in a new session without the GET_LOCK.
+  connect_options["OPT_RECONNECT"] = false;
+  // For execute_batch() and for pieces that hold several statements; strata's own queries send one.
+  connect_options["CLIENT_MULTI_STATEMENTS"] = true;
+  return connect_options;
 }
 
 // mysqlcppconn's driver registry and the client library's first-time initialisation are not
@@ -176,30 +268,58 @@ struct MysqlDriver::Impl {
   bool file_autocommit = false;          // SET autocommit: for the rest of the session
   std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
 
-  // Runs one statement over the text protocol. Returns the rows of its first result set and
-  // reads every further one: the server sends them all, and an unread result fails the next
-  // command with 2014 "Commands out of sync". Without multi-statements only a CALL produces
-  // several results, each a result set except the final status.
-  std::vector<Row> run(const std::string& sql) {
+  // Sends `text` over the text protocol and reads every result the server returns for it: an
+  // unread result fails the next command with 2014 "Commands out of sync". `read` counts the
+  // results read; when the connector throws, the failing statement's result is number `read`
+  // (0-based). Returns the rows of result number `keep`, if it is a result set.
+  //
+  // The server answers each statement with one result (a CALL with one per result set of the
+  // procedure, plus one). getMoreResults() moves to the next result and says whether it is a
+  // result set; for an update count it returns false just as it does when there are no more,
+  // and connector 1.1 offers no way to tell the two apart (getUpdateCount() is reset by the
+  // move). Calling it when there are no more results does nothing, so it is called once more
+  // for every semicolon in the text: a statement ends at a semicolon, so the text cannot hold
+  // more update counts than that. Result sets do not use up that allowance.
+  std::vector<Row> send(const std::string& text, size_t& read, size_t keep = 0) {
     std::unique_ptr<sql::Statement> statement(connection->createStatement());
     std::vector<Row> rows;
-    bool has_result_set = statement->execute(sql);
-    bool first = true;
-    do {
+    bool has_result_set = statement->execute(text);
+    size_t allowance = static_cast<size_t>(std::count(text.begin(), text.end(), ';'));
+    for (;;) {
       if (has_result_set) {
         std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
-        if (result && first) rows = read_rows(*result);
-        first = false;
+        if (result && read == keep) rows = read_rows(*result);
       }
+      ++read;
+      if (!has_result_set && allowance-- == 0) break;
       has_result_set = statement->getMoreResults();
-    } while (has_result_set);
+    }
     return rows;
   }
 
+  // send() for strata's own statements and queries: the rows of the first result.
+  std::vector<Row> run(const std::string& sql) {
+    size_t read = 0;
+    return send(sql, read);
+  }
+
+  // Runs one piece of a migration, which may hold several statements (see PieceLayout), and
+  // names the failing one in the error: its number in the piece, and where the layout is exact,
+  // its text and its position (so the runner reports its line).
+  void run_piece(std::string_view sql) {
+    size_t read = 0;
+    try {
+      send(std::string(sql), read);
+    } catch (const sql::SQLException& e) {
+      if (read == 0) throw driver_error(e, sql);
+      throw later_statement_error(e, sql, read);
+    }
+  }
+
   // Sends statements[first, first + count) as one multi-statement string. The server answers
-  // each statement with exactly one result (none of them is a CALL) and stops at the first
-  // error, which the connector raises when that statement's result is read: counting the
-  // results read names the failing statement.
+  // each statement with exactly one result (none of them is a CALL or holds several statements)
+  // and stops at the first error, which the connector raises when that statement's result is
+  // read: counting the results read names the failing statement.
   //
   // Outside a transaction the run is wrapped in START TRANSACTION … COMMIT (in the same string):
   // one commit per batch instead of one per statement, which is what makes a long run of
@@ -214,7 +334,7 @@ struct MysqlDriver::Impl {
     const size_t offset = wrap ? 1 : 0;  // the result of statements[first] is number `offset`
     size_t done = 0;
     try {
-      run_multi(text, results, done);
+      send(text, done);
     } catch (const sql::SQLException& e) {
       const size_t index = std::min(done >= offset ? done - offset : 0, count - 1);
       if (wrap && done < results - 1) {
@@ -228,25 +348,6 @@ struct MysqlDriver::Impl {
       throw StatementFailed(first + index, driver_error(e, statements[first + index]));
     }
   }
-
-  // Sends `text`, a multi-statement string each of whose statements answers with one result,
-  // and reads all `results` of them, counting them in `done` (the number of the failing one when
-  // the connector throws). Returns the rows of result number `keep`, if it has any.
-  std::vector<Row> run_multi(const std::string& text, size_t results, size_t& done,
-                             size_t keep = std::numeric_limits<size_t>::max()) {
-    std::unique_ptr<sql::Statement> statement(connection->createStatement());
-    std::vector<Row> rows;
-    bool has_result_set = statement->execute(text);
-    for (;;) {
-      if (has_result_set) {
-        std::unique_ptr<sql::ResultSet> result(statement->getResultSet());
-        if (result && done == keep) rows = read_rows(*result);
-      }
-      if (++done == results) break;
-      has_result_set = statement->getMoreResults();
-    }
-    return rows;
-  }
 };
 
 MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m_impl(std::make_unique<Impl>()) {
@@ -255,56 +356,59 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
   d.database = url.database;
   if (d.database.empty()) throw UsageError(fmt::format("the mysql URL {} names no database", url.redacted));
 
-  std::string charset(k_default_charset);
-  for (const auto& [key, value] : url.params) {
-    if (key == "charset") {
-      if (!is_charset_name(value))
-        throw UsageError(fmt::format("invalid charset '{}' in database URL {}", value, url.redacted));
-      charset = value;
-    } else if (std::find(std::begin(k_ignored_parameters), std::end(k_ignored_parameters), key) ==
-               std::end(k_ignored_parameters)) {
-      throw UsageError(fmt::format(
-          "unsupported parameter '{}' in database URL {} (the mysql driver takes charset; multiStatements and "
-          "parseTime are ignored)",
-          key, url.redacted));
-    }
-  }
-
-  const std::string host = url.host.empty() ? std::string(k_default_host) : url.host;
-  const int port = url.port.value_or(k_default_port);
-  const bool ipv6 = host.find(':') != std::string::npos;
-  const int connect_timeout = static_cast<int>(std::max<std::chrono::seconds::rep>(
-      k_min_connect_timeout_seconds, std::chrono::ceil<std::chrono::seconds>(options.busy_timeout).count()));
-
-  sql::ConnectOptionsMap connect_options;
-  connect_options["hostName"] =
-      ipv6 ? fmt::format("tcp://[{}]:{}", host, port) : fmt::format("tcp://{}:{}", host, port);
-  connect_options["userName"] = url.user;
-  if (url.password) connect_options["password"] = *url.password;
-  connect_options["schema"] = url.database;
-  connect_options["OPT_CONNECT_TIMEOUT"] = connect_timeout;
-  connect_options["OPT_CHARSET_NAME"] = charset;
-  // A reconnect would silently continue in a new session without the GET_LOCK.
-  connect_options["OPT_RECONNECT"] = false;
-  // For execute_batch(); execute() and query() still send one statement each.
-  connect_options["CLIENT_MULTI_STATEMENTS"] = true;
+  const MysqlSettings& settings = url.mysql;
+  sql::ConnectOptionsMap connect_options = connect_options_for(url, options);
   try {
     const std::lock_guard<std::mutex> guard(connect_mutex());
     d.connection.reset(sql::mysql::get_mysql_driver_instance()->connect(connect_options));
   } catch (const sql::SQLException& e) {
-    throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted, error_text(e)), e.getSQLState());
+    throw DriverError(fmt::format("cannot connect to {}: {}{}", url.redacted, error_text(e), tls_advice(url, e)),
+                      e.getSQLState());
   }
   if (!d.connection) throw DriverError(fmt::format("cannot connect to {}", url.redacted));
 
   try {
-    d.run(fmt::format("SET NAMES {}", charset));
-    const auto settings = d.run("SELECT @@lower_case_table_names, CONNECTION_ID()");
-    if (!settings.empty() && settings[0].size() == 2) {
-      d.lower_case_table_names = settings[0][0] && *settings[0][0] != "0";
-      if (settings[0][1]) d.connection_id = *settings[0][1];
+    d.run(settings.collation.empty() ? fmt::format("SET NAMES {}", settings.charset)
+                                     : fmt::format("SET NAMES {} COLLATE {}", settings.charset, settings.collation));
+    const auto session = d.run("SELECT @@lower_case_table_names, CONNECTION_ID()");
+    if (!session.empty() && session[0].size() == 2) {
+      d.lower_case_table_names = session[0][0] && *session[0][0] != "0";
+      if (session[0][1]) d.connection_id = *session[0][1];
     }
     d.connect_options = connect_options;
   } catch (const sql::SQLException& e) {
+    if (refuses_setting(e))
+      throw UsageError(fmt::format("cannot use charset={}{} from database URL {}: {}", settings.charset,
+                                   settings.collation.empty() ? "" : " and collation=" + settings.collation,
+                                   url.redacted, error_text(e)));
+    throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
+  }
+  if (settings.tls == MysqlTls::verify || settings.tls == MysqlTls::skip_verify) require_tls(url);
+  for (const MysqlSessionVariable& variable : settings.session_variables) set_session_variable(url, variable);
+}
+
+void MysqlDriver::require_tls(const DatabaseUrl& url) {
+  // The client library falls back to plain TCP when the server offers no TLS, whatever it was asked.
+  const auto cipher = query("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = ?",
+                            {std::string("Ssl_cipher")});
+  if (cipher.empty() || cipher[0].empty() || !cipher[0][0] || cipher[0][0]->empty())
+    throw DriverError(fmt::format("cannot connect to {}: the server does not offer TLS, which tls={} requires",
+                                  url.redacted, url.mysql.tls == MysqlTls::verify ? "true" : "skip-verify"));
+}
+
+void MysqlDriver::set_session_variable(const DatabaseUrl& url, const MysqlSessionVariable& variable) {
+  const std::string value = variable.literal ? quote_literal(variable.value) : variable.value;
+  try {
+    m_impl->run(fmt::format("SET SESSION {} = {}", quote_identifier(variable.name), value));
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() == k_unknown_system_variable)
+      throw UsageError(fmt::format(
+          "unsupported parameter '{}' in database URL {}: neither a parameter of the mysql driver nor a session "
+          "variable of this server ({})",
+          variable.name, url.redacted, error_text(e)));
+    if (refuses_setting(e))
+      throw UsageError(fmt::format("cannot set session variable '{}' from database URL {}: {}", variable.name,
+                                   url.redacted, error_text(e)));
     throw DriverError(fmt::format("cannot set up the session on {}: {}", url.redacted, error_text(e)), e.getSQLState());
   }
 }
@@ -320,11 +424,7 @@ Dialect MysqlDriver::dialect() const noexcept {
 }
 
 void MysqlDriver::execute(std::string_view sql) {
-  try {
-    m_impl->run(std::string(sql));
-  } catch (const sql::SQLException& e) {
-    throw driver_error(e, sql);
-  }
+  m_impl->run_piece(sql);
 }
 
 void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
@@ -338,23 +438,31 @@ void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
     m_impl->file_transaction = false;
 }
 
+bool MysqlDriver::batchable(std::string_view sql) const noexcept {
+  return is_data_change(sql) && !piece_layout(sql).several();
+}
+
 void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements) {
-  // A CALL answers with a result per result set of the procedure plus one: it goes alone.
-  auto is_call = [](std::string_view sql) { return leading_words(sql, 1) == "CALL"; };
+  // A CALL answers with a result per result set of the procedure plus one, and a piece that
+  // holds several statements with one per statement: each goes alone, so that counting results
+  // still names the failing piece.
+  auto alone = [](std::string_view sql) { return leading_words(sql, 1) == "CALL" || piece_layout(sql).several(); };
   size_t first = 0;
   while (first < statements.size()) {
-    note_transaction_control(statements[first]);
-    if (is_call(statements[first])) {
+    if (alone(statements[first])) {
+      const PieceLayout layout = piece_layout(statements[first]);
+      for (size_t start : layout.starts) note_transaction_control(statements[first].substr(start));
       try {
-        m_impl->run(std::string(statements[first]));
-      } catch (const sql::SQLException& e) {
-        throw StatementFailed(first, driver_error(e, statements[first]));
+        m_impl->run_piece(statements[first]);
+      } catch (const DriverError& e) {
+        throw StatementFailed(first, e);
       }
       ++first;
       continue;
     }
+    note_transaction_control(statements[first]);
     size_t end = first;
-    while (end < statements.size() && !is_call(statements[end])) ++end;
+    while (end < statements.size() && !alone(statements[end])) ++end;
     m_impl->run_batch(statements, first, end - first);
     first = end;
   }
@@ -380,7 +488,7 @@ std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>
   const std::string text = multi_statement(statements.begin(), statements.end(), true);
   size_t done = 0;  // result 0 is START TRANSACTION's, result k that of statements[k - 1]
   try {
-    return d.run_multi(text, statements.size() + 2, done, statements.size());
+    return d.send(text, done, statements.size());
   } catch (const sql::SQLException& e) {
     try {
       d.run("ROLLBACK");

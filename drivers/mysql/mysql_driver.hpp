@@ -13,22 +13,32 @@ namespace strata::drivers::mysql {
 // The MySQL/MariaDB driver (mysqlcppconn 1.1 underneath; its headers stay in the .cpp).
 //
 // MySQL specifics of the Driver contract:
-// - One connection to url.host:url.port (127.0.0.1:3306 when absent) over TCP, database
-//   url.database. The connect timeout is options.busy_timeout in whole seconds, at least 2.
-//   Automatic reconnection is off: a lost connection fails every later call with DriverError
-//   instead of continuing on a new session that no longer holds the migration lock.
-//   Multi-statements are on for execute_batch() only; execute() takes one statement.
-// - URL parameters: `charset=NAME` (default utf8mb4) sets the connection character set;
-//   golang-migrate's `multiStatements` and `parseTime` are accepted and ignored (strata splits
-//   statements itself and reads every value as text). Anything else is a UsageError naming it,
-//   so that e.g. a `tls=` meant for another tool is never silently dropped.
+// - One connection to url.host:url.port (127.0.0.1:3306 when absent) over TCP, or to the Unix
+//   socket url.mysql.socket, database url.database. The connect timeout is the URL's timeout=, or
+//   options.busy_timeout, in whole seconds (at least 2 for the latter). Automatic reconnection is
+//   off: a lost connection fails every later call with DriverError instead of continuing on a new
+//   session that no longer holds the migration lock. Multi-statements are on (for execute_batch()
+//   and for pieces that hold several statements).
+// - The URL's settings (url.mysql, checked by parse_database_url; docs/drivers.md lists them):
+//   SET NAMES charset [COLLATE collation]; read/write timeouts, compression and the cleartext
+//   plugin as client options; TLS as tls= asks (with tls=true and tls=skip-verify the session is
+//   checked to be encrypted after connecting: the client library falls back to plain TCP when the
+//   server offers no TLS, which is a DriverError); then one SET SESSION per session variable, in
+//   URL order, the name quoted, the value a string literal (or a number or keyword). A variable
+//   the server does not know, or refuses to set to that value, is a UsageError naming it.
 // - SQL errors read "<server message> (MySQL error <code>, SQLSTATE <state>)" on one line;
 //   DriverError::sqlstate() carries the SQLSTATE, and for syntax errors (1064) position()
 //   points at the text the server quotes after "near".
 // - execute() sends its text as-is (conditional comments `/*!40101 … */` included) and drains
-//   every result, so a SELECT or a CALL in a migration leaves the connection usable.
-// - execute_batch() sends runs of statements as one multi-statement string (a CALL goes
-//   alone, since it answers with several results) and counts the results read, so the failing
+//   every result, so a SELECT or a CALL in a migration leaves the connection usable. The text may
+//   hold several statements (a StatementBegin … StatementEnd block): the server runs them in
+//   order and stops at the first error; those before it stay applied. An error in statement k > 1
+//   says "in statement k of n of this block (<its text>); statement(s) … before it had run", with
+//   position() at that statement, so the runner reports its line; where the statements cannot be
+//   told apart by their semicolons (see PieceLayout) it says "in a later statement of this block".
+// - execute_batch() sends runs of statements as one multi-statement string (a CALL and a piece
+//   of several statements go alone, since they answer with several results; batchable() is false
+//   for such a piece) and counts the results read, so the failing
 //   statement is known exactly; the server runs nothing after it. Only INSERT, UPDATE, DELETE
 //   and REPLACE are batchable(): DDL commits implicitly and SELECT SLEEP(…) may be long, so they
 //   go one at a time, and a stop request or crash finds each of them done or not started.
@@ -57,8 +67,8 @@ namespace strata::drivers::mysql {
 class MysqlDriver final : public Driver {
  public:
   // Throws DriverError with the server's or client library's message and the redacted URL when
-  // the server cannot be reached or refuses the login, UsageError for an unsupported URL
-  // parameter.
+  // the server cannot be reached, refuses the login or the TLS handshake fails, UsageError when
+  // the server refuses a setting of the URL (charset, collation, a session variable).
   MysqlDriver(const DatabaseUrl& url, const OpenOptions& options);
   ~MysqlDriver() override;
 
@@ -68,6 +78,8 @@ class MysqlDriver final : public Driver {
   Dialect dialect() const noexcept override;
   void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
+  // Data changes, unless the piece holds several statements (a StatementBegin block).
+  bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> execute_transaction(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
@@ -88,6 +100,10 @@ class MysqlDriver final : public Driver {
  private:
   // Follows the migration's own transaction statements (see file_transaction).
   void note_transaction_control(std::string_view sql) noexcept;
+  // Throws DriverError unless the session is encrypted (tls=true and tls=skip-verify).
+  void require_tls(const DatabaseUrl& url);
+  // SET SESSION from a URL parameter; UsageError when the server refuses the name or the value.
+  void set_session_variable(const DatabaseUrl& url, const MysqlSessionVariable& variable);
   // Who holds the GET_LOCK `name`, for the lock timeout message; "" when the server does not say.
   std::string lock_holder(const std::string& name);
   struct Impl;

@@ -498,6 +498,49 @@ TYPED_TEST_P(DriverConformance, BatchOutsideATransactionKeepsWhatRanBeforeTheFai
   EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
 }
 
+// A piece that holds several statements (a StatementBegin … StatementEnd block of DDL or data
+// changes) runs whole through execute() and through execute_batch(), alone or among others, and
+// the connection stays in step for the next command on it.
+TYPED_TEST_P(DriverConformance, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER);\nCREATE TABLE conformance_more (id INTEGER);\n");
+  EXPECT_TRUE(db->table_exists(TableName{"", "conformance_more"}));
+  EXPECT_THAT(db->query("SELECT 1"), ::testing::ElementsAre(Row{"1"}));
+  db->execute("INSERT INTO conformance_items (id) VALUES (1);\nINSERT INTO conformance_items (id) VALUES (2);");
+  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
+  db->execute_batch({"INSERT INTO conformance_items (id) VALUES (3)",
+                     "INSERT INTO conformance_items (id) VALUES (4);\nINSERT INTO conformance_more (id) VALUES (5);",
+                     "INSERT INTO conformance_items (id) VALUES (6)"});
+  db->execute_batch({"CREATE TABLE conformance_third (id INTEGER);\nINSERT INTO conformance_third (id) VALUES (7);"});
+  EXPECT_THAT(db->query("SELECT id FROM conformance_items ORDER BY id"),
+              ::testing::ElementsAre(Row{"1"}, Row{"2"}, Row{"3"}, Row{"4"}, Row{"6"}));
+  EXPECT_EQ(this->count(*db, "conformance_more"), "1");
+  EXPECT_EQ(this->count(*db, "conformance_third"), "1");
+  EXPECT_THAT(db->execute_transaction({"SELECT MAX(id) FROM conformance_items"}), ::testing::ElementsAre(Row{"6"}));
+}
+
+// A failure inside such a piece names the piece by its place in the batch, nothing after the
+// piece runs, and the connection stays usable.
+TYPED_TEST_P(DriverConformance, FailureInsideAPieceOfSeveralStatementsNamesThePiece) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  try {
+    db->execute_batch({"INSERT INTO conformance_items (id) VALUES (1)",
+                       "INSERT INTO conformance_items (id) VALUES (2);\nINSERT INTO conformance_no_such_table (id) "
+                       "VALUES (3);\nINSERT INTO conformance_items (id) VALUES (4);",
+                       "INSERT INTO conformance_items (id) VALUES (5)"});
+    ADD_FAILURE() << "the batch did not throw";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
+  }
+  EXPECT_THROW(db->execute("INSERT INTO conformance_items (id) VALUES (6);\nINSERT INTO conformance_no_such_table (id) "
+                           "VALUES (7);"),
+               DriverError);
+  EXPECT_THAT(db->query("SELECT 1"), ::testing::ElementsAre(Row{"1"}));
+  EXPECT_EQ(this->count(*db, "conformance_items WHERE id IN (1, 4, 5)"), "1");
+}
+
 // A literal made by quote_literal() reads back as exactly the text it was made from, whatever
 // the text holds; `?` inside quotes is not a placeholder; a parameter count that does not match
 // the placeholders is an error, not a silently shifted value.
@@ -585,6 +628,7 @@ TYPED_TEST_P(DriverConformance, ExecuteTransactionIsAllOrNothingAndReturnsTheLas
 REGISTER_TYPED_TEST_SUITE_P(
     DriverConformance, QuoteLiteralRoundTripsAwkwardText, CommitAfterRunsTheStatementsThenCommits,
     ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows, BatchRunsInOrderAndNamesTheFailingStatement,
+    PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable, FailureInsideAPieceOfSeveralStatementsNamesThePiece,
     BatchSyntaxErrorPointsIntoTheFailingStatement, BatchOutsideATransactionKeepsWhatRanBeforeTheFailure,
     ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
     QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl, CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml,

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -131,6 +132,70 @@ TEST_F(MysqlDriverTest, BatchesWithResultSetsAndCallsKeepCount) {
   EXPECT_FALSE(db->batchable("SELECT SLEEP(1)"));
 }
 
+// A StatementBegin block of several statements is one piece: the server answers each of its
+// statements, every answer is read (or the next command would fail with 2014), and a failure in
+// a later statement names it, its text and its line.
+TEST_F(MysqlDriverTest, LaterStatementOfAPieceFailsWithItsNumberTextAndPosition) {
+  auto db = connect();
+  const std::string piece = "CREATE TABLE t1 (id INT);\n-- a comment; with a semicolon\nCREATE TABLE t1 (id INT);\n";
+  try {
+    db->execute(piece);
+    ADD_FAILURE() << "no error";
+  } catch (const DriverError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "Table 't1' already exists (MySQL error 1050, SQLSTATE 42S01) in statement 2 of 2 of this block "
+              "(CREATE TABLE t1 (id INT)); statement 1 before it had run");
+    EXPECT_EQ(e.position(), std::optional<std::size_t>(piece.find("CREATE TABLE t1", 1) + 1));
+  }
+  EXPECT_TRUE(db->table_exists(TableName{"", "t1"}));
+  EXPECT_THAT(db->query("SELECT 1"), ElementsAre(Row{"1"}));
+
+  const std::string inserts =
+      "INSERT INTO t1 VALUES (1);\nINSERT INTO t1 SELECT LENGTH('a;b');\nINSERT INTO t1\nVALUES (3,, 4);\nINSERT INTO "
+      "t1 "
+      "VALUES (5);";
+  try {
+    db->execute_batch({"INSERT INTO t1 VALUES (0)", inserts});
+    ADD_FAILURE() << "no error";
+  } catch (const StatementFailed& e) {
+    EXPECT_EQ(e.index(), 1u);
+    EXPECT_THAT(e.what(), HasSubstr("(MySQL error 1064, SQLSTATE 42000) in statement 3 of 4 of this block (INSERT INTO "
+                                    "t1 VALUES (3,, 4)); statements 1–2 before it had run"));
+    ASSERT_TRUE(e.position().has_value());
+    // The server quotes the text from the second comma on, on the statement's second line.
+    EXPECT_EQ(inserts.substr(*e.position() - 1, 4), " 4);");
+    EXPECT_EQ(std::count(inserts.begin(), inserts.begin() + static_cast<long>(*e.position()), '\n'), 3);
+  }
+  EXPECT_THAT(db->query("SELECT COUNT(*) FROM t1"), ElementsAre(Row{"3"}));
+}
+
+// Where the statements of a piece cannot be told apart by their semicolons (a stored program's
+// body, a CALL's several results), the error says no more than is known.
+TEST_F(MysqlDriverTest, PieceWithAStoredProgramRunsWholeAndAFailureSaysOnlyWhatIsKnown) {
+  auto db = connect();
+  db->execute(
+      "CREATE PROCEDURE two_results() BEGIN SELECT 1; SELECT 2; END;\nCALL two_results();\nCREATE TABLE after_call "
+      "(id INT);");
+  EXPECT_TRUE(db->table_exists(TableName{"", "after_call"}));
+  try {
+    db->execute("CALL two_results();\nINSERT INTO no_such_table VALUES (1);");
+    ADD_FAILURE() << "no error";
+  } catch (const DriverError& e) {
+    EXPECT_EQ(std::string(e.what()), "Table '" + m_database.name() +
+                                         ".no_such_table' doesn't exist (MySQL error 1146, SQLSTATE 42S02) in a later "
+                                         "statement of this block (those before it had run)");
+    EXPECT_EQ(e.position(), std::nullopt);
+  }
+  EXPECT_THAT(db->query("SELECT 4"), ElementsAre(Row{"4"}));
+}
+
+TEST_F(MysqlDriverTest, PiecesOfSeveralStatementsAreNotBatchedWithOthers) {
+  auto db = connect();
+  EXPECT_TRUE(db->batchable("INSERT INTO t VALUES (1);"));
+  EXPECT_TRUE(db->batchable("INSERT INTO t VALUES ('a;b') -- c; d"));
+  EXPECT_FALSE(db->batchable("INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);"));
+}
+
 // A migration's own BEGIN … COMMIT keeps its meaning: strata does not wrap (and so commit) the
 // data changes inside it, so a failure leaves them to the file's transaction.
 TEST_F(MysqlDriverTest, BatchesInsideTheFilesOwnTransactionAreNotCommittedEarly) {
@@ -187,25 +252,65 @@ TEST_F(MysqlDriverTest, SessionUsesUtf8mb4AndFourByteCharactersRoundTrip) {
   EXPECT_THAT(db->query("SELECT t FROM texts WHERE t = ?", {emoji}), ElementsAre(Row{emoji}, Row{emoji}));
 }
 
-TEST_F(MysqlDriverTest, CharsetParameterIsHonouredAndHarmlessGolangMigrateParametersAreIgnored) {
+TEST_F(MysqlDriverTest, CharsetAndCollationParametersAreHonouredAndHarmlessGoParametersAccepted) {
+  const std::string base = m_database.url_text();
+  const char* separator = base.find('?') == std::string::npos ? "?" : "&";
+  const auto db =
+      open_driver(parse_database_url(base + separator + "charset=latin1&multiStatements=true&parseTime=true&loc=Local"),
+                  OpenOptions{});
+  EXPECT_THAT(db->query("SELECT @@character_set_client"), ElementsAre(Row{"latin1"}));
+  const auto collated =
+      open_driver(parse_database_url(base + separator + "collation=utf8mb4_bin&interpolateParams=true"), OpenOptions{});
+  EXPECT_THAT(collated->query("SELECT @@character_set_connection, @@collation_connection"),
+              ElementsAre(Row{"utf8mb4", "utf8mb4_bin"}));
+}
+
+// Parameters that are not the driver's are session variables (go-sql-driver/mysql's rule), set
+// with their values as literals: a quote in a value cannot end the statement.
+TEST_F(MysqlDriverTest, SessionVariablesFromTheUrlAreSetAsLiterals) {
   const std::string base = m_database.url_text();
   const char* separator = base.find('?') == std::string::npos ? "?" : "&";
   const auto db = open_driver(
-      parse_database_url(base + separator + "charset=latin1&multiStatements=true&parseTime=true"), OpenOptions{});
-  EXPECT_THAT(db->query("SELECT @@character_set_client"), ElementsAre(Row{"latin1"}));
+      parse_database_url(base + separator +
+                         "foreign_key_checks=0&sql_mode=%27ANSI_QUOTES%27&time_zone=%2B01:00&unique_checks=OFF&"
+                         "lock_wait_timeout=7&max_statement_time=2.5"),
+      OpenOptions{});
+  EXPECT_THAT(db->query("SELECT @@foreign_key_checks, @@sql_mode, @@time_zone, @@unique_checks, @@lock_wait_timeout, "
+                        "@@max_statement_time"),
+              ElementsAre(Row{"0", "ANSI_QUOTES", "+01:00", "0", "7", "2.500000"}));
+  try {
+    open_driver(parse_database_url(base + separator + "sql_mode=x%27%3B%20SET%20@pwned%3D1%3B%20--%20"), OpenOptions{});
+    ADD_FAILURE() << "a value with a quote was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot set session variable 'sql_mode' from database URL "));
+    EXPECT_THAT(e.what(), HasSubstr("(MySQL error 1231, SQLSTATE 42000)"));
+  }
 }
 
-TEST_F(MysqlDriverTest, UnknownUrlParameterIsAUsageErrorNamingIt) {
+TEST_F(MysqlDriverTest, UnknownOrRefusedSessionVariableIsAUsageErrorNamingIt) {
   const std::string base = m_database.url_text();
   const char* separator = base.find('?') == std::string::npos ? "?" : "&";
   try {
-    open_driver(parse_database_url(base + separator + "tls=skip-verify"), OpenOptions{});
+    open_driver(parse_database_url(base + separator + "strata_no_such_variable=1"), OpenOptions{});
     ADD_FAILURE() << "an unknown parameter was accepted";
   } catch (const UsageError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unsupported parameter 'tls'"));
+    EXPECT_THAT(e.what(), HasSubstr("unsupported parameter 'strata_no_such_variable'"));
+    EXPECT_THAT(e.what(), HasSubstr("neither a parameter of the mysql driver nor a session variable of this server"));
     EXPECT_EQ(e.exit_code(), ExitCode::usage);
   }
-  EXPECT_THROW(open_driver(parse_database_url(base + separator + "charset=utf8mb4;DROP"), OpenOptions{}), UsageError);
+  for (const char* refused : {"key_buffer_size=1", "ssl_cipher=x", "wait_timeout=soon", "collation=utf8mb4_nope"}) {
+    EXPECT_THROW(open_driver(parse_database_url(base + separator + refused), OpenOptions{}), UsageError) << refused;
+  }
+}
+
+TEST_F(MysqlDriverTest, SkipVerifyGivesAnEncryptedSession) {
+  const std::string base = m_database.url_text();
+  const char* separator = base.find('?') == std::string::npos ? "?" : "&";
+  const auto db = open_driver(parse_database_url(base + separator + "tls=skip-verify"), OpenOptions{});
+  const auto cipher =
+      db->query("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'");
+  ASSERT_EQ(cipher.size(), 1u);
+  EXPECT_NE(cipher[0][0].value_or(""), "");
 }
 
 TEST_F(MysqlDriverTest, BadPasswordIsADriverErrorWithoutThePassword) {

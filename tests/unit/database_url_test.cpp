@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 #include "core/error.hpp"
 
 namespace strata {
@@ -107,6 +110,151 @@ TEST(DatabaseUrl, ErrorsNameTheRedactedUrl) {
   }
   EXPECT_THROW(parse_database_url("strata.db"), UsageError);
   EXPECT_THROW(parse_database_url("mysql://u:p@h:3306"), UsageError);
+}
+
+// The whole UsageError message of parsing `url`, or "" when it parses.
+std::string usage_error(const std::string& url) {
+  try {
+    parse_database_url(url);
+  } catch (const UsageError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(MysqlUrl, UnixSocketInGolangMigrateAndDbmateForms) {
+  DatabaseUrl unix_form = parse_database_url("mysql://u:secret@unix(/run/mysqld/mysqld.sock)/app?charset=utf8mb4");
+  EXPECT_EQ(unix_form.mysql.socket, "/run/mysqld/mysqld.sock");
+  EXPECT_EQ(unix_form.database, "app");
+  EXPECT_EQ(unix_form.host, "");
+  EXPECT_EQ(unix_form.redacted, "mysql://u:***@unix(/run/mysqld/mysqld.sock)/app?charset=utf8mb4");
+  DatabaseUrl param_form = parse_database_url("mysql://u:secret@localhost/app?socket=/tmp/my%20sql.sock");
+  EXPECT_EQ(param_form.mysql.socket, "/tmp/my sql.sock");
+  EXPECT_EQ(parse_database_url("mysql://u@h/app").mysql.socket, "");
+  EXPECT_EQ(usage_error("mysql://u:secret@unix(/a.sock)/app?socket=/b.sock"),
+            "unsupported parameter 'socket' in database URL mysql://u:***@unix(/a.sock)/app?socket=/b.sock: the URL "
+            "already names a socket with unix(…)");
+  EXPECT_EQ(usage_error("mysql://u@h/app?socket=relative.sock"),
+            "invalid value 'relative.sock' for 'socket' in database URL mysql://u@h/app?socket=relative.sock: expected "
+            "an absolute path to the server's Unix socket");
+  EXPECT_NE(usage_error("mysql://u@unix(/a.sock/app"), "");
+  EXPECT_NE(usage_error("postgres://u@unix(/a.sock)/app"), "");
+}
+
+TEST(MysqlUrl, TlsModesInGoSqlDriverSpelling) {
+  EXPECT_EQ(parse_database_url("mysql://u@h/db").mysql.tls, MysqlTls::off);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?tls=false").mysql.tls, MysqlTls::off);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?tls=true").mysql.tls, MysqlTls::verify);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?tls=1").mysql.tls, MysqlTls::verify);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?tls=skip-verify").mysql.tls, MysqlTls::skip_verify);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?tls=preferred").mysql.tls, MysqlTls::preferred);
+  EXPECT_EQ(usage_error("mysql://u:pw@h/db?tls=custom"),
+            "invalid value 'custom' for 'tls' in database URL mysql://u:***@h/db?tls=custom: expected true, false, "
+            "skip-verify or preferred (a custom TLS config name needs its files: ssl-ca / x-tls-ca, ssl-cert / "
+            "x-tls-cert, ssl-key / x-tls-key)");
+}
+
+TEST(MysqlUrl, CertificateFilesInBothSpellingsAndWhatTheyImply) {
+  const std::string file = STRATA_TESTDATA "/example/000001_create_users.up.sql";  // any readable file
+  const DatabaseUrl golang_migrate =
+      parse_database_url("mysql://u@h/db?tls=custom&x-tls-ca=" + file + "&x-tls-cert=" + file + "&x-tls-key=" + file);
+  EXPECT_EQ(golang_migrate.mysql.tls, MysqlTls::verify);
+  EXPECT_EQ(golang_migrate.mysql.tls_ca, file);
+  EXPECT_EQ(golang_migrate.mysql.tls_cert, file);
+  EXPECT_EQ(golang_migrate.mysql.tls_key, file);
+  // Files alone ask for TLS; x-tls-insecure-skip-verify turns verification off.
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?ssl-ca=" + file).mysql.tls, MysqlTls::verify);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?ssl-ca=" + file + "&x-tls-insecure-skip-verify=true").mysql.tls,
+            MysqlTls::skip_verify);
+  EXPECT_EQ(parse_database_url("mysql://u@h/db?tls=preferred&ssl-ca=" + file).mysql.tls, MysqlTls::preferred);
+  EXPECT_EQ(usage_error("mysql://u@h/db?tls=false&ssl-ca=" + file),
+            "unsupported parameter 'tls' in database URL mysql://u@h/db?tls=false&ssl-ca=" + file +
+                ": tls=false cannot be combined with certificate files (ssl-ca, ssl-cert, ssl-key)");
+  EXPECT_EQ(usage_error("mysql://u@h/db?ssl-cert=" + file),
+            "unsupported parameter 'ssl-cert' in database URL mysql://u@h/db?ssl-cert=" + file +
+                ": a client certificate needs both ssl-cert (x-tls-cert) and ssl-key (x-tls-key)");
+  EXPECT_EQ(usage_error("mysql://u:pw@h/db?tls=true&ssl-ca=/no/such/ca.pem"),
+            "cannot read the ssl-ca file '/no/such/ca.pem' named in database URL "
+            "mysql://u:***@h/db?tls=true&ssl-ca=/no/such/ca.pem: No such file or directory");
+  EXPECT_NE(usage_error("mysql://u@h/db?ssl-ca=" + file + "&x-tls-ca=/other.pem"), "");
+  EXPECT_NE(usage_error("mysql://u@h/db?x-tls-insecure-skip-verify=maybe"), "");
+}
+
+TEST(MysqlUrl, ConnectionParametersAreReadAndHarmlessOnesAccepted) {
+  const MysqlSettings settings =
+      parse_database_url(
+          "mysql://u@tcp(h:3306)/db?timeout=1m30s&readTimeout=500ms&writeTimeout=2&charset=utf8mb4,utf8&"
+          "collation=utf8mb4_unicode_ci&compress=true&allowCleartextPasswords=1&parseTime=true&loc=Local&"
+          "multiStatements=true&interpolateParams=true&allowNativePasswords=true&x-migrations-table=v")
+          .mysql;
+  EXPECT_EQ(settings.connect_timeout, std::chrono::milliseconds(90000));
+  EXPECT_EQ(settings.read_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(settings.write_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(settings.charset, "utf8mb4");
+  EXPECT_EQ(settings.collation, "utf8mb4_unicode_ci");
+  EXPECT_TRUE(settings.compress);
+  EXPECT_TRUE(settings.cleartext_passwords);
+  EXPECT_TRUE(settings.session_variables.empty());
+  EXPECT_EQ(parse_database_url("mysql://u@h/db").mysql.charset, "utf8mb4");
+  EXPECT_EQ(usage_error("mysql://u@h/db?timeout=soon"),
+            "invalid value 'soon' for 'timeout' in database URL mysql://u@h/db?timeout=soon: expected a duration such "
+            "as 30s, 500ms or 1m30s");
+  for (const char* bad : {".s", "1.2.3s", "10parsecs", "1e3s", "99999999999999s"})
+    EXPECT_NE(usage_error(std::string("mysql://u@h/db?readTimeout=") + bad), "") << bad;
+  EXPECT_NE(usage_error("mysql://u@h/db?charset=utf8mb4;DROP"), "");
+  EXPECT_NE(usage_error("mysql://u@h/db?charset=latin1&charset=utf8mb4"), "");
+}
+
+TEST(MysqlUrl, OtherParametersAreSessionVariablesSentAsLiterals) {
+  const auto variables =
+      parse_database_url(
+          "mysql://u@h/db?foreign_key_checks=0&sql_mode=%27ANSI_QUOTES,STRICT_ALL_TABLES%27&time_zone=%2B00:00&"
+          "unique_checks=off&max_statement_time=2.5&lock_wait_timeout=-1&innodb_strict_mode=x'%3B")
+          .mysql.session_variables;
+  ASSERT_EQ(variables.size(), 7u);
+  auto expect = [&](size_t i, const std::string& name, const std::string& value, bool literal) {
+    EXPECT_EQ(variables[i].name, name);
+    EXPECT_EQ(variables[i].value, value) << name;
+    EXPECT_EQ(variables[i].literal, literal) << name;
+  };
+  expect(0, "foreign_key_checks", "0", false);
+  expect(1, "sql_mode", "ANSI_QUOTES,STRICT_ALL_TABLES", true);
+  expect(2, "time_zone", "+00:00", true);
+  expect(3, "unique_checks", "OFF", false);
+  expect(4, "max_statement_time", "2.5", false);
+  expect(5, "lock_wait_timeout", "-1", false);
+  expect(6, "innodb_strict_mode", "x';", true);  // a string literal, quoted by the driver
+}
+
+TEST(MysqlUrl, MisspelledDriverParametersAndUnusableNamesAreRefusedBeforeConnecting) {
+  EXPECT_EQ(usage_error("mysql://u:pw@h/db?tsl=true"),
+            "unsupported parameter 'tsl' in database URL mysql://u:***@h/db?tsl=true: did you mean 'tls'?");
+  EXPECT_EQ(usage_error("mysql://u@h/db?ssl_ca=/x.pem"),
+            "unsupported parameter 'ssl_ca' in database URL mysql://u@h/db?ssl_ca=/x.pem: did you mean 'ssl-ca'?");
+  EXPECT_EQ(usage_error("mysql://u@h/db?parsetime=true"),
+            "unsupported parameter 'parsetime' in database URL mysql://u@h/db?parsetime=true: did you mean "
+            "'parseTime'?");
+  EXPECT_EQ(usage_error("mysql://u@h/db?x-tls-cart=/x.pem"),
+            "unsupported parameter 'x-tls-cart' in database URL mysql://u@h/db?x-tls-cart=/x.pem: did you mean "
+            "'x-tls-cert'?");
+  EXPECT_EQ(usage_error("mysql://u@h/db?x-bogus=1"),
+            "unsupported parameter 'x-bogus' in database URL mysql://u@h/db?x-bogus=1: golang-migrate's x- options "
+            "other than x-migrations-table and x-tls-… are not supported");
+  EXPECT_EQ(usage_error("mysql://u@h/db?x-no-lock=true"),
+            "unsupported parameter 'x-no-lock' in database URL mysql://u@h/db?x-no-lock=true: strata always takes the "
+            "migration lock");
+  EXPECT_EQ(usage_error("mysql://u@h/db?autocommit=0"),
+            "unsupported parameter 'autocommit' in database URL mysql://u@h/db?autocommit=0: strata manages "
+            "transactions itself and relies on autocommit being on");
+  EXPECT_EQ(usage_error("mysql://u@h/db?character_set_client=latin1"),
+            "unsupported parameter 'character_set_client' in database URL mysql://u@h/db?character_set_client=latin1: "
+            "use charset=: the client library must know the connection's character set to escape values");
+  EXPECT_EQ(usage_error("mysql://u@h/db?bad%20name=1"),
+            "unsupported parameter 'bad name' in database URL mysql://u@h/db?bad%20name=1: neither a parameter of the "
+            "mysql driver nor the name of a session variable (see docs/drivers.md)");
+  EXPECT_EQ(usage_error("mysql://u@h/db?sql_mode="),
+            "invalid value '' for 'sql_mode' in database URL mysql://u@h/db?sql_mode=: expected a value for the "
+            "session variable");
 }
 
 TEST(RedactPasswords, RedactsUrlsInsideFreeText) {
