@@ -634,6 +634,15 @@ TEST_F(Cli, StatusIsColouredOnlyOnATerminalAndNoColorTurnsItOff) {
   EXPECT_NE(tty.out.find(green), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find(yellow), std::string::npos) << tty.out;
   EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db status", "NO_COLOR=1").out.find("\033["), std::string::npos);
+  // no-color.org: an empty NO_COLOR is the same as an unset one, in the environment and in .env.
+  Result empty = on_terminal(*this, dir(), "-d sqlite:test.db status", "NO_COLOR=");
+  EXPECT_NE(empty.out.find(green), std::string::npos) << empty.out;
+  EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db --no-color status", "NO_COLOR=").out.find("\033["),
+            std::string::npos);
+  write(".env", "NO_COLOR=\n");
+  EXPECT_NE(on_terminal(*this, dir(), "-d sqlite:test.db status").out.find(green), std::string::npos);
+  write(".env", "NO_COLOR=1\n");
+  EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db status").out.find("\033["), std::string::npos);
   EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db --no-color status").out.find("\033["), std::string::npos);
   EXPECT_EQ(db("status").out.find("\033["), std::string::npos) << "not a terminal: no colour";
 }
