@@ -6,7 +6,7 @@ set(CPACK_GENERATOR "DEB;TGZ")
 set(CPACK_PACKAGE_NAME "strata")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_VENDOR "strata developers")
-set(CPACK_PACKAGE_CONTACT "strata developers <strata@localhost>")
+set(CPACK_PACKAGE_CONTACT "${STRATA_PACKAGE_MAINTAINER}")  # packaging/documentation.cmake
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "database schema migrations for SQLite, PostgreSQL and MySQL/MariaDB")
 string(JOIN "\n" CPACK_PACKAGE_DESCRIPTION
   "strata applies, reverts and inspects SQL schema migrations. It reads"
@@ -27,6 +27,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION "database")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps (dpkg-dev)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# The completion in /usr/share/bash-completion/completions is only loaded by bash-completion.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")
 
 set(CPACK_SOURCE_GENERATOR "TGZ")
 set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "\\\\.db$")
