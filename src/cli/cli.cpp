@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -104,6 +105,22 @@ std::string extras_message(const CLI::App& app, const std::vector<std::string>& 
   return fmt::format("{}; see 'strata --help'", error.what());
 }
 
+// Where the full documentation is, for the --help footer; every path it names must exist.
+// Beside an installed binary, <prefix>/bin/strata, are the man page and
+// <prefix>/share/doc/strata/ (the layout of the .deb, the .tar.gz and `make install`); a binary
+// in a build directory of the source tree has ../docs/.
+std::string documentation_line() {
+  std::error_code ec;
+  std::filesystem::path bin = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    std::filesystem::path installed = (bin / "../share/doc/strata/docs/cli.md").lexically_normal();
+    if (std::filesystem::is_regular_file(installed, ec)) return "Documentation: man strata, " + installed.string();
+    std::filesystem::path source = (bin / "../docs/cli.md").lexically_normal();
+    if (std::filesystem::is_regular_file(source, ec)) return "Documentation: " + source.string();
+  }
+  return "Documentation: man strata, docs/cli.md in the strata source";
+}
+
 void define_globals(CLI::App& app, Flags& flags, bool& show_version) {
   app.add_option("-d,--database", flags.database, "Database URL (env DATABASE_URL)");
   app.add_option("-p,--path", flags.path, "Migrations directory (env STRATA_PATH, default ./migrations)");
@@ -137,7 +154,8 @@ int run(int argc, char** argv) {
     CLI::App app{"strata: database schema migrations for SQLite, PostgreSQL and MySQL/MariaDB", "strata"};
     app.footer(
         "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 dirty, 4 invalid source, 5 lock timeout, "
-        "6 pending (status --exit-code).\nDocumentation: docs/cli.md");
+        "6 pending (status --exit-code).\n" +
+        documentation_line());
     define_globals(app, flags, show_version);
     std::vector<std::pair<CLI::App*, const Command*>> subcommands;
     for (const Command& command : commands()) {

@@ -163,6 +163,10 @@ got=$(run -d sqlite:app.db -p migrations version) || fail "strata version exited
 # ---------------------------------------------------------------- docs stay in step with --help
 # Commands and options as the binary lists them.
 help=$(run --help)
+# The installed --help points at the installed documentation, and the man page names only
+# documentation paths that the package installs.
+got=$(sed -n 's/^Documentation: //p' <<<"$help")
+[ "$got" = "man strata, $root/$doc/docs/cli.md" ] || fail "installed strata --help says 'Documentation: $got'"
 mapfile -t commands < <(sed -n '/^Subcommands:/,/^$/{/^  [a-z]/s/^  \([a-z-]*\).*/\1/p}' <<<"$help")
 mapfile -t global_opts < <(sed -n '/^Options:/,/^$/p' <<<"$help" | grep -oE '^ +(-[A-Za-z],)?--[a-z-]+' |
   tr ',' '\n' | tr -d ' ')
@@ -223,6 +227,10 @@ for var in DATABASE_URL STRATA_PATH STRATA_TABLE STRATA_LOCK_TIMEOUT NO_COLOR; d
   tags ENVIRONMENT | grep -qx "$var" || fail "man page ENVIRONMENT does not describe $var"
 done
 tags FILES | grep -qx '.env' || fail "man page FILES does not describe .env"
+for path in $(grep -oE '/usr/share/doc/strata/[A-Za-z0-9./\\-]*' "$tmp/strata.1" | deroff | sort -u); do
+  [ -e "$root$path" ] || fail "man page points to $path, which the package does not install"
+done
+grep -q '/usr/share/doc/strata/docs/cli.md' "$tmp/strata.1" || fail "man page does not point to /usr/share/doc/strata/docs/cli.md"
 if command -v groff >/dev/null; then
   warnings=$(groff -man -ww -z -Tutf8 "$tmp/strata.1" 2>&1) || true
   [ -z "$warnings" ] || fail "groff warns about the man page: $warnings"
