@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -35,19 +37,88 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string unknown_command_message(const std::string& word) {
-  std::string best;
+// The candidate nearest to `word`, if any is within two edits.
+std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
   size_t best_distance = 3;
-  for (const Command& command : commands()) {
-    size_t distance = edit_distance(word, command.name);
+  for (const std::string& candidate : candidates) {
+    size_t distance = edit_distance(word, candidate);
     if (distance < best_distance) {
       best_distance = distance;
-      best = command.name;
+      best = candidate;
     }
   }
+  return best;
+}
+
+std::string unknown_command_message(const std::string& word) {
+  std::vector<std::string> names;
+  for (const Command& command : commands()) names.push_back(command.name);
   std::string message = fmt::format("unknown command '{}'", word);
-  if (!best.empty()) message += fmt::format(" (did you mean '{}'?)", best);
+  if (auto best = nearest(word, names)) message += fmt::format(" (did you mean '{}'?)", *best);
   return message + "; see 'strata --help'";
+}
+
+// `--name` options of `app`, as typed on the command line.
+void add_long_options(const CLI::App& app, std::vector<std::string>& names) {
+  for (const CLI::Option* option : app.get_options()) {
+    for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+  }
+}
+
+// An unknown option, with the nearest long option of the command (when one was given) or
+// of the globals, and the help that lists it. `argument` is as typed: `--name[=value]`, `-x`.
+std::string unknown_option_message(const CLI::App& app, const CLI::App* command, const std::string& argument) {
+  std::string option = argument.substr(0, argument.find('='));
+  std::vector<std::string> command_options;
+  std::vector<std::string> global_options;
+  if (command) add_long_options(*command, command_options);
+  add_long_options(app, global_options);
+  std::string command_help = command ? fmt::format("strata {} --help", command->get_name()) : "strata --help";
+  if (option.rfind("--", 0) == 0) {
+    if (auto best = nearest(option, command_options)) {
+      return fmt::format("unknown option {}; did you mean {}? See '{}'", option, *best, command_help);
+    }
+    if (auto best = nearest(option, global_options)) {
+      return fmt::format("unknown option {}; did you mean {}? See 'strata --help'", option, *best);
+    }
+  }
+  return fmt::format("unknown option {}; see '{}'", option, command_help);
+}
+
+// The message for arguments no command took: an unknown command or option (with a
+// suggestion), else CLI11's own text. `argv` is the command line without the program name.
+std::string extras_message(const CLI::App& app, const std::vector<std::string>& argv, const CLI::ExtrasError& error) {
+  std::vector<CLI::App*> parsed = app.get_subcommands();
+  std::vector<std::string> extras = app.remaining();
+  if (parsed.empty() && !extras.empty() && !extras.front().empty() && extras.front()[0] != '-') {
+    return unknown_command_message(extras.front());
+  }
+  // An extra that looks like an option is one unless it came after "--"; CLI11 does not say
+  // which, so look at argv.
+  auto separator = std::find(argv.begin(), argv.end(), "--");
+  for (const std::string& extra : extras) {
+    if (extra.size() > 1 && extra[0] == '-' && std::find(argv.begin(), separator, extra) != separator) {
+      return unknown_option_message(app, parsed.empty() ? nullptr : parsed.front(), extra);
+    }
+  }
+  return fmt::format("{}; see 'strata --help'", error.what());
+}
+
+// Where the full documentation is, for the --help footer; every path it names must exist.
+// Beside an installed binary, <prefix>/bin/strata, are the man page and
+// <prefix>/share/doc/strata/ (the layout of the .deb, the .tar.gz and `make install`); a binary
+// in a build directory of the source tree has ../docs/.
+std::string documentation_line() {
+  std::error_code ec;
+  std::filesystem::path bin = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    std::filesystem::path installed = (bin / "../share/doc/strata/docs/cli.md").lexically_normal();
+    if (std::filesystem::is_regular_file(installed, ec)) return "Documentation: man strata, " + installed.string();
+    std::filesystem::path source = (bin / "../docs/cli.md").lexically_normal();
+    if (std::filesystem::is_regular_file(source, ec)) return "Documentation: " + source.string();
+  }
+  return "Documentation: man strata, docs/cli.md in the strata source";
 }
 
 void define_globals(CLI::App& app, Flags& flags, bool& show_version) {
@@ -83,7 +154,8 @@ int run(int argc, char** argv) {
     CLI::App app{"strata: database schema migrations for SQLite, PostgreSQL and MySQL/MariaDB", "strata"};
     app.footer(
         "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 dirty, 4 invalid source, 5 lock timeout, "
-        "6 pending (status --exit-code).\nDocumentation: docs/cli.md");
+        "6 pending (status --exit-code).\n" +
+        documentation_line());
     define_globals(app, flags, show_version);
     std::vector<std::pair<CLI::App*, const Command*>> subcommands;
     for (const Command& command : commands()) {
@@ -100,12 +172,7 @@ int run(int argc, char** argv) {
       std::cout << app.help();
       return 0;
     } catch (const CLI::ExtrasError& error) {
-      bool no_command = app.get_subcommands().empty();
-      auto extras = app.remaining();
-      if (no_command && !extras.empty() && !extras.front().empty() && extras.front()[0] != '-') {
-        throw UsageError(unknown_command_message(extras.front()));
-      }
-      throw UsageError(fmt::format("{}; see 'strata --help'", error.what()));
+      throw UsageError(extras_message(app, std::vector<std::string>(argv + 1, argv + argc), error));
     } catch (const CLI::ParseError& error) {
       throw UsageError(fmt::format("{}; see 'strata --help'", error.what()));
     }

@@ -136,7 +136,9 @@ Config resolve(const Flags& flags, const Environment& env, bool stdout_is_tty) {
   config.quiet = flags.quiet;
   if (config.verbose && config.quiet) throw UsageError("--verbose and --quiet cannot be combined");
   config.yes = flags.yes;
-  config.color = stdout_is_tty && !flags.no_color && !env.get("NO_COLOR");
+  // no-color.org: only a non-empty NO_COLOR turns colours off; NO_COLOR= leaves them on.
+  std::optional<std::string> no_color = env.get("NO_COLOR");
+  config.color = stdout_is_tty && !flags.no_color && !(no_color && !no_color->empty());
   return config;
 }
 

@@ -33,11 +33,43 @@ TEST_F(Cli, UnknownCommandSuggestsTheNearestOne) {
   EXPECT_EQ(r.err, "strata: error: unknown command 'updo' (did you mean 'up'?); see 'strata --help'\n");
 }
 
-TEST_F(Cli, UnknownFlagIsAUsageError) {
+TEST_F(Cli, UnknownOptionWithNothingCloseNamesTheCommandsHelp) {
   Result r = db("up --bogus");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("strata: error: ", 0), 0u);
-  EXPECT_NE(r.err.find("--bogus"), std::string::npos);
+  EXPECT_EQ(r.err, "strata: error: unknown option --bogus; see 'strata up --help'\n");
+  EXPECT_EQ(strata("--frobnicate=3 status").err,
+            "strata: error: unknown option --frobnicate; see 'strata status --help'\n");
+  EXPECT_EQ(strata("-x").err, "strata: error: unknown option -x; see 'strata --help'\n");
+}
+
+TEST_F(Cli, CommandOptionTypoSuggestsTheNearestOptionOfThatCommand) {
+  Result r = db("up --dry-rn");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "strata: error: unknown option --dry-rn; did you mean --dry-run? See 'strata up --help'\n");
+  EXPECT_EQ(strata("status --exit-cod=1").err,
+            "strata: error: unknown option --exit-cod; did you mean --exit-code? See 'strata status --help'\n");
+  // --dry-run is not an option of create: nothing close there or among the globals.
+  EXPECT_EQ(strata("create x --dry-rn").err, "strata: error: unknown option --dry-rn; see 'strata create --help'\n");
+  Result as_json = db("--json up --dry-rn");
+  EXPECT_EQ(as_json.exit_code, 2);
+  EXPECT_EQ(as_json.json()["error"]["message"],
+            "unknown option --dry-rn; did you mean --dry-run? See 'strata up --help'");
+}
+
+TEST_F(Cli, GlobalOptionTypoSuggestsTheNearestGlobalOption) {
+  Result r = db("--jsn status");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "strata: error: unknown option --jsn; did you mean --json? See 'strata --help'\n");
+  EXPECT_EQ(db("status --verbos").err,
+            "strata: error: unknown option --verbos; did you mean --verbose? See 'strata --help'\n");
+  EXPECT_EQ(strata("--lock-timout 3").err,
+            "strata: error: unknown option --lock-timout; did you mean --lock-timeout? See 'strata --help'\n");
+}
+
+TEST_F(Cli, ArgumentsAfterADoubleDashAreNotCalledOptions) {
+  Result r = db("up 1 -- --dry-rn");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "strata: error: The following argument was not expected: --dry-rn; see 'strata --help'\n");
 }
 
 TEST_F(Cli, HelpListsEveryCommand) {
@@ -638,6 +670,15 @@ TEST_F(Cli, StatusIsColouredOnlyOnATerminalAndNoColorTurnsItOff) {
   EXPECT_NE(tty.out.find(green), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find(yellow), std::string::npos) << tty.out;
   EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db status", "NO_COLOR=1").out.find("\033["), std::string::npos);
+  // no-color.org: an empty NO_COLOR is the same as an unset one, in the environment and in .env.
+  Result empty = on_terminal(*this, dir(), "-d sqlite:test.db status", "NO_COLOR=");
+  EXPECT_NE(empty.out.find(green), std::string::npos) << empty.out;
+  EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db --no-color status", "NO_COLOR=").out.find("\033["),
+            std::string::npos);
+  write(".env", "NO_COLOR=\n");
+  EXPECT_NE(on_terminal(*this, dir(), "-d sqlite:test.db status").out.find(green), std::string::npos);
+  write(".env", "NO_COLOR=1\n");
+  EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db status").out.find("\033["), std::string::npos);
   EXPECT_EQ(on_terminal(*this, dir(), "-d sqlite:test.db --no-color status").out.find("\033["), std::string::npos);
   EXPECT_EQ(db("status").out.find("\033["), std::string::npos) << "not a terminal: no colour";
 }

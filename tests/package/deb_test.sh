@@ -2,10 +2,13 @@
 # deb_test.sh BUILD_DIR - build the .deb and the .tar.gz from a configured and built tree,
 # check their metadata and contents, install the .deb into a scratch root, run the installed
 # binary, and check that the man page and both completions cover every command and option
-# that `strata --help` lists. Prints one FAIL line per problem; exits 1 if there was any.
+# that `strata --help` lists, that the documentation --help and the man page point to is
+# installed (with a DEP-5 copyright file and a changelog), and that lintian finds no error.
+# Prints one FAIL line per problem; exits 1 if there was any.
 set -euo pipefail
 
 build=$(cd "${1:?usage: deb_test.sh BUILD_DIR}" && pwd)
+source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-deb-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -19,7 +22,7 @@ die() {
   exit 1
 }
 
-for tool in cpack dpkg-deb dpkg dpkg-shlibdeps tar; do
+for tool in cpack dpkg-deb dpkg dpkg-shlibdeps dpkg-parsechangelog lintian tar; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
 done
 [ -f "$build/CPackConfig.cmake" ] || die "$build/CPackConfig.cmake missing: configure the build first"
@@ -53,7 +56,10 @@ expect_field Package strata
 expect_field Version "$version"
 expect_field Architecture "$arch"
 expect_field Section database
-expect_field Maintainer "strata developers <strata@localhost>"
+maintainer=$(sed -n 's/^set(CPACK_DEBIAN_PACKAGE_MAINTAINER "\(.*\)")$/\1/p' "$build/CPackConfig.cmake")
+[[ $maintainer =~ ^[^\<]+\ \<[^@\>]+@[^@\>]+\.[^@\>]+\>$ ]] || fail "maintainer '$maintainer' is not 'Name <user@host.domain>'"
+expect_field Maintainer "$maintainer"
+expect_field Recommends bash-completion
 [ -n "$(field Description)" ] || fail "deb has no Description"
 [ "$(dpkg-deb -f "$deb" Description | wc -l)" -gt 1 ] || fail "deb Description has no long description"
 
@@ -75,8 +81,54 @@ for path in bin/strata share/man/man1/strata.1 share/bash-completion/completions
   grep -qxE "$path(\\.gz)?" "$tmp/tgz-files" || fail "tar.gz lacks $path"
 done
 
+# The man page is compressed (Debian policy 12.1), and share/doc/strata has what --help and
+# the man page point to: README.md, every docs/*.md of the source tree, copyright, changelog.
+grep -qx /usr/share/man/man1/strata.1.gz "$tmp/deb-files" || fail "deb lacks the gzip'd man page /usr/share/man/man1/strata.1.gz"
+grep -qx /usr/share/man/man1/strata.1 "$tmp/deb-files" && fail "deb has an uncompressed man page"
+doc=usr/share/doc/strata
+doc_files=(README.md copyright changelog.gz)
+for md in "$source_dir"/docs/*.md; do doc_files+=("docs/${md##*/}"); done
+for path in "${doc_files[@]}"; do
+  grep -qx "/$doc/$path" "$tmp/deb-files" || fail "deb lacks /$doc/$path"
+  grep -qx "share/doc/strata/$path" "$tmp/tgz-files" || fail "tar.gz lacks share/doc/strata/$path"
+done
+
 root=$tmp/root
 dpkg -x "$deb" "$root"
+
+# ---------------------------------------------------------------- copyright and changelog
+copyright=$root/$doc/copyright
+if [ -f "$copyright" ]; then
+  [ "$(head -n 1 "$copyright")" = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" ] ||
+    fail "copyright is not machine-readable (DEP-5): first line '$(head -n 1 "$copyright")'"
+  # strata's own paragraph, and its licence text word for word as in LICENSE.
+  awk 'BEGIN { RS = "" } /^Files: \*\n/' "$copyright" | grep -qx 'License: Expat' ||
+    fail "copyright has no 'Files: *' paragraph under License: Expat"
+  licence_text() { tr -s ' \n' '  ' | sed 's/ \. / /g; s/^ //; s/ $//'; }
+  want=$(sed '1,/^Copyright/d' "$source_dir/LICENSE" | licence_text)
+  got=$(awk 'BEGIN { RS = "" } /^License: Expat\n/' "$copyright" | sed 1d | licence_text)
+  if [ -z "$want" ] || [ "$got" != "$want" ]; then fail "the Expat text in copyright differs from LICENSE"; fi
+fi
+changelog=$root/$doc/changelog.gz
+if [ -f "$changelog" ]; then
+  gzip -dc "$changelog" >"$tmp/changelog"
+  got=$(dpkg-parsechangelog -l "$tmp/changelog" -S Version 2>&1) || fail "dpkg-parsechangelog: $got"
+  [ "$got" = "$version" ] || fail "the changelog's latest entry is for version '$got', the package is $version"
+  got=$(dpkg-parsechangelog -l "$tmp/changelog" -S Maintainer 2>&1) || true
+  [ "$got" = "$maintainer" ] || fail "the changelog is signed by '$got', the Maintainer is '$maintainer'"
+fi
+
+# ---------------------------------------------------------------- lintian: no errors
+# Every tag is printed (warnings, informational and pedantic ones too) so that the log shows them.
+lintian_started=$SECONDS
+lintian_rc=0
+lintian --display-info --pedantic --tag-display-limit 0 "$deb" >"$tmp/lintian.log" 2>"$tmp/lintian.err" || lintian_rc=$?
+echo "lintian ($((SECONDS - lintian_started)) s):"
+sed 's/^/  /' "$tmp/lintian.log"
+grep -q '^E: ' "$tmp/lintian.log" && fail "lintian reports errors: $(grep '^E: ' "$tmp/lintian.log" | tr '\n' ';')"
+# Exit status 2 is an error tag (--fail-on error, the default), reported above; 1 is lintian
+# failing to run.
+[ "$lintian_rc" -ne 1 ] || fail "lintian could not check the package: $(grep -v 'running with root privileges' "$tmp/lintian.err")"
 strata=$root/usr/bin/strata
 [ -x "$strata" ] || die "dpkg -x did not produce an executable $strata"
 
@@ -111,6 +163,10 @@ got=$(run -d sqlite:app.db -p migrations version) || fail "strata version exited
 # ---------------------------------------------------------------- docs stay in step with --help
 # Commands and options as the binary lists them.
 help=$(run --help)
+# The installed --help points at the installed documentation, and the man page names only
+# documentation paths that the package installs.
+got=$(sed -n 's/^Documentation: //p' <<<"$help")
+[ "$got" = "man strata, $root/$doc/docs/cli.md" ] || fail "installed strata --help says 'Documentation: $got'"
 mapfile -t commands < <(sed -n '/^Subcommands:/,/^$/{/^  [a-z]/s/^  \([a-z-]*\).*/\1/p}' <<<"$help")
 mapfile -t global_opts < <(sed -n '/^Options:/,/^$/p' <<<"$help" | grep -oE '^ +(-[A-Za-z],)?--[a-z-]+' |
   tr ',' '\n' | tr -d ' ')
@@ -171,6 +227,10 @@ for var in DATABASE_URL STRATA_PATH STRATA_TABLE STRATA_LOCK_TIMEOUT NO_COLOR; d
   tags ENVIRONMENT | grep -qx "$var" || fail "man page ENVIRONMENT does not describe $var"
 done
 tags FILES | grep -qx '.env' || fail "man page FILES does not describe .env"
+for path in $(grep -oE '/usr/share/doc/strata/[A-Za-z0-9./\\-]*' "$tmp/strata.1" | deroff | sort -u); do
+  [ -e "$root$path" ] || fail "man page points to $path, which the package does not install"
+done
+grep -q '/usr/share/doc/strata/docs/cli.md' "$tmp/strata.1" || fail "man page does not point to /usr/share/doc/strata/docs/cli.md"
 if command -v groff >/dev/null; then
   warnings=$(groff -man -ww -z -Tutf8 "$tmp/strata.1" 2>&1) || true
   [ -z "$warnings" ] || fail "groff warns about the man page: $warnings"
