@@ -33,13 +33,57 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 }  // namespace
 
+namespace {
+
+size_t digits_at(std::string_view text, size_t at) {
+  size_t end = at;
+  while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+  return end - at;
+}
+
+// sql-migrate names some sets by date: `2023-01-20.0-initial.sql`, `2023-01-20.1-users.sql`,
+// `2023-01-27-wallets.sql`. sql-migrate's own version of all of them would be their first number
+// (2023) with the file name as tie-break; strata gives each file a version of its own,
+// YYYYMMDD × 1000 + N (N: the number after the date, 0 when there is none, up to 999), so that
+// each is a migration of its own, in the order sql-migrate applies them.
+std::optional<ParsedFileName> parse_dated_name(std::string_view stem) {
+  if (digits_at(stem, 0) != 4 || stem.size() < 10 || stem[4] != '-' || digits_at(stem, 5) != 2 || stem[7] != '-' ||
+      digits_at(stem, 8) != 2)
+    return std::nullopt;
+  auto separator = [&](size_t at) {
+    return at == stem.size() || stem[at] == '-' || stem[at] == '_' || stem[at] == '.';
+  };
+  size_t end = 10;
+  int64_t number = 0;
+  if (end < stem.size() && (stem[end] == '.' || stem[end] == '-')) {
+    const size_t n = digits_at(stem, end + 1);
+    if (n > 0 && n <= 3 && separator(end + 1 + n)) {
+      number = std::stoll(std::string(stem.substr(end + 1, n)));
+      end += 1 + n;
+    }
+  }
+  if (!separator(end)) return std::nullopt;
+  ParsedFileName parsed;
+  parsed.version_text = std::string(stem.substr(0, end));
+  const std::string date =
+      std::string(stem.substr(0, 4)) + std::string(stem.substr(5, 2)) + std::string(stem.substr(8, 2));
+  parsed.version = std::stoll(date) * 1000 + number;
+  parsed.name = end < stem.size() ? std::string(stem.substr(end + 1)) : std::string();
+  return parsed;
+}
+
+}  // namespace
+
 std::string Migration::label() const {
   std::string version_text = std::to_string(version);
   char separator = '_';
   if (up) {
-    const size_t digits = up->name.find_first_not_of("0123456789");
+    size_t digits = up->name.find_first_not_of("0123456789");
+    if (std::optional<ParsedFileName> dated = parse_dated_name(up->name.substr(0, up->name.size() - 4))) {
+      digits = dated->version_text.size();  // `2023-01-20.1`, as sql-migrate names it
+    }
     version_text = up->name.substr(0, digits);
-    if (up->name[digits] == '-') separator = '-';  // sql-migrate's spelling, as in the file name
+    if (up->name[digits] == '-' || up->name[digits] == '.') separator = up->name[digits];  // as in the file name
   }
   return name.empty() ? version_text : version_text + separator + name;
 }
@@ -100,6 +144,9 @@ std::optional<ParsedFileName> parse_file_name(const std::string& file_name) {
                       fmt::format("a dash after the version is for single files (VERSION-name.sql, as sql-migrate "
                                   "names them); name up/down files with an underscore: {}",
                                   suggested));
+  }
+  if (parsed.kind == ParsedFileName::Kind::single) {
+    if (std::optional<ParsedFileName> dated = parse_dated_name(stem)) return dated;
   }
   parsed.version_text = std::string(stem.substr(0, digits));
   std::string_view significant = stem.substr(0, digits);

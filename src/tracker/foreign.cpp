@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
+#include "source/loader.hpp"
 
 namespace strata::tracker {
 
@@ -117,7 +118,14 @@ ForeignState read_gorp(drivers::Driver& driver, const TableName& table) {
   for (const drivers::Row& row : read_rows(driver, table, "sql-migrate",
                                            fmt::format("SELECT id FROM {} ORDER BY id", qualified(driver, table)))) {
     if (!row.at(0)) continue;
-    if (std::optional<int64_t> version = leading_version(*row.at(0), false)) {
+    // The file's version as strata reads its name (a dated name such as 2023-01-20.1-x.sql too).
+    std::optional<int64_t> version;
+    try {
+      if (std::optional<source::ParsedFileName> parsed = source::parse_file_name(*row.at(0))) version = parsed->version;
+    } catch (const SourceError&) {
+      version = leading_version(*row.at(0), false);
+    }
+    if (version) {
       state.files[*version].push_back(*row.at(0));
     } else {
       state.unmapped.push_back(*row.at(0));

@@ -274,6 +274,20 @@ TEST(Parse, DialectBlocksSelectTheStatementsOfEachEngine) {
   EXPECT_EQ(postgres.down.section.statements.size(), 2u);
 }
 
+TEST(FileNames, SqlMigrateDatedNamesGetAVersionEach) {
+  auto version_of = [](const std::string& name) { return parse_file_name(name)->version; };
+  EXPECT_EQ(version_of("2023-01-20.0-initial.sql"), 20230120000);
+  EXPECT_EQ(version_of("2023-01-20.1-users.sql"), 20230120001);
+  EXPECT_EQ(version_of("2023-01-20.12-more.sql"), 20230120012);
+  EXPECT_EQ(version_of("2023-01-27-wallets.sql"), 20230127000);
+  EXPECT_EQ(version_of("2023-04-25.0.alter-messages.sql"), 20230425000);
+  EXPECT_EQ(parse_file_name("2023-04-25.0.alter-messages.sql")->name, "alter-messages");
+  EXPECT_EQ(parse_file_name("2023-04-25.0.alter-messages.sql")->version_text, "2023-04-25.0");
+  EXPECT_EQ(parse_file_name("2023-01-27-2fa.sql")->name, "2fa") << "a name that starts with a digit";
+  EXPECT_EQ(version_of("20180805174141-tournaments.sql"), 20180805174141) << "plain sql-migrate timestamps";
+  EXPECT_EQ(version_of("2023_rest.sql"), 2023) << "not a date";
+}
+
 TEST(Create, SequentialVersionFollowsTheExistingWidth) {
   TempDir dir;
   dir.write("0007_old.up.sql", "");
