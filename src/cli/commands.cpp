@@ -70,8 +70,12 @@ Session open_session(const Config& config, bool writes) {
   return session;
 }
 
-source::Source load(const Config& config, Dialect dialect) {
-  return source::load_source(config.path, dialect);
+// The migrations directory for `dialect`; names that look like migrations but are not read are
+// warned about.
+source::Source load(const Context& ctx, Dialect dialect) {
+  source::Source source = source::load_source(ctx.config.path, dialect);
+  for (const std::string& warning : source.warnings()) ctx.out.warning(warning);
+  return source;
 }
 
 // Under the lock: continues from another tool's table, if strata's own record nothing yet.
@@ -118,7 +122,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   const Config& config = ctx.config;
   const Args& args = ctx.args;
   Dialect dialect = dialect_of(config);
-  source::Source source = load(config, dialect);
+  source::Source source = load(ctx, dialect);
   std::string table_display = config.table(dialect).display();
 
   auto print_plan = [&](const planner::Plan& plan, const std::vector<runner::PreparedStep>& steps) {
@@ -360,7 +364,7 @@ int cmd_version(Context& ctx) {
     // The source is only needed to say which versions have no file; without a directory, none.
     std::optional<source::Source> source;
     try {
-      source.emplace(load(ctx.config, ctx.config.database->dialect));
+      source.emplace(load(ctx, ctx.config.database->dialect));
     } catch (const Error&) {
       source.emplace(ctx.config.path, ctx.config.database->dialect, std::vector<source::Migration>{});
     }
@@ -376,7 +380,7 @@ int cmd_version(Context& ctx) {
 int cmd_force(Context& ctx) {
   std::optional<int64_t> target = parse_version_argument(ctx.args.positionals.at(0), true);
   Dialect dialect = ctx.config.database->dialect;
-  source::Source source = load(ctx.config, dialect);
+  source::Source source = load(ctx, dialect);
   if (target && !source.find(*target)) {
     throw UsageError(
         fmt::format("cannot force version {}: no migration with that version in {} "
@@ -423,7 +427,7 @@ int cmd_force(Context& ctx) {
 
 int cmd_accept(Context& ctx) {
   Dialect dialect = ctx.config.database->dialect;
-  source::Source source = load(ctx.config, dialect);
+  source::Source source = load(ctx, dialect);
   std::vector<int64_t> versions;
   for (const std::string& text : ctx.args.positionals) versions.push_back(*parse_version_argument(text, false));
   Session session = open_session(ctx.config, true);
@@ -486,7 +490,7 @@ int cmd_accept(Context& ctx) {
 
 int cmd_status(Context& ctx) {
   Dialect dialect = ctx.config.database->dialect;
-  source::Source source = load(ctx.config, dialect);
+  source::Source source = load(ctx, dialect);
   Session session = open_session(ctx.config, false);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
   if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
@@ -522,8 +526,10 @@ int cmd_validate(Context& ctx) {
   size_t count = 0;
   std::vector<int64_t> without_down;
   for (Dialect dialect : dialects) {
+    // The same directory for each dialect: its warnings once, and a bad name is bad for all.
+    source::Source source =
+        dialect == dialects.front() ? load(ctx, dialect) : source::load_source(config.path, dialect);
     try {
-      source::Source source = load(config, dialect);
       count = source.migrations().size();
       without_down.clear();
       for (const source::Migration& migration : source.migrations()) {

@@ -243,6 +243,78 @@ StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, 
   return streamed;
 }
 
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A name that is almost a migration's: returns the warning for one that is not read (a copy,
+// a sub-folder of .sql files), throws SourceError for one that would be read wrongly or
+// skipped although it is meant as a migration (an upper-case extension or direction).
+std::optional<std::string> near_miss(const fs::path& directory, const std::string& name,
+                                     const fs::directory_entry& entry) {
+  if (name.empty() || name[0] == '.') return std::nullopt;
+  std::error_code ec;
+  if (entry.is_directory(ec) && !ends_with(name, ".sql")) {  // one named like a file: "is not a regular file"
+    size_t count = 0;
+    for (fs::directory_iterator it(entry.path(), ec), end; !ec && it != end; it.increment(ec)) {
+      if (ends_with(lower(it->path().filename().string()), ".sql")) ++count;
+    }
+    if (count == 0) return std::nullopt;
+    return fmt::format(
+        "{}/ holds {} .sql file{} that strata does not read: migrations must be directly in {} (sub-folders are not "
+        "searched)",
+        name, count, count == 1 ? "" : "s", directory.string());
+  }
+  if (!std::isdigit(static_cast<unsigned char>(name[0]))) return std::nullopt;
+  const std::string folded = lower(name);
+  if (!ends_with(name, ".sql") && ends_with(folded, ".sql")) {
+    throw SourceError(
+        name, 0,
+        fmt::format("migration files end in .sql in lower case: rename it to {}.sql", name.substr(0, name.size() - 4)));
+  }
+  if (!ends_with(folded, ".sql")) {
+    for (std::string_view copy : {".sql.", ".sql~", ".sql-", ".sql_"}) {
+      if (folded.find(copy) != std::string::npos) {
+        return fmt::format(
+            "{} is not read: it looks like a copy of a migration file (only names ending in .sql are "
+            "read)",
+            name);
+      }
+    }
+    return std::nullopt;
+  }
+  // `.UP.sql`, `.Down.sql`, `.up.Postgres.sql`: a direction or dialect in the wrong case would make
+  // it a single file with an odd name.
+  std::string_view stem(name);
+  stem.remove_suffix(4);
+  std::string fixed;
+  for (int part = 0; part < 2; ++part) {
+    const size_t dot = stem.rfind('.');
+    if (dot == std::string_view::npos) break;
+    const std::string word(stem.substr(dot + 1));
+    const std::string low = lower(word);
+    const bool known = low == "up" || low == "down" || parse_dialect(low).has_value();
+    if (!known) break;
+    if (word != low) fixed = std::string(stem.substr(0, dot)) + "." + low;
+    stem = stem.substr(0, dot);
+    if (low == "up" || low == "down") break;
+  }
+  if (!fixed.empty()) {
+    std::string suggestion = lower(name);
+    suggestion.replace(0, stem.size(), name.substr(0, stem.size()));
+    throw SourceError(
+        name, 0,
+        fmt::format("the direction and dialect in a migration file name are lower case: rename it to {}", suggestion));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Source load_source(const fs::path& directory, Dialect dialect) {
   std::error_code ec;
   fs::directory_iterator it(directory, ec);
@@ -258,7 +330,12 @@ Source load_source(const fs::path& directory, Dialect dialect) {
   for (const fs::directory_entry& entry : it) entries.emplace_back(entry.path().filename().string(), entry);
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
+  std::vector<std::string> warnings;
   for (const auto& [name, entry] : entries) {
+    if (std::optional<std::string> warning = near_miss(directory, name, entry)) {
+      warnings.push_back(std::move(*warning));
+      continue;
+    }
     // goose's Go migrations would otherwise vanish from the sequence without a word.
     if (ends_with(name, ".go") && !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) &&
         name.find('_') != std::string::npos) {
@@ -326,7 +403,9 @@ Source load_source(const fs::path& directory, Dialect dialect) {
     }
     migrations.push_back(std::move(migration));
   }
-  return Source(directory, dialect, std::move(migrations));
+  Source source(directory, dialect, std::move(migrations));
+  for (std::string& warning : warnings) source.add_warning(std::move(warning));
+  return source;
 }
 
 bool has_down_section(const Migration& migration, Dialect dialect) {

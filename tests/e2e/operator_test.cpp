@@ -123,6 +123,44 @@ INSTANTIATE_TEST_SUITE_P(Servers, ServerOperatorTest, ::testing::Values("postgre
 
 INSTANTIATE_TEST_SUITE_P(Engines, PostgresOperatorTest, ::testing::Values("postgres"), engine_name);
 
+class NamesTest : public CliTest {};
+
+// Nearly-right names: each gets a precise warning or error saying what strata expected.
+TEST_F(NamesTest, NearlyRightFileNamesAreNamedWithWhatWasExpected) {
+  write("migrations/0001_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/0001_a.up.sql.bak", "CREATE TABLE a (id INTEGER);\n");
+  write("migrations/archive/0000_old.up.sql", "CREATE TABLE old (id INTEGER);\n");
+  write("migrations/README.md", "not a migration\n");
+  Result ok = strata("validate");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.err,
+            "strata: warning: 0001_a.up.sql.bak is not read: it looks like a copy of a migration file (only names "
+            "ending in .sql are read)\n"
+            "strata: warning: archive/ holds 1 .sql file that strata does not read: migrations must be directly in "
+            "./migrations (sub-folders are not searched)\n");
+  EXPECT_EQ(strata("-q validate").err, "") << "warnings follow -q";
+  const std::pair<const char*, const char*> refused[] = {
+      {"0002_b.SQL", "strata: error: 0002_b.SQL: migration files end in .sql in lower case: rename it to 0002_b.sql\n"},
+      {"0002_b.UP.sql",
+       "strata: error: 0002_b.UP.sql: the direction and dialect in a migration file name are lower case: rename it "
+       "to 0002_b.up.sql\n"},
+      {"0002_b.down.Postgres.sql",
+       "strata: error: 0002_b.down.Postgres.sql: the direction and dialect in a migration file name are lower case: "
+       "rename it to 0002_b.down.postgres.sql\n"},
+      {"0002-b.up.sql",
+       "strata: error: 0002-b.up.sql: a dash after the version is for single files (VERSION-name.sql, as sql-migrate "
+       "names them); name up/down files with an underscore: 0002_b.up.sql\n"},
+  };
+  for (const auto& [name, message] : refused) {
+    write(std::string("migrations/") + name, "SELECT 1;\n");
+    Result r = strata("-q validate");
+    EXPECT_EQ(r.exit_code, 4) << name;
+    EXPECT_EQ(r.err, message) << name;
+    EXPECT_EQ(strata("-q -d sqlite:test.db up").exit_code, 4) << name;
+    fs::remove(dir() / "migrations" / name);
+  }
+}
+
 class PasswordTest : public CliTest {};
 
 // libpq's messages are redacted where the password is, and nowhere else: a short password must
