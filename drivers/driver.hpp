@@ -87,6 +87,15 @@ class Driver {
   // Releases the lock if held; never throws.
   virtual void unlock() noexcept = 0;
 
+  // Who holds that migration lock right now, other than this connection: a description for
+  // messages and how to end the holder if it is dead or stuck; nullopt when the lock is free or
+  // the engine cannot tell. Never takes the lock. Throws like query().
+  struct LockHolder {
+    std::string description;  // "pid 4242 (application_name strata, user app, since … UTC)"
+    std::string end_it;       // "SELECT pg_terminate_backend(4242)", "KILL 17", "kill 4242"
+  };
+  virtual std::optional<LockHolder> lock_holder(const TableName& table) = 0;
+
   // Asks the database to abandon the statement execute() is running on this connection right
   // now, which then throws DriverError. Callable from another thread; a no-op when nothing is
   // running (or the engine cannot tell); never throws. Used to stop a transactional migration

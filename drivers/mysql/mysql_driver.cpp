@@ -510,26 +510,32 @@ std::string MysqlDriver::quote_literal(std::string_view text) const {
 
 // "held by connection 42 (user strata@localhost:40312, database app, idle for 3 s)", or
 // less when the server does not say (the holder is gone, or PROCESSLIST hides it).
-std::string MysqlDriver::lock_holder(const std::string& name) {
-  try {
-    const auto holder = query("SELECT IS_USED_LOCK(?)", {name});
-    if (holder.empty() || holder[0].empty() || !holder[0][0]) return {};
-    const std::string& id = *holder[0][0];
-    const auto process =
-        query("SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", {id});
-    if (process.empty() || process[0].size() != 5) return fmt::format(": held by connection {}", id);
-    const Row& row = process[0];
-    std::string details = fmt::format("user {}@{}", row[0].value_or(""), row[1].value_or(""));
-    if (row[2]) details += fmt::format(", database {}", *row[2]);
-    const std::string seconds = row[4].value_or("?");
-    if (row[3].value_or("") == "Sleep")
-      details += fmt::format(", idle for {} s", seconds);
-    else
-      details += fmt::format(", running a statement for {} s", seconds);
-    return fmt::format(": held by connection {} ({})", id, details);
-  } catch (const DriverError&) {
-    return {};
-  }
+std::optional<Driver::LockHolder> MysqlDriver::holder_of(const std::string& name) {
+  const auto holder = query("SELECT IS_USED_LOCK(?)", {name});
+  if (holder.empty() || holder[0].empty() || !holder[0][0]) return std::nullopt;
+  const std::string& id = *holder[0][0];
+  if (id == m_impl->connection_id) return std::nullopt;  // this connection holds it
+  LockHolder out;
+  out.description = fmt::format("connection {}", id);
+  out.end_it = fmt::format("KILL {}", id);
+  const auto process =
+      query("SELECT USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", {id});
+  if (process.empty() || process[0].size() != 5) return out;
+  const Row& row = process[0];
+  std::string details = fmt::format("user {}@{}", row[0].value_or(""), row[1].value_or(""));
+  if (row[2]) details += fmt::format(", database {}", *row[2]);
+  const std::string seconds = row[4].value_or("?");
+  if (row[3].value_or("") == "Sleep")
+    details += fmt::format(", idle for {} s", seconds);
+  else
+    details += fmt::format(", running a statement for {} s", seconds);
+  out.description += fmt::format(" ({})", details);
+  return out;
+}
+
+std::optional<Driver::LockHolder> MysqlDriver::lock_holder(const TableName& table) {
+  if (!table.schema.empty()) return std::nullopt;
+  return holder_of(lock_name(m_impl->database, table.name));
 }
 
 void MysqlDriver::begin() {
@@ -608,8 +614,17 @@ void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout
     if (after >= deadline) break;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_lock_poll_interval, deadline - after));
   }
-  throw LockTimeout(fmt::format("could not take the migration lock on {} (table {}) within {}{}", d.redacted,
-                                table.display(), format_timeout(timeout), lock_holder(name)));
+  std::string message = fmt::format("could not take the migration lock on {} (table {}) within {}", d.redacted,
+                                    table.display(), format_timeout(timeout));
+  try {
+    if (std::optional<LockHolder> holder = holder_of(name)) {
+      message += fmt::format(": held by {}; if that connection is dead or stuck, end it with `{}`", holder->description,
+                             holder->end_it);
+    }
+  } catch (const DriverError&) {
+    // The timeout is the error to report; who holds the lock is a bonus.
+  }
+  throw LockTimeout(message);
 }
 
 void MysqlDriver::unlock() noexcept {

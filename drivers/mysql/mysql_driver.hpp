@@ -92,6 +92,7 @@ class MysqlDriver final : public Driver {
   std::string quote_literal(std::string_view text) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
+  std::optional<LockHolder> lock_holder(const TableName& table) override;
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
   // other statements fail with 1317.
   void cancel() noexcept override;
@@ -105,7 +106,7 @@ class MysqlDriver final : public Driver {
   // SET SESSION from a URL parameter; UsageError when the server refuses the name or the value.
   void set_session_variable(const DatabaseUrl& url, const MysqlSessionVariable& variable);
   // Who holds the GET_LOCK `name`, for the lock timeout message; "" when the server does not say.
-  std::string lock_holder(const std::string& name);
+  std::optional<LockHolder> holder_of(const std::string& name);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

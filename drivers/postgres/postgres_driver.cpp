@@ -638,10 +638,7 @@ std::string PostgresDriver::quote_literal(std::string_view text) const {
 void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;
   if (d.locked) return;
-  const auto names = query("SELECT current_database(), current_schema()");
-  const std::string database = names.at(0).at(0).value_or("");
-  const std::string schema = table.schema.empty() ? names.at(0).at(1).value_or("") : table.schema;
-  const int64_t key = lock_key(database, schema, table.name);
+  const int64_t key = migration_lock_key(table);
   const std::string key_text = std::to_string(key);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -663,36 +660,58 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
 
   std::string message = fmt::format("could not take the migration lock on {} (table {}) within {}", d.description,
                                     table.display(), format_timeout(timeout));
-  // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1.
-  const auto bits = static_cast<uint64_t>(key);
-  std::vector<Row> holders;
+  std::optional<LockHolder> holder;
   try {
-    holders = query(
-        "SELECT l.pid, a.application_name, a.usename, host(a.client_addr), "
-        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
-        "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-        "AND l.classid = ?::oid AND l.objid = ?::oid AND l.pid <> pg_backend_pid() "
-        "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
-        "LIMIT 1",
-        {std::to_string(bits >> 32), std::to_string(bits & 0xFFFFFFFFU)});
+    holder = holder_of(key);
   } catch (const DriverError&) {
     // The timeout is the error to report; who holds the lock is a bonus.
   }
-  if (!holders.empty()) {
-    const Row& holder = holders[0];
-    std::vector<std::string> facts;
-    auto fact = [&](const char* label, const Value& value, const char* suffix = "") {
-      if (value && !value->empty()) facts.push_back(fmt::format("{} {}{}", label, *value, suffix));
-    };
-    fact("application_name", holder.at(1));
-    fact("user", holder.at(2));
-    fact("client", holder.at(3));
-    fact("since", holder.at(4), " UTC");
-    message += fmt::format(": held by pid {}", holder.at(0).value_or("?"));
-    if (!facts.empty()) message += fmt::format(" ({})", fmt::join(facts, ", "));
+  if (holder) {
+    message += fmt::format(": held by {}; if that session is dead or stuck, end it with `{}`", holder->description,
+                           holder->end_it);
   }
   throw LockTimeout(message);
+}
+
+int64_t PostgresDriver::migration_lock_key(const TableName& table) {
+  const auto names = query("SELECT current_database(), current_schema()");
+  const std::string database = names.at(0).at(0).value_or("");
+  const std::string schema = table.schema.empty() ? names.at(0).at(1).value_or("") : table.schema;
+  return lock_key(database, schema, table.name);
+}
+
+std::optional<Driver::LockHolder> PostgresDriver::holder_of(int64_t key) {
+  // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1.
+  const auto bits = static_cast<uint64_t>(key);
+  const std::vector<Row> holders = query(
+      "SELECT l.pid, a.application_name, a.usename, host(a.client_addr), "
+      "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+      "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+      "AND l.classid = ?::oid AND l.objid = ?::oid AND l.pid <> pg_backend_pid() "
+      "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+      "LIMIT 1",
+      {std::to_string(bits >> 32), std::to_string(bits & 0xFFFFFFFFU)});
+  if (holders.empty()) return std::nullopt;
+  const Row& holder = holders[0];
+  std::vector<std::string> facts;
+  auto fact = [&](const char* label, const Value& value, const char* suffix = "") {
+    if (value && !value->empty()) facts.push_back(fmt::format("{} {}{}", label, *value, suffix));
+  };
+  fact("application_name", holder.at(1));
+  fact("user", holder.at(2));
+  fact("client", holder.at(3));
+  fact("since", holder.at(4), " UTC");
+  const std::string pid = holder.at(0).value_or("?");
+  LockHolder out;
+  out.description = fmt::format("pid {}", pid);
+  if (!facts.empty()) out.description += fmt::format(" ({})", fmt::join(facts, ", "));
+  out.end_it = fmt::format("SELECT pg_terminate_backend({})", pid);
+  return out;
+}
+
+std::optional<Driver::LockHolder> PostgresDriver::lock_holder(const TableName& table) {
+  return holder_of(migration_lock_key(table));
 }
 
 void PostgresDriver::unlock() noexcept {

@@ -77,6 +77,7 @@ class PostgresDriver final : public Driver {
   std::string quote_literal(std::string_view text) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
+  std::optional<LockHolder> lock_holder(const TableName& table) override;
   void cancel() noexcept override;  // PQcancel: the server cancels the running statement
   std::string describe() const override;
 
@@ -84,6 +85,9 @@ class PostgresDriver final : public Driver {
   // After a failed CREATE INDEX CONCURRENTLY of `index` ("" when the server names it): what to
   // run when PostgreSQL left the index behind INVALID ("" when it did not).
   std::string invalid_index_advice(const std::string& index, bool already_exists);
+  // The advisory-lock key of the migration lock for `table` in this database.
+  int64_t migration_lock_key(const TableName& table);
+  std::optional<LockHolder> holder_of(int64_t key);
 
   struct Impl;
   std::unique_ptr<Impl> m_impl;

@@ -297,8 +297,19 @@ void SqliteDriver::lock(const TableName& /*table: one lock per file*/, std::chro
   }
   std::string message =
       fmt::format("could not take the migration lock on {} within {}", d.path, format_timeout(timeout));
-  if (const auto holder = flock_holder(d.lock_file)) message += fmt::format(": held by pid {}", *holder);
+  if (const std::optional<LockHolder> holder = lock_holder({})) {
+    message += fmt::format(": held by {}; the lock goes with that process: if it is stuck, end it with `{}`",
+                           holder->description, holder->end_it);
+  }
   throw LockTimeout(message);
+}
+
+std::optional<Driver::LockHolder> SqliteDriver::lock_holder(const TableName& /*table: one lock per file*/) {
+  Impl& d = *m_impl;
+  if (d.lock_fd < 0) return std::nullopt;  // no file yet: nobody can hold its lock
+  const std::optional<long> pid = flock_holder(d.lock_file);
+  if (!pid || (d.locked && *pid == static_cast<long>(::getpid()))) return std::nullopt;
+  return LockHolder{fmt::format("pid {}", *pid), fmt::format("kill {}", *pid)};
 }
 
 void SqliteDriver::unlock() noexcept {

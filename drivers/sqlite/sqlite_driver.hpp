@@ -51,6 +51,7 @@ class SqliteDriver final : public Driver {
   std::string quote_literal(std::string_view text) const override;
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
+  std::optional<LockHolder> lock_holder(const TableName& table) override;
   void cancel() noexcept override;  // sqlite3_interrupt
   std::string describe() const override;
 

@@ -86,6 +86,27 @@ void import_foreign(Context& ctx, Session& session, const source::Source& source
   }
 }
 
+// Takes the migration lock into `lock`; when another run holds it, says so first, and shows the
+// time spent waiting on a terminal.
+void take_lock(const Context& ctx, Session& session, std::optional<runner::LockGuard>& lock) {
+  std::optional<drivers::Driver::LockHolder> holder;
+  try {
+    holder = session.driver->lock_holder(session.tracker->table());
+  } catch (const DriverError&) {
+    // Who holds it is a courtesy; lock() reports what matters.
+  }
+  if (!holder) {
+    lock.emplace(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+    return;
+  }
+  ctx.out.progress(fmt::format("waiting for the migration lock of {} (up to {} s): held by {}",
+                               session.tracker->table().display(), ctx.config.lock_timeout.count() / 1000.0,
+                               holder->description));
+  report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
+  ticker.start("waiting for the migration lock");
+  lock.emplace(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+}
+
 bool confirm(const std::string& question) {
   if (!isatty(STDIN_FILENO)) return false;
   std::cerr << question << " [y/N] " << std::flush;
@@ -170,7 +191,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   running.store(session.driver.get());
   std::optional<runner::LockGuard> lock;
   if (!args.dry_run) {
-    lock.emplace(*session.driver, session.tracker->table(), config.lock_timeout);
+    take_lock(ctx, session, lock);
     import_foreign(ctx, session, source);
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
@@ -373,7 +394,20 @@ int cmd_version(Context& ctx) {
     state = session.tracker->read_state();
   }
   ctx.out.result(report::version_line(state));
-  ctx.out.document(report::version_json(state));
+  json document = report::version_json(state);
+  if (state.dirty) {
+    // Dirty while a migration runs is no failure: say so, and who runs it.
+    runner::DatabaseView view;
+    view.state = state;
+    view.history = session.tracker->read_history();
+    Runbook runbook = runner::dirty_runbook(view, source::Source({}, session.driver->dialect(), {}));
+    runner::mark_running(runbook, *session.driver, session.tracker->table());
+    if (runbook.cause == Runbook::Cause::running) {
+      ctx.out.progress(runner::runbook_message(runbook));
+      document["running"] = report::runbook_json(runbook);
+    }
+  }
+  ctx.out.document(document);
   return 0;
 }
 
@@ -388,7 +422,8 @@ int cmd_force(Context& ctx) {
                     *target, ctx.config.path));
   }
   Session session = open_session(ctx.config, true);
-  runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  std::optional<runner::LockGuard> lock;
+  take_lock(ctx, session, lock);
   import_foreign(ctx, session, source);
   session.tracker->ensure_tables();
   // force is the repair tool: a version table it cannot read (several rows) is what it fixes.
@@ -431,7 +466,8 @@ int cmd_accept(Context& ctx) {
   std::vector<int64_t> versions;
   for (const std::string& text : ctx.args.positionals) versions.push_back(*parse_version_argument(text, false));
   Session session = open_session(ctx.config, true);
-  runner::LockGuard lock(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  std::optional<runner::LockGuard> lock;
+  take_lock(ctx, session, lock);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
   if (view.state.dirty) throw runner::dirty_error(view, source);
   for (int64_t version : versions) {
@@ -496,14 +532,18 @@ int cmd_status(Context& ctx) {
   if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
   runner::StatusReport status =
       runner::build_status(source, view, runner::find_drift(source, view), runner::versions_without_down(source));
+  if (status.runbook) runner::mark_running(*status.runbook, *session.driver, session.tracker->table());
+  const bool running = status.runbook && status.runbook->cause == Runbook::Cause::running;
   if (ctx.out.json_mode()) {
     ctx.out.document(report::status_json(status));
   } else {
     ctx.out.result(report::status_text(status, ctx.out.color()));
   }
-  if (view.state.dirty && !ctx.out.json_mode()) ctx.out.progress(runner::dirty_message(view, source));
+  if (status.runbook && !ctx.out.json_mode()) ctx.out.progress(runner::runbook_message(*status.runbook));
   if (!ctx.args.exit_code) return 0;
-  // As a gate, the worst news wins, each with the exit code that means it everywhere else.
+  // As a gate, the worst news wins, each with the exit code that means it everywhere else. A
+  // migration running now holds the lock: 5, as for a run that could not take it (try again later).
+  if (running) return static_cast<int>(ExitCode::lock_timeout);
   if (status.dirty) return static_cast<int>(ExitCode::dirty);
   bool modified = std::any_of(status.rows.begin(), status.rows.end(),
                               [](const runner::StatusRow& row) { return row.state == "modified"; });

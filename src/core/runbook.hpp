@@ -15,6 +15,7 @@ struct Runbook {
     interrupted,  // stopped by a signal between statements (`signal`)
     unfinished,   // the process died or lost its connection while statements ran
     unknown,      // no failing statement recorded (killed before it could, or another tool)
+    running,      // not a failure: the step is under way now, its process holds the migration lock
   };
   Cause cause = Cause::unknown;
   std::optional<int64_t> dirty_version;  // the version row
@@ -32,6 +33,8 @@ struct Runbook {
   int64_t rolled_back_from = 0;  // failed/interrupted: a transaction of the file's own, open since
                                  // this statement, was rolled back (0: none)
   std::string own_transaction;   // unfinished inside a transaction: "file" or "strata" opened it
+  std::string holder;            // running: who holds the migration lock (Driver::LockHolder)
+  std::string since;             // running: when the step started (UTC), from its history row
   // The repair: `strata force <if_applied>` when the migration's changes are all in place,
   // `strata force <if_not_applied>` when none are, then `strata <retry>`.
   std::optional<int64_t> if_applied;

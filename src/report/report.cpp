@@ -242,6 +242,14 @@ json runbook_json(const Runbook& book) {
     out["statements"] = book.statements;
     out["sql"] = book.sql;
   }
+  if (book.cause == Runbook::Cause::running) {
+    out["through"] = book.through;
+    out["through_line"] = book.through_line;
+    out["holder"] = book.holder;
+    out["since"] = book.since.empty() ? json(nullptr) : json(book.since);
+    out["repair"] = nullptr;  // nothing to repair: wait for it
+    return out;
+  }
   if (book.cause == Runbook::Cause::unfinished) {
     out["through"] = book.through;
     out["through_line"] = book.through_line;

@@ -189,8 +189,10 @@ Runbook dirty_runbook(const DatabaseView& view, const source::Source& source) {
       book.sql = detail.value("sql", std::string());
       book.rolled_back_from = detail.value("rolled_back_from", int64_t{0});
       if (failed.outcome == Outcome::running) {
-        // Left behind by a process that died (or lost its connection) while sending statements.
+        // Left behind by a process that died (or lost its connection) while sending statements,
+        // unless that process still holds the lock (see running_now()).
         book.cause = Runbook::Cause::unfinished;
+        book.since = failed.applied_at;
         book.statement = detail.value("statement", int64_t{1});
         book.through = detail.value("through", book.statement);
         book.through_line = detail.value("through_line", 0);
@@ -229,6 +231,19 @@ std::string runbook_message(const Runbook& book) {
         book.rolled_back_from, book.rolled_back_from);
   }
   switch (book.cause) {
+    case Runbook::Cause::running: {
+      const std::string where = book.through > book.statement
+                                    ? fmt::format("statements {}–{} of {} ({}:{}–{})", book.statement, book.through,
+                                                  book.statements, book.file, book.line, book.through_line)
+                                    : fmt::format("statement {} of {} ({}:{}: {})", book.statement, book.statements,
+                                                  book.file, book.line, book.sql);
+      return fmt::format(
+          "database is marked dirty at version {} because migration {} ({}) is running now, not because it failed: "
+          "the migration lock is held by {}; it started at {} and is at {}; wait for it to finish (`strata up` waits "
+          "up to --lock-timeout for the lock) and do not run `strata force` while it runs",
+          version_text(book.dirty_version), migration, book.direction, book.holder,
+          book.since.empty() ? std::string("an unknown time") : book.since, where);
+    }
     case Runbook::Cause::unfinished: {
       const std::string of = book.statements > 0 ? fmt::format(" of {}", book.statements) : std::string();
       if (!book.own_transaction.empty()) {
@@ -267,6 +282,19 @@ std::string runbook_message(const Runbook& book) {
   }
   return fmt::format("{}: migration {} was interrupted (no failing statement was recorded); {}", head, migration,
                      advice);
+}
+
+void mark_running(Runbook& runbook, drivers::Driver& driver, const TableName& table) {
+  if (runbook.cause != Runbook::Cause::unfinished) return;
+  std::optional<drivers::Driver::LockHolder> holder;
+  try {
+    holder = driver.lock_holder(table);
+  } catch (const DriverError&) {
+    return;  // cannot tell: the runbook stays as the history says
+  }
+  if (!holder) return;
+  runbook.cause = Runbook::Cause::running;
+  runbook.holder = holder->description;
 }
 
 std::string dirty_message(const DatabaseView& view, const source::Source& source) {

@@ -56,6 +56,11 @@ std::string dirty_message(const DatabaseView& view, const source::Source& source
 // The facts behind dirty_message(), and the message made from them.
 Runbook dirty_runbook(const DatabaseView& view, const source::Source& source);
 std::string runbook_message(const Runbook& runbook);
+// A step the history shows under way whose process still holds the migration lock is running
+// now, not interrupted: turns an `unfinished` runbook into `running`, naming the holder. For the
+// commands that do not take the lock (status, version). Leaves it as it is when the engine
+// cannot tell.
+void mark_running(Runbook& runbook, drivers::Driver& driver, const TableName& table);
 // DirtyError (exit 3) with dirty_message() and its runbook.
 DirtyError dirty_error(const DatabaseView& view, const source::Source& source);
 

@@ -306,6 +306,23 @@ TYPED_TEST_P(DriverConformance, SecondConnectionTimesOutOnTheLockUntilTheFirstUn
   first->unlock();
 }
 
+TYPED_TEST_P(DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn) {
+  auto first = this->connect();
+  auto second = this->connect();
+  EXPECT_FALSE(second->lock_holder(k_lock_table).has_value()) << "free";
+  first->lock(k_lock_table, k_short_lock_timeout);
+  const std::optional<Driver::LockHolder> holder = second->lock_holder(k_lock_table);
+  ASSERT_TRUE(holder.has_value());
+  EXPECT_FALSE(holder->description.empty());
+  EXPECT_FALSE(holder->end_it.empty());
+  if (TypeParam::k_lock_names_holder_pid) {
+    EXPECT_THAT(holder->description, ::testing::HasSubstr("pid " + std::to_string(::getpid())));
+  }
+  EXPECT_FALSE(first->lock_holder(k_lock_table).has_value()) << "the connection holding it is not another";
+  first->unlock();
+  EXPECT_FALSE(second->lock_holder(k_lock_table).has_value()) << "free again";
+}
+
 TYPED_TEST_P(DriverConformance, DestroyingTheHolderReleasesTheLock) {
   auto first = this->connect();
   auto second = this->connect();
@@ -626,16 +643,17 @@ TYPED_TEST_P(DriverConformance, ExecuteTransactionIsAllOrNothingAndReturnsTheLas
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    DriverConformance, QuoteLiteralRoundTripsAwkwardText, CommitAfterRunsTheStatementsThenCommits,
-    ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows, BatchRunsInOrderAndNamesTheFailingStatement,
-    PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable, FailureInsideAPieceOfSeveralStatementsNamesThePiece,
-    BatchSyntaxErrorPointsIntoTheFailingStatement, BatchOutsideATransactionKeepsWhatRanBeforeTheFailure,
-    ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate,
-    QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl, CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml,
-    RollbackUndoesDdlExactlyWhenTransactional, RollbackWithoutATransactionIsANoOp,
-    SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable, FailedStatementInATransactionThenRollbackLeavesNothing,
-    SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks, DestroyingTheHolderReleasesTheLock,
-    LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable, LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
-    ConcurrentWritersInTransactionsDoNotFail, CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback);
+    DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn, QuoteLiteralRoundTripsAwkwardText,
+    CommitAfterRunsTheStatementsThenCommits, ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows,
+    BatchRunsInOrderAndNamesTheFailingStatement, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable,
+    FailureInsideAPieceOfSeveralStatementsNamesThePiece, BatchSyntaxErrorPointsIntoTheFailingStatement,
+    BatchOutsideATransactionKeepsWhatRanBeforeTheFailure, ExecuteAndQueryRoundTripNullsIntegersAndText,
+    QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
+    CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml, RollbackUndoesDdlExactlyWhenTransactional,
+    RollbackWithoutATransactionIsANoOp, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
+    FailedStatementInATransactionThenRollbackLeavesNothing, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
+    DestroyingTheHolderReleasesTheLock, LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
+    LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits, ConcurrentWritersInTransactionsDoNotFail,
+    CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback);
 
 }  // namespace strata::conformance

@@ -450,10 +450,12 @@ TEST_F(MysqlDriverTest, LockTimeoutNamesTheHoldingConnection) {
     ADD_FAILURE() << "took a lock that is held";
   } catch (const LockTimeout& e) {
     const DatabaseUrl url = m_database.url();
-    EXPECT_THAT(e.what(), MatchesRegex("could not take the migration lock on .* \\(table schema_migrations\\) "
-                                       "within 300 ms: held by connection " +
-                                       holder_id + " \\(user " + url.user + "@[^ ,]+, database " + m_database.name() +
-                                       ", idle for [0-9]+ s\\)"));
+    EXPECT_THAT(e.what(),
+                MatchesRegex("could not take the migration lock on .* \\(table schema_migrations\\) "
+                             "within 300 ms: held by connection " +
+                             holder_id + " \\(user " + url.user + "@[^ ,]+, database " + m_database.name() +
+                             ", idle for [0-9]+ s\\); if that connection is dead or stuck, end it with `KILL " +
+                             holder_id + "`"));
     EXPECT_THAT(e.what(), HasSubstr(" on " + url.redacted + " "));
   }
   holder->unlock();

@@ -285,7 +285,9 @@ TEST_F(PostgresDriverTest, LockTimeoutNamesTheHoldingBackend) {
                                      " (table schema_migrations) within 300 ms: held by pid " + pid +
                                      " (application_name strata, user strata, client 127.0.0.1, since "));
     EXPECT_THAT(e.what(), MatchesRegex(".*, since [0-9]{4}-[0-9]{2}-[0-9]{2} "
-                                       "[0-9]{2}:[0-9]{2}:[0-9]{2} UTC\\)"));
+                                       "[0-9]{2}:[0-9]{2}:[0-9]{2} UTC\\); if that session is dead or stuck, end "
+                                       "it with `SELECT pg_terminate_backend\\(" +
+                                       pid + "\\)`"));
     EXPECT_THAT(e.what(), Not(HasSubstr(":strata@")));
   }
   holder->unlock();

@@ -201,7 +201,9 @@ TEST_F(SqliteDriverTest, LockTimeoutMessageNamesFileTimeoutAndHolder) {
     FAIL() << "took a lock that was held";
   } catch (const LockTimeout& e) {
     EXPECT_EQ(std::string(e.what()), "could not take the migration lock on " + path("lock.db") +
-                                         " within 200 ms: held by pid " + std::to_string(::getpid()));
+                                         " within 200 ms: held by pid " + std::to_string(::getpid()) +
+                                         "; the lock goes with that process: if it is stuck, end it with `kill " +
+                                         std::to_string(::getpid()) + "`");
   }
   try {
     second->lock(k_table, 0ms);

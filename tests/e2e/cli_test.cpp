@@ -642,7 +642,9 @@ TEST_F(Cli, SignalWhileWaitingForTheLockEndsTheRunAtOnceWithAMessage) {
   std::system(command.c_str());
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
   EXPECT_EQ(read(".rc"), "1\n");
-  EXPECT_EQ(read(".err"), "strata: error: interrupted by SIGTERM before any migration ran\n");
+  EXPECT_EQ(read(".err"), "waiting for the migration lock of schema_migrations (up to 30 s): held by pid " +
+                              std::to_string(::getpid()) +
+                              "\nstrata: error: interrupted by SIGTERM before any migration ran\n");
   ::close(fd);
   EXPECT_EQ(db("version").out, "1\n");
 }
