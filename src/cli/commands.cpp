@@ -171,19 +171,37 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   std::atomic<drivers::Driver*> running{nullptr};
   std::optional<runner::InterruptWatcher> watcher;
   if (!args.dry_run) {
-    watcher.emplace(control, [&](int signal) {
+    watcher.emplace(control, [&](int signal, int presses) {
+      const std::string name = runner::signal_name(signal);
       if (!control.migrating.load()) {
-        std::string message = fmt::format("interrupted by {} before any migration ran", runner::signal_name(signal));
+        std::string message = fmt::format("interrupted by {} before any migration ran", name);
         std::cerr << "strata: error: " << message << std::endl;
         if (ctx.out.json_mode()) ctx.out.document(report::error_json(1, message));
         std::fflush(stdout);
         std::_Exit(1);
       }
+      if (presses >= 2) {
+        ctx.out.progress(fmt::format(
+            "{} again: stopping after the current statement; the migration will be left dirty, with the stop "
+            "recorded (send it a third time to end strata at once)",
+            name));
+        return;
+      }
+      if (control.outside_transaction.load()) {
+        ctx.out.progress(fmt::format(
+            "{} received: finishing the running migration, which runs outside a transaction, then stopping "
+            "before the next one (send it again to stop after the current statement instead, leaving the database "
+            "dirty; a third time ends strata at once)",
+            name));
+        return;
+      }
       if (control.cancellable.load()) {
         if (drivers::Driver* driver = running.load()) driver->cancel();
       }
-      ctx.out.progress(fmt::format("{} received: stopping at the next safe point (send it again to stop at once)",
-                                   runner::signal_name(signal)));
+      ctx.out.progress(fmt::format(
+          "{} received: stopping: a migration running in a transaction is rolled back and no further one starts "
+          "(send it again to end strata at once)",
+          name));
     });
   }
 

@@ -26,8 +26,8 @@ std::string signal_name(int signal) {
   return "signal " + std::to_string(signal);
 }
 
-InterruptWatcher::InterruptWatcher(RunControl& control, std::function<void(int)> on_first)
-    : m_control(control), m_on_first(std::move(on_first)) {
+InterruptWatcher::InterruptWatcher(RunControl& control, std::function<void(int, int)> on_signal)
+    : m_control(control), m_on_signal(std::move(on_signal)) {
   // SIGRTMIN is sent to the watcher by the destructor to wake it at once; it is blocked here so
   // it can only ever be received by sigtimedwait.
   sigset_t blocked = watched_signals();
@@ -38,16 +38,19 @@ InterruptWatcher::InterruptWatcher(RunControl& control, std::function<void(int)>
     while (!m_stop.load()) {
       int signal = sigtimedwait(&blocked, nullptr, &poll);
       if (signal <= 0 || signal == SIGRTMIN || m_stop.load()) continue;
-      if (m_control.signal.load() != 0) {
-        // The second signal: give the operator the default action (terminate) right now.
+      const int presses = m_control.presses.fetch_add(1) + 1;
+      const bool graceful =
+          presses == 1 || (presses == 2 && m_control.migrating.load() && m_control.outside_transaction.load());
+      if (!graceful) {
+        // Nothing gentler is left: give the operator the default action (terminate) right now.
         sigset_t set = watched_signals();
         ::signal(signal, SIG_DFL);
         pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
         raise(signal);
         continue;
       }
-      m_control.signal.store(signal);
-      if (m_on_first) m_on_first(signal);
+      if (presses == 1) m_control.signal.store(signal);
+      if (m_on_signal) m_on_signal(signal, presses);
     }
   });
 }

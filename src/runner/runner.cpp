@@ -637,6 +637,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
     if (int signal = stop_signal()) {
       throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before), ExitCode::runtime);
     }
+    if (control != nullptr) control->outside_transaction.store(false);  // set once its first statement goes
     if (progress.started) progress.started(prepared);
     pause_point("start", step.version);
     auto started = std::chrono::steady_clock::now();
@@ -765,8 +766,10 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
                                {"file", prepared.script.file_of(*batch.front())},
                                {"line", batch.front()->line},
                                {"sql", first_line(batch.front()->sql)}};
-            // Only between batches: statements outside a transaction are never cut short.
-            if (int signal = stop_signal()) {
+            // Only between batches: statements outside a transaction are never cut short. Once
+            // the step has started, only a second request stops it: the first lets it end.
+            const bool stop_now = control != nullptr && (!running_id || control->presses.load() >= 2);
+            if (int signal = stop_now ? stop_signal() : 0) {
               if (running_id) {
                 json interrupted = {{"interrupted", signal_name(signal)}};
                 interrupted.update(next);
@@ -802,6 +805,8 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
               } catch (const DriverError& error) {
                 throw not_started(error);
               }
+              // From here a first stop request lets the step finish (InterruptWatcher).
+              if (control != nullptr) control->outside_transaction.store(true);
               if (prepared.open_first) {
                 try {
                   driver.execute("BEGIN");

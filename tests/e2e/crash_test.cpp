@@ -113,26 +113,50 @@ class CrashTest : public ProcessTest {
     expect_recovery(true, all);
   }
 
-  // SIGTERM at `point`, then resume: the graceful path.
-  void term_at(Point point) {
-    Background& b = stop_at(point);
-    ASSERT_EQ(::kill(b.pid, SIGTERM), 0);
-    // The watcher acknowledges the signal before the run goes on.
+  // Waits until the run's stderr holds `text` (the watcher acknowledges each signal).
+  void wait_for_err(const std::string& text) const {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (slurp(dir() / ".err-run")
-                   .find("SIGTERM received: stopping at the next safe point (send it again to stop "
-                         "at once)") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (slurp(dir() / ".err-run").find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  // SIGTERM at `point` (`presses` of them), then resume: the graceful path.
+  void term_at(Point point, int presses = 1) {
+    Background& b = stop_at(point);
+    const bool outside = mysql() && point != Point::start;  // MySQL runs every migration outside a transaction
+    ASSERT_EQ(::kill(b.pid, SIGTERM), 0);
+    wait_for_err("SIGTERM received: ");
+    if (presses == 2) {
+      ASSERT_EQ(::kill(b.pid, SIGTERM), 0);
+      if (!outside) {
+        // Inside a transaction the first SIGTERM already stops: the second ends the process, and
+        // the server rolls the transaction back.
+        resume(b);
+        Result r = finish(b);
+        // Ended by the signal, or by its own rollback when that came first.
+        EXPECT_TRUE(r.exit_code == 128 + SIGTERM || r.exit_code == 1) << r.exit_code << ": " << r.err;
+        expect_previous_version_and_clean();
+        return;
+      }
+      wait_for_err("SIGTERM again: stopping after the current statement");
     }
     auto resumed = std::chrono::steady_clock::now();
     resume(b);
     Result r = finish(b);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - resumed).count();
-    EXPECT_NE(r.err.find("SIGTERM received: stopping at the next safe point"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(outside ? "SIGTERM received: finishing the running migration, which runs outside a "
+                                   "transaction, then stopping before the next one (send it again to stop after the "
+                                   "current statement instead, leaving the database dirty; a third time ends strata "
+                                   "at once)"
+                                 : "SIGTERM received: stopping"),
+              std::string::npos)
+        << r.err;
     const std::string rolled_back =
         "strata: error: interrupted by SIGTERM: migration 2_b (up) rolled back, database still at version 1\n";
-    if (point == Point::record) {
+    if (point == Point::record || (outside && presses == 1)) {
+      // The migration runs to its end (its statements had all run, or it is outside a
+      // transaction and the first SIGTERM lets it finish), and the run stops before 3.
       // The migration's statements all ran: it commits, and the run stops before 3.
       EXPECT_EQ(r.exit_code, 1) << r.err;
       EXPECT_NE(r.err.find("strata: error: interrupted by SIGTERM after 1 of 2 migrations; database at version 2\n"),
@@ -164,9 +188,9 @@ class CrashTest : public ProcessTest {
       expect_recovery(false, false);
       return;
     }
-    // MySQL: a statement is never cut short. Between statements the run stops before statement 2
-    // (the signal came first); mid-statement it lets statement 2 end and stops before statement
-    // 3. Either way it records where.
+    // MySQL, a second SIGTERM: a statement is never cut short. Between statements the run stops
+    // before statement 2 (the signals came first); mid-statement it lets statement 2 end and
+    // stops before statement 3. Either way it records where.
     EXPECT_EQ(r.exit_code, 3) << r.err;
     const std::string next = point == Point::between
                                  ? "after statement 1 of 3; the next statement was 2_b.up.sql:9 (SELECT SLEEP(2))"
@@ -210,6 +234,12 @@ TEST_P(CrashTest, SigtermInsideARunningStatement) {
 }
 TEST_P(CrashTest, SigtermBeforeTheVersionWrite) {
   term_at(Point::record);
+}
+TEST_P(CrashTest, SecondSigtermBetweenStatements) {
+  term_at(Point::between, 2);
+}
+TEST_P(CrashTest, SecondSigtermInsideARunningStatement) {
+  term_at(Point::mid, 2);
 }
 
 // The server ends strata's connection while a migration runs (an operator's
