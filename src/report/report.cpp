@@ -135,10 +135,14 @@ std::string version_line(const tracker::VersionState& state) {
 json run_json(std::optional<int64_t> from, std::optional<int64_t> to, const std::vector<runner::StepResult>& steps) {
   json migrations = json::array();
   for (const auto& step : steps) {
-    migrations.push_back({{"version", step.version},
-                          {"name", step.name},
-                          {"direction", planner::direction_name(step.direction)},
-                          {"duration_ms", round_ms(step.duration_ms)}});
+    json item = {{"version", step.version},
+                 {"name", step.name},
+                 {"direction", planner::direction_name(step.direction)},
+                 {"duration_ms", round_ms(step.duration_ms)},
+                 {"statements", step.statements}};
+    // Said plainly: a down without a down migration reverted nothing.
+    if (step.no_file) item["reverted_nothing"] = true;
+    migrations.push_back(std::move(item));
   }
   return {{"from", nullable(from)}, {"to", nullable(to)}, {"migrations", std::move(migrations)}};
 }

@@ -654,6 +654,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
                                      direction, error.what(), version_text(step.version_before)),
                          error.sqlstate());
     };
+    size_t ran = 0;  // statements sent
     if (prepared.transaction) {
       std::optional<Transaction> opened;
       try {
@@ -676,6 +677,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           };
         }
         const std::string checksum = feed_statements(prepared, batcher, check);
+        ran = batcher.done();
         if (stop_signal()) throw StopRequested{};
         pause_point("record", step.version);
         // The version row, the history row and the COMMIT: one round trip where the engine allows.
@@ -823,6 +825,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
           });
       try {
         feed_statements(prepared, batcher, {});
+        ran = batcher.done();
         apply_control_effect();
         if (own_open) {  // the file leaves a transaction open (its last one has no COMMIT)
           try {
@@ -847,12 +850,21 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
       }
       pause_point("record", step.version);
       // The version row and the history row in one transaction of their own (one round trip on MySQL).
-      driver.execute_transaction(tracker.completion_statements(
-          step.version_after, false, history_entry(prepared, prepared.script.checksum, elapsed_ms(started)),
-          running_id));
+      try {
+        driver.execute_transaction(tracker.completion_statements(
+            step.version_after, false, history_entry(prepared, prepared.script.checksum, elapsed_ms(started)),
+            running_id));
+      } catch (const DriverError& error) {
+        // Every statement ran; only the clean version is not on record, so the database stays dirty.
+        throw DirtyError(fmt::format(
+            "database is dirty at version {}: migration {} ({}) ran all its statements, but recording it failed: {}; "
+            "its changes are all in place: run `strata force {}` once the database is reachable",
+            version_text(dirty_version), label, direction, error.what(), version_text(step.version_after)));
+      }
     }
     double duration = elapsed_ms(started);
-    completed.push_back(StepResult{step.version, prepared.migration->name, step.direction, duration});
+    completed.push_back(StepResult{step.version, prepared.migration->name, step.direction, duration, ran,
+                                   prepared.script.file.empty()});
     if (progress.finished) progress.finished(prepared, duration);
   }
 }

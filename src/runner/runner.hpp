@@ -126,6 +126,8 @@ struct StepResult {
   std::string name;
   planner::Direction direction = planner::Direction::up;
   double duration_ms = 0;
+  size_t statements = 0;  // how many statements ran
+  bool no_file = false;   // a down without a down migration: nothing was reverted, only the version moved
 };
 
 // Callbacks for progress reporting while steps run.

@@ -250,9 +250,9 @@ TEST_F(Cli, RedoRevertsAndReappliesTheCurrentMigration) {
   sql("INSERT INTO b VALUES (42);");
   json doc = db("--json redo").json();
   EXPECT_EQ(doc, json::parse(R"({"from": 2, "to": 2, "migrations": [
-      {"version": 2, "name": "create_b", "direction": "down", "duration_ms": )" +
+      {"version": 2, "name": "create_b", "direction": "down", "statements": 1, "duration_ms": )" +
                              doc["migrations"][0]["duration_ms"].dump() + R"(},
-      {"version": 2, "name": "create_b", "direction": "up", "duration_ms": )" +
+      {"version": 2, "name": "create_b", "direction": "up", "statements": 1, "duration_ms": )" +
                              doc["migrations"][1]["duration_ms"].dump() + "}]}"));
   EXPECT_EQ(sql("SELECT count(*) FROM b;"), "0\n");
 }

@@ -311,6 +311,31 @@ TEST_P(CrashServerTest, ConnectionKilledBetweenStatements) {
   }
 }
 
+TEST_P(CrashServerTest, ConnectionKilledBeforeTheVersionWrite) {
+  Background& b = start_paused("up", "record:2", "run");
+  kill_connection();
+  resume(b);
+  Result r = finish(b, 20);
+  if (GetParam() == "postgres") {
+    // The statements and the version write share the transaction that died: nothing happened.
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("; rolled back, database still at version 1\n"), std::string::npos) << r.err;
+    expect_previous_version_and_clean();
+  } else {
+    // Every statement ran; only the clean version is missing: dirty (exit 3), and it says so.
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("strata: error: database is dirty at version 2: migration 2_b (up) ran all its statements, "
+                         "but recording it failed: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("; its changes are all in place: run `strata force 2` once the database is reachable\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(checked_version(), "2 (dirty)\n");
+    EXPECT_EQ(table_count("b2"), "1\n");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Crash, CrashTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
 INSTANTIATE_TEST_SUITE_P(Crash, CrashServerTest, ::testing::Values("postgres", "mysql"), engine_name);
 

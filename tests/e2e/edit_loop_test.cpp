@@ -147,6 +147,12 @@ TEST_P(EditLoopTest, DownWithoutADownFileSaysNothingWasReverted) {
             std::string::npos)
       << down.err;
   EXPECT_EQ(table_count("a"), "1\n");
+  sql("DROP TABLE a");  // what the missing down file would have done
+  ASSERT_EQ(run("up").exit_code, 0);
+  const nlohmann::json reverted = run("--json down").json()["migrations"][0];
+  EXPECT_EQ(reverted["reverted_nothing"], true) << reverted;
+  EXPECT_EQ(reverted["statements"], 0);
+  EXPECT_EQ(run("--json up").json()["migrations"][0].count("reverted_nothing"), 0u) << "only for such downs";
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, EditLoopTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
