@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY players_team ON players (team_id);

@@ -1,0 +1,2 @@
+-- morph:nontransactional
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(200));

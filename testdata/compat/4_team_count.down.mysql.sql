@@ -1,0 +1,2 @@
+DROP PROCEDURE count_teams;
+DROP TABLE team_count;

@@ -1,0 +1,2 @@
+CREATE TABLE team_count (n INTEGER);
+INSERT INTO team_count (n) SELECT COUNT(*) FROM teams;
