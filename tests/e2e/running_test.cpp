@@ -65,6 +65,34 @@ TEST_P(RunningTest, ARunningMigrationIsRunningNotInterrupted) {
   EXPECT_EQ(run("status --exit-code").exit_code, 0);
 }
 
+// The same while the server is in the middle of a slow statement (no pause point: the shipped path).
+TEST_P(RunningTest, AMigrationInTheMiddleOfAStatementIsRunning) {
+  write("migrations/3_slow.up.sql",
+        "-- +strata NO TRANSACTION\nCREATE TABLE s1 (id INTEGER);\n"
+        "-- +strata StatementBegin sqlite\n"
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 30000000) SELECT count(*) FROM c\n"
+        "-- +strata StatementEnd\n"
+        "-- +strata StatementBegin postgres\nSELECT pg_sleep(4)\n-- +strata StatementEnd\n"
+        "-- +strata StatementBegin mysql\nSELECT SLEEP(4)\n-- +strata StatementEnd\n"
+        "CREATE TABLE s2 (id INTEGER);\n");
+  ASSERT_EQ(run("up 1").exit_code, 0) << "version 2";
+  Background& b = start("up", "slow");
+  // Wait until the slow statement is under way (its `running` row names statement 2).
+  Result status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = run("status");
+  } while (status.err.find("statement 2 of 3") == std::string::npos && std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(status.err.find("because migration 3 (up) is running now, not because it failed"), std::string::npos)
+      << status.err;
+  EXPECT_NE(status.err.find("and is at statement 2 of 3 (3_slow.up.sql:"), std::string::npos) << status.err;
+  EXPECT_EQ(run("status --exit-code").exit_code, 5);
+  Result done = finish(b);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(run("status --exit-code").exit_code, 0);
+}
+
 TEST_P(RunningTest, AKilledRunIsInterruptedOnceItsLockIsGone) {
   Background& b = start_paused("up", "statement:2:2", "run");
   ::kill(b.pid, SIGKILL);
