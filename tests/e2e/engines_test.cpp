@@ -309,7 +309,13 @@ TEST_P(ServerEngineTest, SecondRunnerWaitsForTheLockAndTimesOutWithExitFive) {
   sleep(1);
   Result r = run("--lock-timeout 1 up");
   EXPECT_EQ(r.exit_code, 5) << r.err;
-  EXPECT_EQ(r.err.rfind("strata: error: could not take the migration lock", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("waiting for the migration lock of schema_migrations (up to 1 s): held by ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("\nstrata: error: could not take the migration lock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(GetParam() == "postgres" ? "; if that session is dead or stuck, end it with `SELECT "
+                                                  "pg_terminate_backend("
+                                                : "; if that connection is dead or stuck, end it with `KILL "),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(r.err.find(":" + m_server.password.value_or("") + "@"), std::string::npos) << "password printed: " << r.err;
   for (int i = 0; i < 100 && !fs::exists(dir() / ".slow-rc"); ++i) usleep(100 * 1000);
   EXPECT_EQ(read(".slow-rc"), "0\n") << read(".slow-err");
