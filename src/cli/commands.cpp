@@ -86,22 +86,26 @@ void import_foreign(Context& ctx, Session& session, const source::Source& source
   }
 }
 
-// Takes the migration lock into `lock`; when another run holds it, says so first, and shows the
-// time spent waiting on a terminal.
+// Takes the migration lock into `lock`. When it is not free at once, says who holds it before
+// waiting, and shows the time spent waiting on a terminal; a free lock costs no extra query.
 void take_lock(const Context& ctx, Session& session, std::optional<runner::LockGuard>& lock) {
+  try {
+    lock.emplace(*session.driver, session.tracker->table(), std::chrono::milliseconds::zero());
+    return;
+  } catch (const LockTimeout&) {
+    // Held by another run: name it, then wait up to --lock-timeout.
+  }
   std::optional<drivers::Driver::LockHolder> holder;
   try {
     holder = session.driver->lock_holder(session.tracker->table());
   } catch (const DriverError&) {
     // Who holds it is a courtesy; lock() reports what matters.
   }
-  if (!holder) {
-    lock.emplace(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
-    return;
+  if (holder) {
+    ctx.out.progress(fmt::format("waiting for the migration lock of {} (up to {} s): held by {}",
+                                 session.tracker->table().display(), ctx.config.lock_timeout.count() / 1000.0,
+                                 holder->description));
   }
-  ctx.out.progress(fmt::format("waiting for the migration lock of {} (up to {} s): held by {}",
-                               session.tracker->table().display(), ctx.config.lock_timeout.count() / 1000.0,
-                               holder->description));
   report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
   ticker.start("waiting for the migration lock");
   lock.emplace(*session.driver, session.tracker->table(), ctx.config.lock_timeout);

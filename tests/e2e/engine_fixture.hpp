@@ -122,6 +122,16 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
                name + "'");
   }
 
+  // sql-migrate's table, as sql-migrate creates it on this engine.
+  void make_gorp_table() const {
+    sql(GetParam() == "sqlite"     ? "CREATE TABLE IF NOT EXISTS \"gorp_migrations\" (\"id\" varchar(255) not null "
+                                     "primary key, \"applied_at\" datetime)"
+        : GetParam() == "postgres" ? "create table if not exists \"gorp_migrations\" (\"id\" text not null primary "
+                                     "key, \"applied_at\" timestamp with time zone)"
+                                   : "create table if not exists `gorp_migrations` (`id` varchar(255) not null primary "
+                                     "key, `applied_at` datetime) engine=InnoDB charset=utf8");
+  }
+
   std::string m_url;
   std::string m_schema;
   DatabaseUrl m_server;

@@ -44,12 +44,7 @@ TEST_P(SqlMigrateDatedTest, EachDatedFileIsAMigrationOfItsOwn) {
 TEST_P(SqlMigrateDatedTest, DatabaseMigratedBySqlMigrateContinues) {
   copy_testdata("sql_migrate_dated");
   // sql-migrate applied the first two files (its table as sql-migrate creates it).
-  sql(GetParam() == "sqlite"     ? "CREATE TABLE \"gorp_migrations\" (\"id\" varchar(255) not null primary key, "
-                                   "\"applied_at\" datetime)"
-      : GetParam() == "postgres" ? "CREATE TABLE \"gorp_migrations\" (\"id\" text not null primary key, "
-                                   "\"applied_at\" timestamp with time zone)"
-                                 : "CREATE TABLE `gorp_migrations` (`id` varchar(255) not null primary key, "
-                                   "`applied_at` datetime) engine=InnoDB charset=utf8");
+  make_gorp_table();
   sql("INSERT INTO gorp_migrations (id, applied_at) VALUES ('2023-01-20.0-accounts.sql', CURRENT_TIMESTAMP), "
       "('2023-01-20.1-accounts_email.sql', CURRENT_TIMESTAMP)");
   sql("CREATE TABLE accounts (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL)");

@@ -193,12 +193,7 @@ class ForeignTest : public ToolsTest {
   }
   // sql-migrate applied the files named.
   void make_gorp_database(const std::vector<std::string>& applied) {
-    sql(sqlite()     ? "CREATE TABLE IF NOT EXISTS \"gorp_migrations\" (\"id\" varchar(255) not null primary key, "
-                       "\"applied_at\" datetime)"
-        : postgres() ? "create table if not exists \"gorp_migrations\" (\"id\" text not null primary key, "
-                       "\"applied_at\" timestamp with time zone)"
-                     : "create table if not exists `gorp_migrations` (`id` varchar(255) not null primary key, "
-                       "`applied_at` datetime) engine=InnoDB charset=utf8");
+    make_gorp_table();
     for (const std::string& id : applied) {
       sql("INSERT INTO gorp_migrations (id, applied_at) VALUES ('" + id + "', CURRENT_TIMESTAMP)");
     }
