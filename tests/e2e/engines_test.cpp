@@ -181,6 +181,14 @@ const char* const k_slow_blocks =
     "-- +strata StatementEnd\n"
     "-- +strata StatementBegin postgres\nSELECT pg_sleep(3)\n-- +strata StatementEnd\n"
     "-- +strata StatementBegin mysql\nSELECT SLEEP(3)\n-- +strata StatementEnd\n";
+// k_slow_blocks with a SQLite statement of about 3 s, like the servers' (a second signal must
+// still find it running).
+const char* const k_three_second_blocks =
+    "-- +strata StatementBegin sqlite\n"
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 30000000) SELECT count(*) FROM c\n"
+    "-- +strata StatementEnd\n"
+    "-- +strata StatementBegin postgres\nSELECT pg_sleep(3)\n-- +strata StatementEnd\n"
+    "-- +strata StatementBegin mysql\nSELECT SLEEP(3)\n-- +strata StatementEnd\n";
 const char* const k_endless_blocks =
     "-- +strata StatementBegin sqlite\n"
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000000) SELECT count(*) FROM c\n"
@@ -259,7 +267,7 @@ TEST_P(EngineTest, FirstSigtermFinishesANonTransactionalMigrationAndStopsBeforeT
 TEST_P(EngineTest, SecondSigtermStopsANonTransactionalMigrationAfterTheCurrentStatement) {
   write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
   write("migrations/2_slow.up.sql", std::string("-- +strata NO TRANSACTION\nCREATE TABLE b (id INTEGER);\n") +
-                                        k_slow_blocks + "CREATE TABLE c (id INTEGER);\n");
+                                        k_three_second_blocks + "CREATE TABLE c (id INTEGER);\n");
   ASSERT_EQ(run("up 1").exit_code, 0);
   Result r = run_and_signal(*this, m_url, "--json up", "TERM", "2_slow", 700, 2);
   EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
