@@ -10,6 +10,10 @@
 #include "core/dialect.hpp"
 #include "source/parser.hpp"
 
+namespace strata {
+struct EmbeddedMigrations;
+}
+
 namespace strata::source {
 
 // A file of the migrations directory that holds one or both directions of a migration.
@@ -87,6 +91,11 @@ class Source {
 // missing or unreadable, SourceError (exit 4) for bad names, duplicate versions and a down
 // without its up.
 Source load_source(const std::filesystem::path& directory, Dialect dialect);
+
+// A set compiled into the program (include/strata/embedded.hpp), read for `dialect` with the
+// rules and errors of load_source(). (Until the generator's reader lands, the set is written once
+// per process to a private scratch directory, removed at exit, and read from there.)
+Source load_embedded(const strata::EmbeddedMigrations& migrations, Dialect dialect);
 
 // Reads and splits both directions of a migration for the source's dialect. Throws
 // SourceError (exit 4) with file:line on malformed input or an unreadable file.
