@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,7 +11,13 @@
 #include "core/dialect.hpp"
 #include "source/parser.hpp"
 
+namespace strata {
+struct EmbeddedMigrations;
+}
+
 namespace strata::source {
+
+class ChecksumMemo;
 
 // A file of the migrations directory that holds one or both directions of a migration.
 struct MigrationFile {
@@ -72,6 +79,10 @@ class Source {
   // sub-folder of .sql files), one line each, for the commands to print as warnings.
   const std::vector<std::string>& warnings() const { return m_warnings; }
   void add_warning(std::string warning) { m_warnings.push_back(std::move(warning)); }
+  // migration_checksum() of one of its migrations, through `memo` when one was set (a library
+  // process that checks the same files again and again keeps one: checksum_memo.hpp).
+  std::string checksum(const Migration& migration) const;
+  void set_checksum_memo(std::shared_ptr<ChecksumMemo> memo) { m_checksum_memo = std::move(memo); }
 
  private:
   std::filesystem::path m_directory;
@@ -79,6 +90,7 @@ class Source {
   std::vector<Migration> m_migrations;
   size_t m_version_width = 0;
   std::vector<std::string> m_warnings;
+  std::shared_ptr<ChecksumMemo> m_checksum_memo;
 };
 
 // Lists the directory (no recursion) and pairs the files for `dialect`: per-dialect files
@@ -87,6 +99,11 @@ class Source {
 // missing or unreadable, SourceError (exit 4) for bad names, duplicate versions and a down
 // without its up.
 Source load_source(const std::filesystem::path& directory, Dialect dialect);
+
+// A set compiled into the program (include/strata/embedded.hpp), read for `dialect` with the
+// rules and errors of load_source(). (Until the generator's reader lands, the set is written once
+// per process to a private scratch directory, removed at exit, and read from there.)
+Source load_embedded(const strata::EmbeddedMigrations& migrations, Dialect dialect);
 
 // Reads and splits both directions of a migration for the source's dialect. Throws
 // SourceError (exit 4) with file:line on malformed input or an unreadable file.
