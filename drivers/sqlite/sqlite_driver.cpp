@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -212,11 +213,15 @@ std::optional<std::string> SqliteDriver::read_only_reason() {
   }
   const auto rows = query("PRAGMA journal_mode");
   const std::string mode = rows.empty() ? std::string() : rows.at(0).at(0).value_or("");
-  const std::string directory = parent_directory(d.path);
+  std::string directory = parent_directory(d.path);
   if (mode != "memory" && mode != "off" && ::access(directory.c_str(), W_OK | X_OK) != 0) {
+    if (char* resolved = ::realpath(directory.c_str(), nullptr)) {
+      directory = resolved;
+      std::free(resolved);
+    }
     return fmt::format(
-        "cannot migrate SQLite database {}: its directory {} is not writable for this user, and SQLite writes its "
-        "{} journal there; point --database at a database file in a writable directory",
+        "cannot migrate SQLite database {}: this user may not create files in its directory {}, where SQLite "
+        "writes its journal (journal_mode {}); point --database at a database file in a writable directory",
         d.path, directory, mode);
   }
   return std::nullopt;
