@@ -31,8 +31,10 @@
 # write: strata has to refuse by itself), and strata_test exists.
 #
 # STRATA_TOPO_ROOT (default /tmp/strata-topologies) holds the data, logs, sockets and pid files;
-# WAIT_SECS (default 90) bounds each readiness wait. The recipes these follow are verified in
-# docs/clusters.md ("Test topologies").
+# STRATA_TOPO_PORT_OFFSET (default 0) is added to every port, so a second instance with a root
+# and an offset of its own shares nothing with the first;
+# WAIT_SECS (default 90) bounds each readiness wait. docs/clusters.md ("Test topologies")
+# describes them.
 set -euo pipefail
 
 ROOT=${STRATA_TOPO_ROOT:-/tmp/strata-topologies}
@@ -41,18 +43,19 @@ DB_USER=strata
 DB_PASS=strata
 DB_NAME=strata_test
 
+OFFSET=${STRATA_TOPO_PORT_OFFSET:-0}  # added to every port: a second instance with its own ROOT
 GALERA_DIR=$ROOT/galera
-GALERA_SQL_BASE=23305     # node i listens on 23305+i
-GALERA_GROUP_BASE=24557   # node i: group port 24557+10*i, IST +1, SST +2
-PG_DIR=$ROOT/pg           # owned by postgres: both clusters, sockets, PgBouncer, pgpool
+GALERA_SQL_BASE=$((23305 + OFFSET))    # node i listens on 23305+i
+GALERA_GROUP_BASE=$((24557 + OFFSET))  # node i: group port 24557+10*i, IST +1, SST +2
+PG_DIR=$ROOT/pg                        # owned by postgres: both clusters, sockets, PgBouncer, pgpool
 PG_BIN=/usr/lib/postgresql/15/bin
-PG_PRIMARY_PORT=25432
-PG_STANDBY_PORT=25433
-PGBOUNCER_PORT=26432
-PGPOOL_PORT=29999
-PGPOOL_PCP_PORT=29998
+PG_PRIMARY_PORT=$((25432 + OFFSET))
+PG_STANDBY_PORT=$((25433 + OFFSET))
+PGBOUNCER_PORT=$((26432 + OFFSET))
+PGPOOL_PORT=$((29999 + OFFSET))
+PGPOOL_PCP_PORT=$((29998 + OFFSET))
 RO_DIR=$ROOT/mariadb-ro
-RO_PORT=23310
+RO_PORT=$((23310 + OFFSET))
 
 log() { printf '[topologies] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
