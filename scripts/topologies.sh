@@ -74,6 +74,13 @@ wait_until() {
     sleep 0.2
   done
 }
+# die_if_taken PORT WHAT: another server (not this script's, which was found not running) listens
+# on PORT.
+die_if_taken() {
+  if ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; then
+    die "port $1 is taken by another server, not this script's $2: stop it, or set STRATA_TOPO_PORT_OFFSET"
+  fi
+}
 # A live (not zombie) process whose pid is in FILE.
 pid_alive() {
   local p
@@ -168,6 +175,8 @@ galera_init_node() {
 galera_start_node() {
   local i=$1 d=$GALERA_DIR/n$1
   shift
+  die_if_taken $((GALERA_SQL_BASE + i)) "Galera node n$i"
+  die_if_taken $((GALERA_GROUP_BASE + 10 * i)) "Galera node n$i (group port)"
   log "starting Galera node n$i on 127.0.0.1:$((GALERA_SQL_BASE + i))${1:+ (bootstrapping the cluster)}"
   setsid mariadbd --defaults-file="$d/my.cnf" --user=mysql "$@" </dev/null >>"$d/stdout.log" 2>&1 &
   local pid=$! n=0
@@ -223,6 +232,7 @@ pg_ready_on() { pg_isready -q -h 127.0.0.1 -p "$1" -t 1; }
 pg_sql() { local port=$1; shift; psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }
 pg_alive() { pid_alive "$1/postmaster.pid"; }
 standby_streaming() {
+  pg_alive "$PG_DIR/primary" && pg_alive "$PG_DIR/standby" &&
   [ "$(pg_sql "$PG_STANDBY_PORT" -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ] &&
     [ "$(pg_sql "$PG_PRIMARY_PORT" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null)" -ge 1 ] 2>/dev/null
 }
@@ -230,10 +240,11 @@ standby_streaming() {
 # pg_start_cluster DATADIR PORT NAME: start it with pg_ctl unless it answers already.
 pg_start_cluster() {
   local dir=$1 port=$2 name=$3
-  if pg_ready_on "$port"; then return 0; fi
+  if pg_alive "$dir" && pg_ready_on "$port"; then return 0; fi
   # A postmaster killed with -9 stays a zombie where PID 1 does not reap it: drop its pid file.
   [ -f "$dir/postmaster.pid" ] && ! pg_alive "$dir" && rm -f "$dir/postmaster.pid"
   if ! pg_alive "$dir"; then
+    die_if_taken "$port" "PostgreSQL $name"
     log "starting PostgreSQL $name on 127.0.0.1:$port"
     as_pg "$PG_BIN/pg_ctl -D $dir -l $dir.log -w -t $WAIT_SECS start" >/dev/null 2>&1 \
       || fail_with_log "$dir.log" "PostgreSQL $name did not start"
@@ -299,6 +310,7 @@ standby_stop() {
 
 # ------------------------------------------------------------------------------ PgBouncer
 pgbouncer_ready() {
+  pid_alive "$PG_DIR/pgbouncer.pid" &&
   psql -X -q -At -h 127.0.0.1 -p "$PGBOUNCER_PORT" -U "$DB_USER" -d strata_txn -c 'SELECT 1' >/dev/null 2>&1 &&
     psql -X -q -At -h 127.0.0.1 -p "$PGBOUNCER_PORT" -U "$DB_USER" -d strata_session -c 'SELECT 1' >/dev/null 2>&1
 }
@@ -331,6 +343,7 @@ INI
   chown postgres:postgres "$PG_DIR/pgbouncer.ini" "$PG_DIR/userlist.txt"
   if ! pid_alive "$pidf"; then
     rm -f "$pidf"
+    die_if_taken "$PGBOUNCER_PORT" PgBouncer
     log "starting PgBouncer on 127.0.0.1:$PGBOUNCER_PORT (strata_txn: transaction pooling, strata_session: session pooling)"
     as_pg "pgbouncer -d $PG_DIR/pgbouncer.ini" >>"$PG_DIR/pgbouncer.stdout" 2>&1 \
       || fail_with_log "$PG_DIR/pgbouncer.log" "PgBouncer did not start"
@@ -345,6 +358,7 @@ pgbouncer_stop() { stop_pid "$PG_DIR/pgbouncer.pid" PgBouncer; }
 # Ready: both backends up, node 0 the primary and node 1 the standby.
 pgpool_ready() {
   local nodes
+  pid_alive "$PG_DIR/pgpool.pid" || return 1
   nodes=$(psql -X -q -At -F' ' -h 127.0.0.1 -p "$PGPOOL_PORT" -U "$DB_USER" -d "$DB_NAME" \
     -c 'SHOW pool_nodes' 2>/dev/null) || return 1
   echo "$nodes" | awk '$1 == 0 && $4 == "up" && $7 == "primary" {p = 1} $1 == 1 && $4 == "up" && $7 == "standby" {s = 1}
@@ -392,6 +406,7 @@ CONF
   chown postgres:postgres "$PG_DIR/pgpool.conf"
   if ! pid_alive "$pidf"; then
     rm -f "$pidf"
+    die_if_taken "$PGPOOL_PORT" pgpool-II
     log "starting pgpool-II on 127.0.0.1:$PGPOOL_PORT (load balancing: primary weight 0, standby weight 1)"
     # -n: stay in the foreground (setsid detaches it); -D: forget a stale node status file.
     as_pg "setsid pgpool -n -D -f $PG_DIR/pgpool.conf -a /dev/null -F /dev/null </dev/null >>$PG_DIR/pgpool.log 2>&1 &"
@@ -418,6 +433,7 @@ ro_start() {
     chown -R mysql:mysql "$RO_DIR"
   fi
   if ! pid_alive "$RO_DIR/mysqld.pid"; then
+    die_if_taken "$RO_PORT" "read-only MariaDB"
     log "starting the read-only MariaDB on 127.0.0.1:$RO_PORT"
     setsid mariadbd --no-defaults --user=mysql --datadir="$RO_DIR/data" --bind-address=127.0.0.1 \
       --port="$RO_PORT" --socket="$(ro_sock)" --pid-file="$RO_DIR/mysqld.pid" --log-error="$RO_DIR/error.log" \
