@@ -808,8 +808,8 @@ std::optional<std::string> PostgresDriver::pgpool_reason() {
   const std::string instead = primary ? fmt::format("point --database at the primary {} directly: {}", *primary,
                                                     with_hosts(d.description, *primary))
                                       : std::string("point --database at the primary directly");
-  return fmt::format("cannot migrate through pgpool-II {} at {}: {}; {}", version.at(0).at(0).value_or("?"),
-                     d.server(), why, instead);
+  return fmt::format("cannot migrate through pgpool-II {} at {}: {}; {}", version.at(0).at(0).value_or("?"), d.server(),
+                     why, instead);
 }
 
 void PostgresDriver::unlock() noexcept {

@@ -669,8 +669,7 @@ TYPED_TEST_P(DriverConformance, ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOn
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    DriverConformance, ReadOnlyReasonIsNoneWhereWritesAreAccepted, ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine,
-    LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn, QuoteLiteralRoundTripsAwkwardText,
+    DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn, QuoteLiteralRoundTripsAwkwardText,
     CommitAfterRunsTheStatementsThenCommits, ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows,
     BatchRunsInOrderAndNamesTheFailingStatement, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable,
     FailureInsideAPieceOfSeveralStatementsNamesThePiece, BatchSyntaxErrorPointsIntoTheFailingStatement,
@@ -681,6 +680,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     FailedStatementInATransactionThenRollbackLeavesNothing, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
     DestroyingTheHolderReleasesTheLock, LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
     LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits, ConcurrentWritersInTransactionsDoNotFail,
-    CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback);
+    CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback, ReadOnlyReasonIsNoneWhereWritesAreAccepted,
+    ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine);
 
 }  // namespace strata::conformance

@@ -54,7 +54,8 @@ class SqliteFileHarness {
     std::filesystem::permissions(url().path, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
                                                  std::filesystem::perms::others_read);
     using std::filesystem::perms;
-    std::filesystem::permissions(m_directory, perms::group_read | perms::group_exec | perms::others_read | perms::others_exec,
+    std::filesystem::permissions(m_directory,
+                                 perms::group_read | perms::group_exec | perms::others_read | perms::others_exec,
                                  std::filesystem::perm_options::add);
     const bool as_root = ::geteuid() == 0;
     if (as_root && ::seteuid(k_nobody) != 0) throw std::runtime_error("seteuid(nobody) failed");

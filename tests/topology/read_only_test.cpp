@@ -20,8 +20,12 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string primary_url() { return testing::topology_url("STRATA_TEST_PG_PRIMARY_URL"); }
-std::string standby_url() { return testing::topology_url("STRATA_TEST_PG_STANDBY_URL"); }
+std::string primary_url() {
+  return testing::topology_url("STRATA_TEST_PG_PRIMARY_URL");
+}
+std::string standby_url() {
+  return testing::topology_url("STRATA_TEST_PG_STANDBY_URL");
+}
 
 // libpq's multi-host form of the standby and then the primary, with `query` appended.
 std::string standby_then_primary(const std::string& query) {
@@ -113,8 +117,8 @@ TEST_F(PostgresTopologyTest, PgpoolLoadBalancingToTheStandbyIsRefusedNamingThePr
   const std::string version = psql(pgpool, "SHOW pool_version");
   const DatabaseUrl primary = parse_database_url(primary_url());
   const std::string primary_host = primary.host + ":" + std::to_string(*primary.port);
-  const std::string instead = "postgres://" + primary.user + ":***@" + primary_host + "/" + primary.database +
-                              "?sslmode=disable";
+  const std::string instead =
+      "postgres://" + primary.user + ":***@" + primary_host + "/" + primary.database + "?sslmode=disable";
   const Result r = at(pgpool, "up");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "strata: error: cannot migrate through pgpool-II " + version + " at " + server_named(pgpool) +
@@ -141,9 +145,10 @@ class ReadOnlyMariadbTest : public TopologyTest {
  protected:
   std::string url() const { return testing::topology_url("STRATA_TEST_MARIADB_RO_URL"); }
   int tables_of_this_test() const {
-    return std::stoi(mariadb(url(), "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
-                                    "AND table_name IN ('" +
-                                        m_table + "', '" + m_created + "', '" + m_table + "_history')"));
+    return std::stoi(mariadb(url(),
+                             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+                             "AND table_name IN ('" +
+                                 m_table + "', '" + m_created + "', '" + m_table + "_history')"));
   }
 };
 
@@ -182,8 +187,8 @@ class ReadOnlySqliteTest : public TopologyTest {
   void SetUp() override {
     TopologyTest::SetUp();
     sql("CREATE TABLE seed (id INTEGER)");
-    fs::permissions(dir(), fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                               fs::perms::others_exec,
+    fs::permissions(dir(),
+                    fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec,
                     fs::perm_options::add);
     fs::permissions(dir() / "migrations", fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
   }
@@ -210,15 +215,16 @@ TEST_F(ReadOnlySqliteTest, FileThisUserMayNotWriteIsRefusedAndStatusStillWorks) 
 
 TEST_F(ReadOnlySqliteTest, FileInADirectoryThisUserMayNotWriteIsRefusedNamingTheDirectory) {
   fs::permissions(dir() / "test.db", fs::perms::all);
-  fs::permissions(dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                             fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                             fs::perms::others_exec);
   const Result r = run("up");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "strata: error: cannot migrate SQLite database test.db: this user may not create files in its "
-                   "directory " +
-                       fs::canonical(dir()).string() +
-                       ", where SQLite writes its journal (journal_mode delete); point --database at a database file in "
-                       "a writable directory\n");
+  EXPECT_EQ(r.err,
+            "strata: error: cannot migrate SQLite database test.db: this user may not create files in its "
+            "directory " +
+                fs::canonical(dir()).string() +
+                ", where SQLite writes its journal (journal_mode delete); point --database at a database file in "
+                "a writable directory\n");
   EXPECT_EQ(sql(".tables"), "seed\n");
 }
 

@@ -48,9 +48,10 @@ inline std::string psql(const std::string& url, const std::string& statement) {
 }
 inline std::string mariadb(const std::string& url_text, const std::string& statement) {
   const DatabaseUrl url = parse_database_url(url_text);
-  return capture("mariadb --no-defaults --protocol=tcp -h " + url.host + " -P " + std::to_string(url.port.value_or(3306)) +
-                 " -u" + shell_quote(url.user) + " -p" + shell_quote(url.password.value_or("")) + " -N -s " +
-                 shell_quote(url.database) + " -e " + shell_quote(statement));
+  return capture("mariadb --no-defaults --protocol=tcp -h " + url.host + " -P " +
+                 std::to_string(url.port.value_or(3306)) + " -u" + shell_quote(url.user) + " -p" +
+                 shell_quote(url.password.value_or("")) + " -N -s " + shell_quote(url.database) + " -e " +
+                 shell_quote(statement));
 }
 
 // "host:port (database db)" for the first host of `url`, as strata's messages name a server.
@@ -60,7 +61,9 @@ inline std::string server_named(const std::string& url_text) {
 }
 
 // `url` with its password as *** (how strata prints it).
-inline std::string redacted(const std::string& url_text) { return parse_database_url(url_text).redacted; }
+inline std::string redacted(const std::string& url_text) {
+  return parse_database_url(url_text).redacted;
+}
 
 // Polls `done` every 50 ms for up to `limit`; true when it became true. Only for waiting on
 // replication (a standby replays asynchronously), never as a measure of speed.
