@@ -64,6 +64,11 @@ namespace strata::drivers::mysql {
 //   connection id and, when information_schema.PROCESSLIST shows it, its user, host, database and
 //   what it has been doing for how long. The lock lives as long as the session: it survives
 //   ROLLBACK and is released by the server when the connection ends.
+// - read_only_reason() refuses a server with read_only, super_read_only (MySQL) or
+//   innodb_read_only on, and a session with transaction_read_only (tx_read_only) on, whatever
+//   the user's privileges: a user with SUPER or READ_ONLY ADMIN could still write to a read_only
+//   server (a replica, most often), and strata must not. It names host:port (or the socket) and
+//   the database.
 class MysqlDriver final : public Driver {
  public:
   // Throws DriverError with the server's or client library's message and the redacted URL when
@@ -93,6 +98,7 @@ class MysqlDriver final : public Driver {
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
+  std::optional<std::string> read_only_reason() override;
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
   // other statements fail with 1317.
   void cancel() noexcept override;

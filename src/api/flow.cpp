@@ -32,6 +32,9 @@ Session open_session(const Settings& settings, bool writes) {
   options.busy_timeout = settings.lock_timeout;
   options.create_if_missing = writes;
   session.driver = drivers::open_driver(*settings.database, options);
+  if (writes) {  // a standby, a read-only server or file: refused before anything is written
+    if (std::optional<std::string> reason = session.driver->read_only_reason()) throw DriverError(*reason);
+  }
   session.tracker.emplace(*session.driver, settings.table);
   return session;
 }
