@@ -18,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "drivers/lease_lock.hpp"
 
 namespace strata::drivers::postgres {
 namespace {
@@ -256,11 +257,20 @@ struct PostgresDriver::Impl {
   bool locked = false;
   int64_t lock_key = 0;
 
+  // A connection pooler: detected by the first migration_lock_key(); then the lease is the lock.
+  DatabaseUrl url;  // to open the lease's second connection
+  OpenOptions options;
+  std::optional<bool> pooled;
+  std::string last_server_pid;  // pg_backend_pid() the first migration_lock_key() saw
+  std::string topology_note;
+  std::unique_ptr<LeaseLock> lease;
+
   Impl() = default;
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
+    lease.reset();
     if (cancel_handle != nullptr) PQfreeCancel(cancel_handle);
     // Closing the session rolls back an open transaction and releases the lock.
     quiet.reset();
@@ -404,6 +414,8 @@ struct PostgresDriver::Impl {
 PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& options) : m_impl(std::make_unique<Impl>()) {
   Impl& d = *m_impl;
   d.description = url.redacted;
+  d.url = url;
+  d.options = options;
   try {
     d.connection = std::make_unique<Connection>(connection_string(url, options));
   } catch (const std::exception& e) {
@@ -422,7 +434,9 @@ PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& option
   d.cancel_handle = PQgetCancel(d.raw());
 }
 
-PostgresDriver::~PostgresDriver() = default;
+PostgresDriver::~PostgresDriver() {
+  if (m_impl->lease) m_impl->lease->unlock();
+}
 
 Dialect PostgresDriver::dialect() const noexcept {
   return Dialect::postgres;
@@ -537,6 +551,7 @@ void PostgresDriver::execute_batch(const std::vector<std::string_view>& statemen
 void PostgresDriver::commit_after(const std::vector<std::string>& statements) {
   Impl& d = *m_impl;
   if (!d.in_transaction) throw DriverError("commit_after(): no transaction is open");
+  if (d.lease) d.lease->check_held();
   // One round trip: the statements and the COMMIT in one string. A failing statement makes the
   // server skip the rest, COMMIT included, and leaves the transaction for rollback().
   std::vector<std::string_view> batch(statements.begin(), statements.end());
@@ -583,6 +598,7 @@ std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& param
 void PostgresDriver::begin() {
   Impl& d = *m_impl;
   if (d.in_transaction) throw DriverError("begin(): a transaction is already open");
+  if (d.lease) d.lease->check_held();
   d.run("BEGIN");
   d.in_transaction = true;
 }
@@ -639,6 +655,11 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
   Impl& d = *m_impl;
   if (d.locked) return;
   const int64_t key = migration_lock_key(table);
+  if (LeaseLock* lease = pooler_lease()) {
+    if (d.topology_note.empty()) d.topology_note = pooling_note(*lease);
+    lease->lock(table, timeout);
+    return;
+  }
   const std::string key_text = std::to_string(key);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -674,7 +695,13 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
 }
 
 int64_t PostgresDriver::migration_lock_key(const TableName& table) {
-  const auto names = query("SELECT current_database(), current_schema()");
+  Impl& d = *m_impl;
+  const auto names = query("SELECT current_database(), current_schema(), pg_backend_pid()");
+  if (!d.pooled) {
+    d.last_server_pid = names.at(0).at(2).value_or("");
+    // libpq's backend pid is the one the server sent at connect: a pooler sends its own.
+    d.pooled = d.last_server_pid != std::to_string(d.backend_pid);
+  }
   const std::string database = names.at(0).at(0).value_or("");
   const std::string schema = table.schema.empty() ? names.at(0).at(1).value_or("") : table.schema;
   return lock_key(database, schema, table.name);
@@ -711,11 +738,50 @@ std::optional<Driver::LockHolder> PostgresDriver::holder_of(int64_t key) {
 }
 
 std::optional<Driver::LockHolder> PostgresDriver::lock_holder(const TableName& table) {
-  return holder_of(migration_lock_key(table));
+  const int64_t key = migration_lock_key(table);
+  if (LeaseLock* lease = pooler_lease()) return lease->holder(table);
+  return holder_of(key);
+}
+
+LeaseLock* PostgresDriver::pooler_lease() {
+  Impl& d = *m_impl;
+  if (!d.pooled || !*d.pooled) return nullptr;
+  if (!d.lease) {
+    d.lease = std::make_unique<LeaseLock>(
+        *this, [url = d.url, options = d.options] { return std::make_unique<PostgresDriver>(url, options); },
+        d.url.lock_lease.value_or(LeaseLock::k_default_lease), LeaseLock::Identity{}, d.description);
+  }
+  return d.lease.get();
+}
+
+std::string PostgresDriver::pooling_note(LeaseLock& lease) {
+  // In session pooling the main connection keeps its server connection, so a transaction of the
+  // second one cannot get it; in transaction pooling the server connection the last statement
+  // used is free again, and the pooler (PgBouncer: most recently used first) hands it out.
+  const auto second = lease.renewer().execute_transaction({"SELECT pg_backend_pid()"});
+  const bool transaction_pooling =
+      !second.empty() && !second[0].empty() && second[0][0].value_or("") == m_impl->last_server_pid;
+  return fmt::format(
+      "connected through a connection pooler ({}): a session advisory lock would stay on a pooled server "
+      "connection, so the migration lock is a lease row in the lock table, {}, and no session state is kept "
+      "between transactions",
+      transaction_pooling ? "transaction pooling"
+                          : "session pooling, or transaction pooling under load: cannot tell, so handled as "
+                            "transaction pooling",
+      lease.describe_lease());
+}
+
+std::optional<std::string> PostgresDriver::topology_note() const {
+  if (m_impl->topology_note.empty()) return std::nullopt;
+  return m_impl->topology_note;
 }
 
 void PostgresDriver::unlock() noexcept {
   Impl& d = *m_impl;
+  if (d.lease) {
+    if (d.in_transaction && d.connected() && PQtransactionStatus(d.raw()) == PQTRANS_INERROR) rollback();
+    d.lease->unlock();
+  }
   if (!d.locked) return;
   d.locked = false;
   // A failed transaction cannot run anything until it is rolled back, and cannot commit.

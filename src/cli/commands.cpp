@@ -89,12 +89,18 @@ void import_foreign(Context& ctx, Session& session, const source::Source& source
 // Takes the migration lock into `lock`. When it is not free at once, says who holds it before
 // waiting, and shows the time spent waiting on a terminal; a free lock costs no extra query.
 void take_lock(const Context& ctx, Session& session, std::optional<runner::LockGuard>& lock) {
+  // A cluster or a pooler the driver found changes how the lock works: say so once.
+  auto announce = [&] {
+    if (std::optional<std::string> note = session.driver->topology_note()) ctx.out.progress(*note);
+  };
   try {
     lock.emplace(*session.driver, session.tracker->table(), std::chrono::milliseconds::zero());
+    announce();
     return;
   } catch (const LockTimeout&) {
     // Held by another run: name it, then wait up to --lock-timeout.
   }
+  announce();
   std::optional<drivers::Driver::LockHolder> holder;
   try {
     holder = session.driver->lock_holder(session.tracker->table());
