@@ -71,6 +71,42 @@ struct LeaseRow {
   long long ms_left = 0;
 };
 
+std::optional<LeaseRow> read_lease(Driver& driver, const Sql& sql, const std::string& lock_name) {
+  const std::vector<Row> rows = driver.query(
+      fmt::format("SELECT holder, host, pid, connection_id, node, {}, {}, {} FROM {} WHERE id = 1",
+                  sql.shown("acquired_at"), sql.shown("expires_at"), sql.ms_until("expires_at"), lock_name));
+  if (rows.empty() || rows[0].size() != 8) return std::nullopt;
+  const Row& r = rows[0];
+  LeaseRow row{r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""),
+               r[4].value_or(""), r[5].value_or(""), r[6].value_or(""), 0};
+  try {
+    row.ms_left = std::stoll(r[7].value_or("0"));
+  } catch (const std::exception&) {
+    row.ms_left = 0;
+  }
+  return row;
+}
+
+std::string describe(const LeaseRow& row) {
+  std::vector<std::string> facts;
+  if (!row.connection.empty()) facts.push_back(fmt::format("connection {}", row.connection));
+  if (!row.node.empty()) {
+    if (facts.empty())
+      facts.push_back(fmt::format("on node {}", row.node));
+    else
+      facts.back() += fmt::format(" on node {}", row.node);
+  }
+  facts.push_back(fmt::format("since {} UTC", row.since));
+  facts.push_back(fmt::format("lease until {} UTC", row.until));
+  std::string joined;
+  for (const std::string& fact : facts) joined += (joined.empty() ? "" : ", ") + fact;
+  return fmt::format("pid {} on host {} ({})", row.pid, row.host, joined);
+}
+std::string quoted_name(const Driver& driver, const TableName& table) {
+  if (table.schema.empty()) return driver.quote_identifier(table.name);
+  return driver.quote_identifier(table.schema) + "." + driver.quote_identifier(table.name);
+}
+
 }  // namespace
 
 struct LeaseLock::Impl {
@@ -109,10 +145,7 @@ struct LeaseLock::Impl {
     return std::chrono::duration_cast<std::chrono::milliseconds>(lease) / 3;
   }
 
-  std::string quoted(const TableName& lock_table) const {
-    if (lock_table.schema.empty()) return main.quote_identifier(lock_table.name);
-    return main.quote_identifier(lock_table.schema) + "." + main.quote_identifier(lock_table.name);
-  }
+  std::string quoted(const TableName& lock_table) const { return quoted_name(main, lock_table); }
 
   void ensure_table(const TableName& lock_table) {
     if (main.table_exists(lock_table)) return;
@@ -133,22 +166,6 @@ struct LeaseLock::Impl {
     }
   }
 
-  std::optional<LeaseRow> read(Driver& driver, const std::string& lock_name) {
-    const std::vector<Row> rows = driver.query(
-        fmt::format("SELECT holder, host, pid, connection_id, node, {}, {}, {} FROM {} WHERE id = 1",
-                    sql.shown("acquired_at"), sql.shown("expires_at"), sql.ms_until("expires_at"), lock_name));
-    if (rows.empty() || rows[0].size() != 8) return std::nullopt;
-    const Row& r = rows[0];
-    LeaseRow row{r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""),
-                 r[4].value_or(""), r[5].value_or(""), r[6].value_or(""), 0};
-    try {
-      row.ms_left = std::stoll(r[7].value_or("0"));
-    } catch (const std::exception&) {
-      row.ms_left = 0;
-    }
-    return row;
-  }
-
   Params holder_values() const { return {token, host, std::to_string(getpid()), identity.connection, identity.node}; }
 
   // One attempt: the row inserted, or an expired one taken over. Returns the row that holds the
@@ -164,7 +181,7 @@ struct LeaseLock::Impl {
     } catch (const DriverError& error) {
       if (!busy_error(error)) throw;
     }
-    std::optional<LeaseRow> row = read(main, lock_name);
+    std::optional<LeaseRow> row = read_lease(main, sql, lock_name);
     if (!row || row->token == token || row->ms_left > 0) return row;
     // Expired: its holder stopped renewing it. Only the run whose UPDATE still sees that holder
     // gets it.
@@ -179,7 +196,7 @@ struct LeaseLock::Impl {
     } catch (const DriverError& error) {
       if (!busy_error(error)) throw;
     }
-    return read(main, lock_name);
+    return read_lease(main, sql, lock_name);
   }
 
   void start_renewing(std::chrono::steady_clock::time_point sent) {
@@ -206,7 +223,7 @@ struct LeaseLock::Impl {
       std::optional<LeaseRow> row;
       try {
         renewer->query(update, {token});
-        row = read(*renewer, qualified);
+        row = read_lease(*renewer, sql, qualified);
       } catch (const std::exception& error) {
         failure = error.what();
       }
@@ -231,22 +248,6 @@ struct LeaseLock::Impl {
     wake.notify_all();
     if (thread.joinable()) thread.join();
   }
-
-  std::string describe(const LeaseRow& row) const {
-    std::vector<std::string> facts;
-    if (!row.connection.empty()) facts.push_back(fmt::format("connection {}", row.connection));
-    if (!row.node.empty()) {
-      if (facts.empty())
-        facts.push_back(fmt::format("on node {}", row.node));
-      else
-        facts.back() += fmt::format(" on node {}", row.node);
-    }
-    facts.push_back(fmt::format("since {} UTC", row.since));
-    facts.push_back(fmt::format("lease until {} UTC", row.until));
-    std::string joined;
-    for (const std::string& fact : facts) joined += (joined.empty() ? "" : ", ") + fact;
-    return fmt::format("pid {} on host {} ({})", row.pid, row.host, joined);
-  }
 };
 
 LeaseLock::LeaseLock(Driver& main, std::function<std::unique_ptr<Driver>()> open_renewer, std::chrono::seconds lease,
@@ -266,6 +267,14 @@ Driver& LeaseLock::renewer() {
   return *m_impl->renewer;
 }
 
+std::optional<Driver::LockHolder> live_lease_holder(Driver& driver, const TableName& table) {
+  const TableName lock_table = LeaseLock::lock_table(table);
+  if (!driver.table_exists(lock_table)) return std::nullopt;
+  const std::optional<LeaseRow> row = read_lease(driver, Sql{driver.dialect()}, quoted_name(driver, lock_table));
+  if (!row || row->ms_left <= 0) return std::nullopt;
+  return Driver::LockHolder{describe(*row), fmt::format("kill {}", row->pid)};
+}
+
 bool LeaseLock::held() const noexcept {
   return m_impl->table.has_value();
 }
@@ -277,7 +286,7 @@ std::string LeaseLock::describe_lease() const {
   return fmt::format("a {} s lease renewed every {} s", m_impl->lease.count(), every);
 }
 
-void LeaseLock::lock(const TableName& table, std::chrono::milliseconds timeout) {
+void LeaseLock::lock(const TableName& table, std::chrono::milliseconds timeout, const OtherLock& other) {
   Impl& d = *m_impl;
   if (d.table) return;
   const TableName lock_table = LeaseLock::lock_table(table);
@@ -288,10 +297,18 @@ void LeaseLock::lock(const TableName& table, std::chrono::milliseconds timeout) 
 
   const auto deadline = std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds::zero());
   std::optional<LeaseRow> row;
+  std::optional<Driver::LockHolder> other_holder;
   for (;;) {
     std::chrono::steady_clock::time_point sent;
     row = d.attempt(lock_name, sent);
-    if (row && row->token == d.token) {
+    other_holder.reset();
+    if (row && row->token == d.token && other) {
+      // Taken, and then checked: a run holding the other lock checks for a lease after taking
+      // its lock, so of two such runs at least one sees the other.
+      other_holder = other();
+      if (other_holder) d.main.query(fmt::format("DELETE FROM {} WHERE id = 1 AND holder = ?", lock_name), {d.token});
+    }
+    if (row && row->token == d.token && !other_holder) {
       d.table = lock_table;
       d.version_table = table.display();
       d.qualified = lock_name;
@@ -300,16 +317,19 @@ void LeaseLock::lock(const TableName& table, std::chrono::milliseconds timeout) 
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
-    if (!row) continue;  // released just now: try again at once
+    if (!row && !other_holder) continue;  // released just now: try again at once
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_poll_interval, deadline - now));
   }
   std::string message = fmt::format("could not take the migration lock on {} (table {}) within {}", d.where,
                                     table.display(), format_timeout(timeout));
-  if (row) {
+  if (other_holder) {
+    message += fmt::format(": held by {}; if that session is dead or stuck, end it with `{}`",
+                           other_holder->description, other_holder->end_it);
+  } else if (row) {
     message += fmt::format(
         ": held by {}; if that process is stuck, end it with `kill {}` on {}; if it is gone, its lease runs out by "
         "itself and the next run takes over",
-        d.describe(*row), row->pid, row->host);
+        describe(*row), row->pid, row->host);
   }
   throw LockTimeout(message);
 }
@@ -336,9 +356,9 @@ std::optional<Driver::LockHolder> LeaseLock::holder(const TableName& table) {
   Impl& d = *m_impl;
   const TableName lock_table = LeaseLock::lock_table(table);
   if (!d.main.table_exists(lock_table)) return std::nullopt;
-  const std::optional<LeaseRow> row = d.read(d.main, d.quoted(lock_table));
+  const std::optional<LeaseRow> row = read_lease(d.main, d.sql, d.quoted(lock_table));
   if (!row || row->token == d.token || row->ms_left <= 0) return std::nullopt;
-  return Driver::LockHolder{d.describe(*row), fmt::format("kill {}", row->pid)};
+  return Driver::LockHolder{describe(*row), fmt::format("kill {}", row->pid)};
 }
 
 void LeaseLock::check_held() const {

@@ -53,10 +53,17 @@ class LeaseLock {
   // The table that holds the lease for version table `table`: `<name>_lock` in its schema.
   static TableName lock_table(const TableName& table);
 
+  // Who holds another lock that must exclude this one (the session lock of a run connected to the
+  // server directly), nullopt when nobody does.
+  using OtherLock = std::function<std::optional<Driver::LockHolder>()>;
+
   // Takes the lease for `table`, waiting up to `timeout` (polling); creates the lock table when
-  // missing. Returns at once when this run holds it already. Throws LockTimeout (exit 5) naming
-  // the holder, its node, since when it holds it and when its lease expires, and how to end it.
-  void lock(const TableName& table, std::chrono::milliseconds timeout);
+  // missing. Returns at once when this run holds it already. With `other`, each lease taken is
+  // then checked against it and given back while it names a holder (that run checks for a live
+  // lease after taking its own lock: of two such runs at least one sees the other). Throws
+  // LockTimeout (exit 5) naming the holder, its node, since when it holds it and when its lease
+  // expires, and how to end it.
+  void lock(const TableName& table, std::chrono::milliseconds timeout, const OtherLock& other = {});
   // Stops the renewals and deletes the row if this run still holds it; never throws.
   void unlock() noexcept;
   bool held() const noexcept;
@@ -81,5 +88,10 @@ class LeaseLock {
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
+
+// The run holding a live lease for version table `table` (any run, this one included), for a run
+// that takes a session lock on a server other runs reach through a pooler; nullopt when there is
+// no lock table, no row, or its lease has run out.
+std::optional<Driver::LockHolder> live_lease_holder(Driver& driver, const TableName& table);
 
 }  // namespace strata::drivers

@@ -261,7 +261,8 @@ struct PostgresDriver::Impl {
   DatabaseUrl url;  // to open the lease's second connection
   OpenOptions options;
   std::optional<bool> pooled;
-  std::string last_server_pid;  // pg_backend_pid() the first migration_lock_key() saw
+  std::string last_server_pid;    // pg_backend_pid() the first migration_lock_key() saw
+  bool lease_table_seen = false;  // the last migration_lock_key() found a lock table (runs through a pooler)
   std::string topology_note;
   std::unique_ptr<LeaseLock> lease;
 
@@ -657,10 +658,12 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
   const int64_t key = migration_lock_key(table);
   if (LeaseLock* lease = pooler_lease()) {
     if (d.topology_note.empty()) d.topology_note = pooling_note(*lease);
-    lease->lock(table, timeout);
+    // A run connected to the server directly takes the advisory lock instead: both exclude each other.
+    lease->lock(table, timeout, [this, key] { return holder_of(key); });
     return;
   }
   const std::string key_text = std::to_string(key);
+  std::optional<LockHolder> lease_holder;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -670,9 +673,15 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
       throw DriverError(fmt::format("{}: the session was replaced (backend pid {} is now {})", d.lost_connection(),
                                     d.backend_pid, rows.at(0).at(1).value_or("?")));
     if (rows.at(0).at(0).value_or("") == "t") {
-      d.locked = true;
-      d.lock_key = key;
-      return;
+      // Runs that come through a pooler hold a lease row instead (they check for this lock after
+      // taking theirs): only where such a table exists does it cost a query.
+      lease_holder = d.lease_table_seen ? live_lease_holder(*this, table) : std::nullopt;
+      if (!lease_holder) {
+        d.locked = true;
+        d.lock_key = key;
+        return;
+      }
+      query("SELECT pg_advisory_unlock(?::bigint)", {key_text});
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
@@ -690,13 +699,23 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
   if (holder) {
     message += fmt::format(": held by {}; if that session is dead or stuck, end it with `{}`", holder->description,
                            holder->end_it);
+  } else if (lease_holder) {
+    message += fmt::format(
+        ": held by {} through a connection pooler; if that process is stuck, end it with `{}`; if it is gone, its "
+        "lease runs out by itself and the next run takes over",
+        lease_holder->description, lease_holder->end_it);
   }
   throw LockTimeout(message);
 }
 
 int64_t PostgresDriver::migration_lock_key(const TableName& table) {
   Impl& d = *m_impl;
-  const auto names = query("SELECT current_database(), current_schema(), pg_backend_pid()");
+  const TableName lease_table = LeaseLock::lock_table(table);
+  const std::string lease_name = (lease_table.schema.empty() ? "" : quote_identifier(lease_table.schema) + ".") +
+                                 quote_identifier(lease_table.name);
+  const auto names =
+      query("SELECT current_database(), current_schema(), pg_backend_pid(), to_regclass(?) IS NOT NULL", {lease_name});
+  d.lease_table_seen = names.at(0).at(3).value_or("") == "t";
   if (!d.pooled) {
     d.last_server_pid = names.at(0).at(2).value_or("");
     // libpq's backend pid is the one the server sent at connect: a pooler sends its own.
@@ -739,8 +758,12 @@ std::optional<Driver::LockHolder> PostgresDriver::holder_of(int64_t key) {
 
 std::optional<Driver::LockHolder> PostgresDriver::lock_holder(const TableName& table) {
   const int64_t key = migration_lock_key(table);
-  if (LeaseLock* lease = pooler_lease()) return lease->holder(table);
-  return holder_of(key);
+  if (LeaseLock* lease = pooler_lease()) {
+    if (std::optional<LockHolder> holder = lease->holder(table)) return holder;
+    return holder_of(key);  // a run connected directly
+  }
+  if (std::optional<LockHolder> holder = holder_of(key)) return holder;
+  return m_impl->lease_table_seen ? live_lease_holder(*this, table) : std::nullopt;
 }
 
 LeaseLock* PostgresDriver::pooler_lease() {

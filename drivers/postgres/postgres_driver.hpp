@@ -63,6 +63,9 @@ namespace strata::drivers::postgres {
 //   transaction pooling was seen (a transaction on a second connection got the server connection
 //   the first had just used); when it cannot tell, it behaves as for transaction pooling, which is
 //   safe in both modes. begin() and commit_after() throw DriverError when the lease was lost.
+//   Runs through the pooler and runs connected directly exclude each other: a lease is given
+//   back while a direct run holds the advisory lock, and the advisory lock while a live lease row
+//   exists (checked only when the lock table exists); lock_holder() names either.
 class PostgresDriver final : public Driver {
  public:
   // Throws DriverError with libpq's message (passwords redacted) and the redacted URL when the

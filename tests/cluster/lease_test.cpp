@@ -182,6 +182,55 @@ TEST_P(LeaseTest, ALostLeaseStopsTheNextTransaction) {
   holder->unlock();
 }
 
+// Runs through PgBouncer (a lease) and runs connected to the server directly (an advisory lock)
+// exclude each other, whichever comes first.
+class PgBouncerDirectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto problem = m_database.create()) FAIL() << *problem;
+  }
+  TopologyDatabase m_database{Topology::pgbouncer};
+};
+
+TEST_F(PgBouncerDirectTest, ALeaseThroughThePoolerKeepsADirectRunOut) {
+  auto pooled = m_database.connect(0, k_lease_param);
+  pooled->lock(k_table, 0ms);
+  auto direct = m_database.connect_direct();
+  try {
+    direct->lock(k_table, 300ms);
+    FAIL() << "a direct run took the lock while a run through the pooler held the lease";
+  } catch (const LockTimeout& timeout) {
+    EXPECT_THAT(timeout.what(), HasSubstr("within 300 ms: held by pid " + std::to_string(::getpid()) + " on host "));
+    EXPECT_THAT(timeout.what(),
+                HasSubstr(" through a connection pooler; if that process is stuck, end it with `kill "));
+  }
+  const auto holder = direct->lock_holder(k_table);
+  ASSERT_TRUE(holder.has_value());
+  EXPECT_THAT(holder->description, HasSubstr("lease until"));
+  pooled->unlock();
+  direct->lock(k_table, 0ms);
+  EXPECT_FALSE(direct->topology_note().has_value());  // a direct connection keeps the advisory lock
+  direct->unlock();
+}
+
+TEST_F(PgBouncerDirectTest, ADirectRunsAdvisoryLockKeepsARunThroughThePoolerOut) {
+  auto direct = m_database.connect_direct();
+  direct->lock(k_table, 0ms);
+  auto pooled = m_database.connect(0, k_lease_param);
+  try {
+    pooled->lock(k_table, 300ms);
+    FAIL() << "a run through the pooler took the lease while a direct run held the advisory lock";
+  } catch (const LockTimeout& timeout) {
+    EXPECT_THAT(timeout.what(), HasSubstr("within 300 ms: held by pid "));
+    EXPECT_THAT(timeout.what(), HasSubstr("application_name strata"));
+    EXPECT_THAT(timeout.what(), HasSubstr("end it with `SELECT pg_terminate_backend("));
+  }
+  EXPECT_TRUE(pooled->lock_holder(k_table).has_value());
+  direct->unlock();
+  pooled->lock(k_table, 0ms);
+  pooled->unlock();
+}
+
 INSTANTIATE_TEST_SUITE_P(Topologies, LeaseTest, ::testing::Values(Topology::galera, Topology::pgbouncer),
                          topology_test_name);
 

@@ -99,6 +99,15 @@ class TopologyDatabase {
     return out;
   }
 
+  // PgBouncer: a connection to the PostgreSQL server behind it, bypassing it.
+  std::unique_ptr<drivers::Driver> connect_direct(const std::string& extra_param = {}) const {
+    std::string url = with_database(m_admin_url, m_name);
+    if (!extra_param.empty()) url = with_param(url, extra_param);
+    drivers::OpenOptions options;
+    options.busy_timeout = std::chrono::milliseconds(5000);
+    return drivers::open_driver(parse_database_url(url), options);
+  }
+
   std::unique_ptr<drivers::Driver> connect(size_t node = 0, const std::string& extra_param = {}) const {
     const std::vector<std::string> all = urls(extra_param);
     drivers::OpenOptions options;
