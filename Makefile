@@ -21,9 +21,11 @@ endif
 STRATA := $(BUILD_DIR)/strata
 # The URLs the driver tests connect to (the servers scripts/test-dbs.sh starts).
 TEST_DB_ENV := $(shell scripts/test-dbs.sh env)
+# The cluster, pooler and replica URLs the topology tests connect to (scripts/topologies.sh).
+TOPOLOGY_ENV := $(shell scripts/topologies.sh env)
 RUN    := $(STRATA) --database '$(DATABASE_URL)' --path '$(MIGRATIONS)'
 
-.PHONY: all deps test-dbs build test unit-test asan-test fuzz fuzz-smoke valgrind install package bench clean \
+.PHONY: all deps test-dbs topologies build test unit-test asan-test fuzz fuzz-smoke valgrind install package bench clean \
         migrate_up migrate_down migrate_status migrate_version migrate_create migrate_force migrate_goto
 
 all: build
@@ -35,6 +37,12 @@ deps:
 test-dbs:
 	@scripts/install-deps.sh servers
 	@scripts/test-dbs.sh status || scripts/test-dbs.sh start
+
+# Galera, a PostgreSQL primary + standby, PgBouncer, pgpool-II and a read-only MariaDB on
+# loopback (docs/clusters.md); already running ones are left alone.
+topologies:
+	@scripts/install-deps.sh topologies
+	@scripts/topologies.sh status >/dev/null 2>&1 || scripts/topologies.sh start
 
 # Configure once; later builds reuse the cache. Build output is kept quiet on success.
 $(BUILD_DIR)/CMakeCache.txt: | deps
@@ -50,16 +58,16 @@ test: unit-test asan-test fuzz-smoke
 	@$(MAKE) --no-print-directory valgrind
 
 # The normal build (warnings as errors under CI), every test against it.
-unit-test: deps test-dbs $(BUILD_DIR)/CMakeCache.txt
+unit-test: deps test-dbs topologies $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && env $(TEST_DB_ENV) ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_DIR) && env $(TEST_DB_ENV) $(TOPOLOGY_ENV) ctest --output-on-failure -j $(JOBS)
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-asan-test: deps test-dbs
+asan-test: deps test-dbs topologies
 	@test -f $(ASAN_DIR)/CMakeCache.txt || cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
 	  -DSTRATA_SANITIZE=ON -DSTRATA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
-	cd $(ASAN_DIR) && env $(TEST_DB_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	cd $(ASAN_DIR) && env $(TEST_DB_ENV) $(TOPOLOGY_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 # The SQLite path under valgrind (memcheck): the unit, parser and SQLite conformance tests,

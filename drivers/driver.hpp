@@ -107,6 +107,18 @@ class Driver {
   // on Ctrl-C/SIGTERM so it can be rolled back at once.
   virtual void cancel() noexcept = 0;
 
+  // Why migrations must not run through this connection: the target accepts no writes (a
+  // PostgreSQL standby or default_transaction_read_only / transaction_read_only on; a MySQL or
+  // MariaDB server with read_only, super_read_only or innodb_read_only on, which strata refuses
+  // even for a user privileged enough to write there anyway; a SQLite file, or its directory,
+  // that this process may not write), or it is reached through a router that may send strata's
+  // statements to another server than its lock (pgpool-II). One line that names the server
+  // (host:port and database, or the file), the state or setting, and what to point --database at
+  // instead; nullopt when the target accepts writes. Commands that write ask before anything
+  // else; read-only ones (status, version, validate, dry runs) do not. Never writes; throws
+  // like query().
+  virtual std::optional<std::string> read_only_reason() = 0;
+
   // A short description of where we are connected, password-free (for messages).
   virtual std::string describe() const = 0;
 

@@ -3,6 +3,8 @@
 #
 #   scripts/install-deps.sh          # build + unit/e2e test packages
 #   scripts/install-deps.sh servers  # also PostgreSQL and MariaDB servers/clients
+#   scripts/install-deps.sh topologies  # servers, plus Galera, PgBouncer and pgpool-II
+#                                       # (scripts/topologies.sh)
 #
 # Installs only what is missing. As root it runs apt-get; otherwise it prints the
 # one apt-get line to run and exits 1.
@@ -13,9 +15,13 @@ build_pkgs=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-d
   libgmock-dev libssl-dev nlohmann-json3-dev sqlite3 dpkg-dev file clang libclang-rt-14-dev valgrind
   lintian)  # lintian: tests/package/deb_test.sh checks the .deb with it
 server_pkgs=(postgresql postgresql-client mariadb-server mariadb-client openssl)  # openssl: test-dbs.sh makes a test CA
+topology_pkgs=(galera-4 rsync pgbouncer pgpool2)  # rsync: Galera's state transfer
 
 wanted=("${build_pkgs[@]}")
-[ "${1:-}" = servers ] && wanted+=("${server_pkgs[@]}")
+case "${1:-}" in
+  servers) wanted+=("${server_pkgs[@]}") ;;
+  topologies) wanted+=("${server_pkgs[@]}" "${topology_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${wanted[@]}"; do

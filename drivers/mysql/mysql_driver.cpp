@@ -257,6 +257,7 @@ std::vector<Row> read_rows(sql::ResultSet& result) {
 struct MysqlDriver::Impl {
   std::string redacted;
   std::string database;
+  std::string server;  // host:port or the socket path, for messages
   std::unique_ptr<sql::Connection> connection;
   sql::ConnectOptionsMap connect_options;  // to open the second connection cancel() needs
   std::string connection_id;               // CONNECTION_ID() of `connection`
@@ -362,6 +363,9 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
   Impl& d = *m_impl;
   d.redacted = url.redacted;
   d.database = url.database;
+  d.server = !url.mysql.socket.empty() ? url.mysql.socket
+                                       : fmt::format("{}:{}", url.host.empty() ? k_default_host : url.host,
+                                                     url.port.value_or(k_default_port));
   if (d.database.empty()) throw UsageError(fmt::format("the mysql URL {} names no database", url.redacted));
   d.url = url;
   d.options = options;
@@ -579,6 +583,37 @@ LeaseLock* MysqlDriver::cluster_lease() {
 std::optional<std::string> MysqlDriver::topology_note() const {
   if (m_impl->topology_note.empty()) return std::nullopt;
   return m_impl->topology_note;
+}
+
+std::optional<std::string> MysqlDriver::read_only_reason() {
+  // SHOW VARIABLES answers on MySQL and MariaDB alike, leaving out what the server lacks
+  // (super_read_only on MariaDB, tx_read_only on MySQL 8).
+  const std::vector<Row> rows = query(
+      "SHOW VARIABLES WHERE Variable_name IN "
+      "('read_only', 'super_read_only', 'innodb_read_only', 'transaction_read_only', 'tx_read_only')");
+  auto on = [&](std::string_view name) {
+    return std::any_of(rows.begin(), rows.end(), [&](const Row& row) {
+      return row.size() >= 2 && row[0].value_or("") == name && (row[1].value_or("") == "ON" || row[1] == "1");
+    });
+  };
+  const std::string where = fmt::format("{} (database {})", m_impl->server, m_impl->database);
+  for (std::string_view setting : {"read_only", "super_read_only", "innodb_read_only"}) {
+    if (on(setting)) {
+      return fmt::format(
+          "cannot migrate {}: the server runs with {} = ON (a replica, or a server set aside for reads); strata "
+          "refuses to write there even for a user whose privileges would allow it; point --database at the primary",
+          where, setting);
+    }
+  }
+  for (std::string_view setting : {"transaction_read_only", "tx_read_only"}) {
+    if (on(setting)) {
+      return fmt::format(
+          "cannot migrate {}: {} is ON for this session, so it cannot write; point --database at the primary, or "
+          "leave {} out of the URL",
+          where, setting, setting);
+    }
+  }
+  return std::nullopt;
 }
 
 void MysqlDriver::begin() {

@@ -73,6 +73,11 @@ namespace strata::drivers::mysql {
 //   LeaseLock (drivers/lease_lock.hpp; its length url.lock_lease, x-lock-lease=SECONDS) and,
 //   once it is held, the session reads causally (wsrep_sync_wait = 1). topology_note() says so.
 //   begin() and execute_transaction() throw DriverError when the lease was lost.
+// - read_only_reason() refuses a server with read_only, super_read_only (MySQL) or
+//   innodb_read_only on, and a session with transaction_read_only (tx_read_only) on, whatever
+//   the user's privileges: a user with SUPER or READ_ONLY ADMIN could still write to a read_only
+//   server (a replica, most often), and strata must not. It names host:port (or the socket) and
+//   the database.
 class MysqlDriver final : public Driver {
  public:
   // Throws DriverError with the server's or client library's message and the redacted URL when
@@ -103,6 +108,7 @@ class MysqlDriver final : public Driver {
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
   std::optional<std::string> topology_note() const override;
+  std::optional<std::string> read_only_reason() override;
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
   // other statements fail with 1317.
   void cancel() noexcept override;

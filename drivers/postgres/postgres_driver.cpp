@@ -239,10 +239,50 @@ int64_t lock_key(const std::string& database, const std::string& schema, const s
   return static_cast<int64_t>(bits);
 }
 
+// "host:port" for messages, IPv6 addresses in brackets.
+std::string host_port(const std::string& host, const std::string& port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+// The URL `redacted` (a postgres:// URI, password already ***) with its host list replaced.
+std::string with_hosts(const std::string& redacted, const std::string& hosts) {
+  const size_t scheme = redacted.find("://");
+  if (scheme == std::string::npos) return redacted;
+  size_t authority = scheme + 3;
+  const size_t end = std::min(redacted.find_first_of("/?", authority), redacted.size());
+  const size_t at = std::string_view(redacted).substr(0, end).rfind('@');
+  if (at != std::string::npos && at >= authority) authority = at + 1;
+  return redacted.substr(0, authority) + hosts + redacted.substr(end);
+}
+
+bool is_on(const Value& value) {
+  return value && (*value == "on" || *value == "t" || *value == "true");
+}
+
 struct ResultDeleter {
   void operator()(PGresult* result) const noexcept { PQclear(result); }
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Every row of a result, each column as text (nullopt for NULL).
+std::vector<Row> rows_of(const PGresult* result) {
+  const int row_count = PQntuples(result);
+  const int column_count = PQnfields(result);
+  std::vector<Row> rows;
+  rows.reserve(static_cast<size_t>(row_count));
+  for (int r = 0; r < row_count; ++r) {
+    Row row;
+    row.reserve(static_cast<size_t>(column_count));
+    for (int c = 0; c < column_count; ++c) {
+      if (PQgetisnull(result, r, c) != 0)
+        row.emplace_back(std::nullopt);
+      else
+        row.emplace_back(std::string(PQgetvalue(result, r, c), static_cast<size_t>(PQgetlength(result, r, c))));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
 
 }  // namespace
 
@@ -279,6 +319,14 @@ struct PostgresDriver::Impl {
   }
 
   PGconn* raw() const { return connection->raw(); }
+
+  // The server libpq connected to and the database, for messages: "127.0.0.1:5432 (database app)".
+  std::string server() const {
+    const char* host = PQhost(raw());
+    const char* port = PQport(raw());
+    const char* db = PQdb(raw());
+    return fmt::format("{} (database {})", host_port(host ? host : "", port ? port : ""), db ? db : "");
+  }
 
   bool connected() const {
     PGconn* handle = raw();
@@ -576,24 +624,7 @@ std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& param
   values.reserve(params.size());
   for (const Value& param : params) values.push_back(param ? param->c_str() : nullptr);
 
-  const Result result = m_impl->run(statement.text, &values, &statement.origin);
-  const int row_count = PQntuples(result.get());
-  const int column_count = PQnfields(result.get());
-  std::vector<Row> rows;
-  rows.reserve(static_cast<size_t>(row_count));
-  for (int r = 0; r < row_count; ++r) {
-    Row row;
-    row.reserve(static_cast<size_t>(column_count));
-    for (int c = 0; c < column_count; ++c) {
-      if (PQgetisnull(result.get(), r, c) != 0)
-        row.emplace_back(std::nullopt);
-      else
-        row.emplace_back(
-            std::string(PQgetvalue(result.get(), r, c), static_cast<size_t>(PQgetlength(result.get(), r, c))));
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return rows_of(m_impl->run(statement.text, &values, &statement.origin).get());
 }
 
 void PostgresDriver::begin() {
@@ -797,6 +828,73 @@ std::string PostgresDriver::pooling_note(LeaseLock& lease) {
 std::optional<std::string> PostgresDriver::topology_note() const {
   if (m_impl->topology_note.empty()) return std::nullopt;
   return m_impl->topology_note;
+}
+
+std::optional<std::string> PostgresDriver::read_only_reason() {
+  // pg_is_in_recovery() is volatile, so pgpool-II sends this query to the primary; a bare
+  // pg_backend_pid() it may load-balance to a standby. The pid the connection reported is
+  // either, depending on pgpool's connection cache.
+  const auto rows = query(
+      "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'), "
+      "current_setting('transaction_read_only'), pg_backend_pid()");
+  const Row& row = rows.at(0);
+  const Value reader = query("SELECT pg_backend_pid()").at(0).at(0);
+  if (row.at(3) != reader || row.at(3).value_or("") != std::to_string(m_impl->backend_pid)) {
+    if (std::optional<std::string> pool = pgpool_reason()) return pool;
+  }
+  const std::string server = m_impl->server();
+  if (is_on(row.at(0))) {
+    return fmt::format(
+        "cannot migrate {}: it is a PostgreSQL standby (pg_is_in_recovery() is true) and accepts no writes; point "
+        "--database at the primary (with several hosts in the URL, add target_session_attrs=read-write)",
+        server);
+  }
+  for (const auto& [setting, value] :
+       {std::pair{"default_transaction_read_only", row.at(1)}, std::pair{"transaction_read_only", row.at(2)}}) {
+    if (is_on(value)) {
+      return fmt::format(
+          "cannot migrate {}: {} is on for this session, so it cannot write; point --database at the primary, or "
+          "turn {} off for this user or database",
+          server, setting, setting);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> PostgresDriver::pgpool_reason() {
+  Impl& d = *m_impl;
+  // pgpool answers SHOW pool_* itself only in the simple query protocol (query() uses the
+  // extended one).
+  auto show = [&](const char* what) { return rows_of(d.run(what).get()); };
+  std::vector<Row> version;
+  try {
+    version = show("SHOW pool_version");
+  } catch (const DriverError&) {
+    return std::nullopt;  // some other pooler (PgBouncer passes the SHOW on to the server)
+  }
+  std::string load_balancing = "?";
+  for (const Row& item : show("SHOW pool_status")) {
+    if (item.size() >= 2 && item[0].value_or("") == "load_balance_mode")
+      load_balancing = is_on(item[1]) || item[1] == "1" ? "on" : "off";
+  }
+  // SHOW pool_nodes: node_id, hostname, port, status, …, role (its column moved between
+  // versions), …
+  std::optional<std::string> primary;
+  for (const Row& node : show("SHOW pool_nodes")) {
+    const bool is_primary = std::any_of(node.begin() + std::min<size_t>(3, node.size()), node.end(),
+                                        [](const Value& cell) { return cell.value_or("") == "primary"; });
+    if (is_primary && node.size() >= 3) primary = host_port(node[1].value_or(""), node[2].value_or(""));
+  }
+  const std::string why = fmt::format(
+      "with load_balance_mode {} it sends strata's reads to another server session than its writes, so the version "
+      "table may be read from a standby that has not replayed the last migration yet, and the migration lock is not "
+      "held where strata checks it",
+      load_balancing);
+  const std::string instead = primary ? fmt::format("point --database at the primary {} directly: {}", *primary,
+                                                    with_hosts(d.description, *primary))
+                                      : std::string("point --database at the primary directly");
+  return fmt::format("cannot migrate through pgpool-II {} at {}: {}; {}", version.at(0).at(0).value_or("?"),
+                     d.server(), why, instead);
 }
 
 void PostgresDriver::unlock() noexcept {

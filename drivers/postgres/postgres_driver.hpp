@@ -66,6 +66,18 @@ namespace strata::drivers::postgres {
 //   Runs through the pooler and runs connected directly exclude each other: a lease is given
 //   back while a direct run holds the advisory lock, and the advisory lock while a live lease row
 //   exists (checked only when the lock table exists); lock_holder() names either.
+// - read_only_reason() refuses a standby (pg_is_in_recovery()) and a session whose
+//   default_transaction_read_only or transaction_read_only is on, naming the host and port libpq
+//   connected to (with several hosts in the URL, the one it chose). It refuses pgpool-II when
+//   pgpool sends strata's reads to another server session than its writes (load balancing to
+//   a standby): the version could be read from a standby that lags, and the migration lock is
+//   not held where strata checks it. That shows as two server sessions: the pg_backend_pid()
+//   of a query pgpool must send to the primary (it calls a volatile function), of a plain one
+//   it may load-balance, and the pid the connection reported are not all the same. Only then is
+//   `SHOW pool_version` sent (simple protocol: pgpool answers it only there), so a direct
+//   connection never sends it. The message names the primary pgpool lists and the URL to use
+//   instead. A pgpool session whose reads stay on the primary (load balancing off, or the
+//   primary chosen for the session) is one server session, as a direct one.
 class PostgresDriver final : public Driver {
  public:
   // Throws DriverError with libpq's message (passwords redacted) and the redacted URL when the
@@ -94,6 +106,7 @@ class PostgresDriver final : public Driver {
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
   std::optional<std::string> topology_note() const override;
+  std::optional<std::string> read_only_reason() override;
   void cancel() noexcept override;  // PQcancel: the server cancels the running statement
   std::string describe() const override;
 
@@ -110,6 +123,8 @@ class PostgresDriver final : public Driver {
   // The progress line for a pooled connection; probes the pooling mode on the lease's second
   // connection.
   std::string pooling_note(LeaseLock& lease);
+  // The refusal of read_only_reason() when the connection goes through pgpool-II.
+  std::optional<std::string> pgpool_reason();
 
   struct Impl;
   std::unique_ptr<Impl> m_impl;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -199,6 +200,32 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options) :
 }
 
 SqliteDriver::~SqliteDriver() = default;
+
+std::optional<std::string> SqliteDriver::read_only_reason() {
+  const Impl& d = *m_impl;
+  if (d.in_memory) return std::nullopt;
+  // SQLite opens a file it may not write read-only, without an error.
+  if (sqlite3_db_readonly(d.db->getHandle(), "main") == 1) {
+    return fmt::format(
+        "cannot migrate SQLite database {}: the file is read-only for this user; point --database at a writable "
+        "database file",
+        d.path);
+  }
+  const auto rows = query("PRAGMA journal_mode");
+  const std::string mode = rows.empty() ? std::string() : rows.at(0).at(0).value_or("");
+  std::string directory = parent_directory(d.path);
+  if (mode != "memory" && mode != "off" && ::access(directory.c_str(), W_OK | X_OK) != 0) {
+    if (char* resolved = ::realpath(directory.c_str(), nullptr)) {
+      directory = resolved;
+      std::free(resolved);
+    }
+    return fmt::format(
+        "cannot migrate SQLite database {}: this user may not create files in its directory {}, where SQLite "
+        "writes its journal (journal_mode {}); point --database at a database file in a writable directory",
+        d.path, directory, mode);
+  }
+  return std::nullopt;
+}
 
 Dialect SqliteDriver::dialect() const noexcept {
   return Dialect::sqlite;

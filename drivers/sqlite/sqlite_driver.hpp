@@ -29,6 +29,9 @@ namespace strata::drivers::sqlite {
 //   matter. The timeout message names the holder's pid when /proc/locks shows it. On an
 //   in-memory database lock() and unlock() do nothing. The lock lives on NFS only as far as
 //   the NFS client supports flock().
+// - read_only_reason() names the file when SQLite opened it read-only (this process may not write
+//   it), or its directory when this process may not create files there (SQLite's journal) and the
+//   journal mode needs it. An in-memory database, or one that does not exist yet, has none.
 class SqliteDriver final : public Driver {
  public:
   // Throws DriverError naming the path when the file cannot be opened or is not a database,
@@ -52,6 +55,7 @@ class SqliteDriver final : public Driver {
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
+  std::optional<std::string> read_only_reason() override;
   void cancel() noexcept override;  // sqlite3_interrupt
   std::string describe() const override;
 

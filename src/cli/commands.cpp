@@ -66,6 +66,9 @@ Session open_session(const Config& config, bool writes) {
   options.busy_timeout = config.lock_timeout;
   options.create_if_missing = writes;
   session.driver = drivers::open_driver(*config.database, options);
+  if (writes) {
+    if (std::optional<std::string> reason = session.driver->read_only_reason()) throw DriverError(*reason);
+  }
   session.tracker.emplace(*session.driver, config.table(config.database->dialect));
   return session;
 }

@@ -158,6 +158,23 @@ std::string build_redacted(std::string_view scheme, const NetworkParts& parts, s
 }
 
 void parse_host_port(std::string_view hostport, DatabaseUrl& url, std::string_view redacted) {
+  // libpq's multi-host form host1:port1,host2:port2,…: each entry is checked; the first is the
+  // one recorded (libpq tries them in order).
+  if (url.dialect == Dialect::postgres && hostport.find(',') != std::string_view::npos) {
+    std::optional<DatabaseUrl> first;
+    for (size_t start = 0;;) {
+      const size_t comma = std::min(hostport.find(',', start), hostport.size());
+      DatabaseUrl entry;
+      entry.dialect = url.dialect;
+      parse_host_port(hostport.substr(start, comma - start), entry, redacted);
+      if (!first) first = entry;
+      if (comma == hostport.size()) break;
+      start = comma + 1;
+    }
+    url.host = first->host;
+    url.port = first->port;
+    return;
+  }
   if (hostport.substr(0, 5) == "unix(") {
     if (hostport.size() < 7 || hostport.back() != ')')
       throw UsageError(fmt::format("malformed database URL {}: expected unix(/path/to/socket)", redacted));

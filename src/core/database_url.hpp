@@ -74,7 +74,9 @@ struct DatabaseUrl {
   // PostgreSQL: the libpq URI to connect with, x-migrations-table removed.
   std::string conninfo;
 
-  // Network URLs (PostgreSQL, MySQL), percent-decoded.
+  // Network URLs (PostgreSQL, MySQL), percent-decoded. A PostgreSQL URL may list several
+  // hosts (host1:port1,host2:port2; libpq tries them in order): host and port are the first's,
+  // conninfo keeps them all.
   std::string user;
   std::optional<std::string> password;
   std::string host;

@@ -18,6 +18,11 @@
 //     // Opens another connection to that database. Called from the test's thread and from
 //     // forked child processes.
 //     std::unique_ptr<strata::drivers::Driver> connect();
+//     // Opens a connection to a target of this engine that accepts no writes (a standby, a
+//     // read_only server, a file this process may not write), and the text its
+//     // read_only_reason() names that state with.
+//     std::unique_ptr<strata::drivers::Driver> connect_read_only();
+//     static constexpr const char* k_read_only_state = "pg_is_in_recovery() is true";
 //     // The destructor removes whatever set_up() created.
 //   };
 //   namespace strata::conformance {  // the macro names the suite unqualified
@@ -642,8 +647,30 @@ TYPED_TEST_P(DriverConformance, ExecuteTransactionIsAllOrNothingAndReturnsTheLas
   EXPECT_EQ(this->count(*db, "conformance_items"), "1");
 }
 
+TYPED_TEST_P(DriverConformance, ReadOnlyReasonIsNoneWhereWritesAreAccepted) {
+  auto db = this->connect();
+  EXPECT_EQ(db->read_only_reason(), std::nullopt);
+  db->begin();
+  db->execute("CREATE TABLE conformance_after_check (id INTEGER)");
+  db->commit();
+  EXPECT_TRUE(db->table_exists(TableName{"", "conformance_after_check"}));
+}
+
+TYPED_TEST_P(DriverConformance, ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine) {
+  auto db = this->m_harness.connect_read_only();
+  const std::optional<std::string> reason = db->read_only_reason();
+  ASSERT_TRUE(reason) << "read_only_reason() found nothing on a read-only target";
+  EXPECT_THAT(*reason, ::testing::StartsWith("cannot migrate "));
+  EXPECT_THAT(*reason, ::testing::HasSubstr(TypeParam::k_read_only_state));
+  EXPECT_THAT(*reason, ::testing::HasSubstr("; point --database at "));
+  EXPECT_EQ(reason->find('\n'), std::string::npos);
+  // Asking wrote nothing (it would have failed) and leaves the connection usable.
+  EXPECT_THAT(db->query("SELECT 40 + 2"), ::testing::ElementsAre(Row{"42"}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
-    DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn, QuoteLiteralRoundTripsAwkwardText,
+    DriverConformance, ReadOnlyReasonIsNoneWhereWritesAreAccepted, ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine,
+    LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn, QuoteLiteralRoundTripsAwkwardText,
     CommitAfterRunsTheStatementsThenCommits, ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows,
     BatchRunsInOrderAndNamesTheFailingStatement, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable,
     FailureInsideAPieceOfSeveralStatementsNamesThePiece, BatchSyntaxErrorPointsIntoTheFailingStatement,

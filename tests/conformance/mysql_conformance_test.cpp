@@ -1,5 +1,6 @@
 // The driver conformance suite on MySQL/MariaDB: a fresh database on the test server for every
-// test (see mysql_test_database.hpp), opened through open_driver's scheme table.
+// test (see mysql_test_database.hpp), opened through open_driver's scheme table; the read-only
+// target is the read_only=1 MariaDB of scripts/topologies.sh.
 
 #include <memory>
 #include <optional>
@@ -8,6 +9,7 @@
 #include "conformance/driver_conformance.hpp"
 #include "conformance/mysql_test_database.hpp"
 #include "drivers/driver.hpp"
+#include "support/topology.hpp"
 
 namespace strata::conformance {
 namespace {
@@ -27,6 +29,14 @@ class MysqlHarness {
   std::optional<std::string> set_up() { return m_database.create(); }
 
   std::unique_ptr<drivers::Driver> connect() { return m_database.connect(); }
+
+  // The read_only=1 MariaDB of scripts/topologies.sh, as a user with ALL ON *.*, which the
+  // server itself would let write.
+  static constexpr const char* k_read_only_state = "the server runs with read_only = ON";
+  std::unique_ptr<drivers::Driver> connect_read_only() {
+    return drivers::open_driver(parse_database_url(testing::topology_url("STRATA_TEST_MARIADB_RO_URL")),
+                                drivers::OpenOptions{});
+  }
 
  private:
   testing::MysqlTestDatabase m_database;

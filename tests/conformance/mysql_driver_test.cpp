@@ -563,5 +563,17 @@ TEST_F(MysqlDriverTest, TableWithSchemaCannotBeLocked) {
   EXPECT_THROW(db->lock(TableName{"other", "schema_migrations"}, 0ms), UsageError);
 }
 
+TEST_F(MysqlDriverTest, ReadOnlyReasonNamesAReadOnlySessionFromTheUrl) {
+  const std::string base = m_database.url_text();
+  const char* separator = base.find('?') == std::string::npos ? "?" : "&";
+  auto db = open_driver(parse_database_url(base + separator + "tx_read_only=1"), OpenOptions{});
+  const DatabaseUrl url = parse_database_url(base);
+  EXPECT_EQ(db->read_only_reason(),
+            "cannot migrate " + url.host + ":" + std::to_string(url.port.value_or(3306)) + " (database " +
+                m_database.name() +
+                "): tx_read_only is ON for this session, so it cannot write; point --database at the primary, or leave "
+                "tx_read_only out of the URL");
+}
+
 }  // namespace
 }  // namespace strata::drivers

@@ -1,6 +1,7 @@
 // The driver conformance suite on PostgreSQL: a fresh schema on the test server for every test
 // (STRATA_TEST_POSTGRES_URL, see scripts/test-dbs.sh), opened through open_driver's scheme table
-// with search_path pointing at it. An unreachable server fails the tests.
+// with search_path pointing at it; the read-only target is the standby of scripts/topologies.sh.
+// An unreachable server fails the tests.
 
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "conformance/driver_conformance.hpp"
 #include "core/database_url.hpp"
 #include "drivers/driver.hpp"
+#include "support/topology.hpp"
 
 namespace strata::conformance {
 namespace {
@@ -70,6 +72,13 @@ class PostgresHarness {
   }
 
   std::unique_ptr<drivers::Driver> connect() { return drivers::open_driver(m_url, drivers::OpenOptions{}); }
+
+  // The streaming standby of scripts/topologies.sh.
+  static constexpr const char* k_read_only_state = "is a PostgreSQL standby (pg_is_in_recovery() is true)";
+  std::unique_ptr<drivers::Driver> connect_read_only() {
+    return drivers::open_driver(parse_database_url(testing::topology_url("STRATA_TEST_PG_STANDBY_URL")),
+                                drivers::OpenOptions{});
+  }
 
  private:
   std::string m_schema;

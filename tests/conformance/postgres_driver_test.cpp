@@ -449,5 +449,38 @@ TEST_F(PostgresDriverTest, DescribeIsTheRedactedUrl) {
   EXPECT_EQ(db->quote_identifier("a\"b"), "\"a\"\"b\"");
 }
 
+// The host:port and database of the test server, as read_only_reason() names them.
+std::string server_named() {
+  const DatabaseUrl url = parse_database_url(server_url());
+  return url.host + ":" + std::to_string(url.port.value_or(5432)) + " (database " + url.database + ")";
+}
+
+TEST_F(PostgresDriverTest, ReadOnlyReasonNamesDefaultTransactionReadOnlyOfTheSession) {
+  auto db = open_driver(parse_database_url(with_param(server_url(), "options=-cdefault_transaction_read_only%3Don")),
+                        OpenOptions{});
+  EXPECT_EQ(db->read_only_reason(),
+            "cannot migrate " + server_named() +
+                ": default_transaction_read_only is on for this session, so it cannot write; point --database at the "
+                "primary, or turn default_transaction_read_only off for this user or database");
+}
+
+TEST_F(PostgresDriverTest, ReadOnlyReasonNamesTransactionReadOnlyInsideAReadOnlyTransaction) {
+  auto db = open_driver(parse_database_url(server_url()), OpenOptions{});
+  db->execute("BEGIN READ ONLY");
+  const std::optional<std::string> reason = db->read_only_reason();
+  db->execute("ROLLBACK");
+  ASSERT_TRUE(reason);
+  EXPECT_THAT(*reason, StartsWith("cannot migrate " + server_named() + ": transaction_read_only is on"));
+}
+
+TEST_F(PostgresDriverTest, ReadOnlyReasonIsNoneAfterTheSessionTurnedReadOnlyOff) {
+  auto db = open_driver(parse_database_url(with_param(server_url(), "options=-cdefault_transaction_read_only%3Don")),
+                        OpenOptions{});
+  ASSERT_TRUE(db->read_only_reason());
+  db->execute("SET default_transaction_read_only = off");
+  db->execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE");
+  EXPECT_EQ(db->read_only_reason(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace strata::drivers

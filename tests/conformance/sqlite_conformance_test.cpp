@@ -2,10 +2,12 @@
 // for every test, opened through open_driver's scheme table.
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -42,16 +44,43 @@ class SqliteFileHarness {
     return std::nullopt;
   }
 
-  std::unique_ptr<drivers::Driver> connect() {
+  std::unique_ptr<drivers::Driver> connect() { return drivers::open_driver(url(), drivers::OpenOptions{}); }
+
+  // The database file made read-only (mode 0444). root may write any file, so as root the
+  // connection is opened with the effective user nobody, which SQLite then cannot write.
+  static constexpr const char* k_read_only_state = "the file is read-only for this user";
+  std::unique_ptr<drivers::Driver> connect_read_only() {
+    connect()->execute("CREATE TABLE conformance_ro (id INTEGER)");
+    std::filesystem::permissions(url().path, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                                 std::filesystem::perms::others_read);
+    using std::filesystem::perms;
+    std::filesystem::permissions(m_directory, perms::group_read | perms::group_exec | perms::others_read | perms::others_exec,
+                                 std::filesystem::perm_options::add);
+    const bool as_root = ::geteuid() == 0;
+    if (as_root && ::seteuid(k_nobody) != 0) throw std::runtime_error("seteuid(nobody) failed");
+    std::unique_ptr<drivers::Driver> driver;
+    try {
+      driver = connect();
+    } catch (...) {
+      if (as_root && ::seteuid(0) != 0) std::abort();
+      throw;
+    }
+    if (as_root && ::seteuid(0) != 0) std::abort();
+    return driver;
+  }
+
+ private:
+  static constexpr uid_t k_nobody = 65534;
+
+  DatabaseUrl url() const {
     DatabaseUrl url;
     url.scheme = "sqlite";
     url.dialect = Dialect::sqlite;
     url.path = m_directory + "/conformance.db";
     url.redacted = "sqlite:" + url.path;
-    return drivers::open_driver(url, drivers::OpenOptions{});
+    return url;
   }
 
- private:
   std::string m_directory;
 };
 

@@ -70,6 +70,31 @@ TEST(DatabaseUrl, PostgresUrlIsSplitAndRedacted) {
   EXPECT_EQ(url.conninfo, "postgresql://migrate:s3cr%40t@127.0.0.1:5432/migrate_test?sslmode=disable");
 }
 
+TEST(DatabaseUrl, PostgresMultiHostUrlKeepsEveryHostForLibpqAndRedactsThePassword) {
+  DatabaseUrl url = parse_database_url(
+      "postgres://app:pw@10.0.0.2:5433,[::1]:5434,db3/app?target_session_attrs=read-write&password=pw2");
+  EXPECT_EQ(url.host, "10.0.0.2");
+  EXPECT_EQ(url.port, 5433);
+  EXPECT_EQ(url.database, "app");
+  EXPECT_EQ(url.conninfo,
+            "postgresql://app:pw@10.0.0.2:5433,[::1]:5434,db3/app?target_session_attrs=read-write&password=pw2");
+  EXPECT_EQ(url.redacted,
+            "postgres://app:***@10.0.0.2:5433,[::1]:5434,db3/app?target_session_attrs=read-write&password=***");
+  EXPECT_EQ(redact_passwords("connecting to postgres://app:pw@h1:1,h2:2/app failed"),
+            "connecting to postgres://app:***@h1:1,h2:2/app failed");
+  EXPECT_EQ(parse_database_url("postgres://h1,h2:6000/app").host, "h1");
+  EXPECT_FALSE(parse_database_url("postgres://h1,h2:6000/app").port);
+}
+
+TEST(DatabaseUrl, PostgresMultiHostUrlWithABadPortNamesIt) {
+  try {
+    parse_database_url("postgres://app:pw@h1:5432,h2:54x2/app");
+    FAIL() << "no UsageError";
+  } catch (const UsageError& error) {
+    EXPECT_STREQ(error.what(), "malformed database URL postgres://app:***@h1:5432,h2:54x2/app: bad port '54x2'");
+  }
+}
+
 TEST(DatabaseUrl, GolangMigrateOptionsOnPostgresAreNamedNotPassedToLibpq) {
   try {
     parse_database_url("postgres://u:secret@h/db?x-multi-statement=true");
