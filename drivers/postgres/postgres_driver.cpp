@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
@@ -301,8 +302,10 @@ struct PostgresDriver::Impl {
   DatabaseUrl url;  // to open the lease's second connection
   OpenOptions options;
   std::optional<bool> pooled;
-  std::string last_server_pid;    // pg_backend_pid() the first migration_lock_key() saw
-  bool lease_table_seen = false;  // the last migration_lock_key() found a lock table (runs through a pooler)
+  std::string last_server_pid;  // pg_backend_pid() the first migration_lock_key() saw
+  bool lease_table_seen = false;
+  std::string pooler_refusal;  // why the pooler cannot serve the lease's second connection  // the last
+                               // migration_lock_key() found a lock table (runs through a pooler)
   std::string topology_note;
   std::unique_ptr<LeaseLock> lease;
 
@@ -688,6 +691,7 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
   if (d.locked) return;
   const int64_t key = migration_lock_key(table);
   if (LeaseLock* lease = pooler_lease()) {
+    if (!d.pooler_refusal.empty()) throw LockTimeout(d.pooler_refusal);
     if (d.topology_note.empty()) d.topology_note = pooling_note(*lease);
     // A run connected to the server directly takes the advisory lock instead: both exclude each other.
     lease->lock(table, timeout, [this, key] { return holder_of(key); });
@@ -812,9 +816,21 @@ std::string PostgresDriver::pooling_note(LeaseLock& lease) {
   // In session pooling the main connection keeps its server connection, so a transaction of the
   // second one cannot get it; in transaction pooling the server connection the last statement
   // used is free again, and the pooler (PgBouncer: most recently used first) hands it out.
-  const auto second = lease.renewer().execute_transaction({"SELECT pg_backend_pid()"});
-  const bool transaction_pooling =
-      !second.empty() && !second[0].empty() && second[0][0].value_or("") == m_impl->last_server_pid;
+  // In session pooling every run needs a second server connection for the renewals: a pool too
+  // small for that makes the pooler queue the second connection's first query, possibly for good
+  // (each run holding one server connection and waiting for another), so that wait is bounded.
+  auto& second = static_cast<PostgresDriver&>(lease.renewer());
+  const std::optional<std::string> pid =
+      second.backend_pid_within("BEGIN; SELECT pg_backend_pid(); COMMIT", m_impl->options.busy_timeout);
+  if (!pid) {
+    m_impl->pooler_refusal = fmt::format(
+        "could not take the migration lock on {} within {}: the connection pooler gave strata's second connection, "
+        "which renews the lock's lease, no server connection; in session pooling every strata run needs two server "
+        "connections at once: raise the pool size (PgBouncer: default_pool_size) or use transaction pooling",
+        m_impl->description, format_timeout(m_impl->options.busy_timeout));
+    throw LockTimeout(m_impl->pooler_refusal);
+  }
+  const bool transaction_pooling = *pid == m_impl->last_server_pid;
   return fmt::format(
       "connected through a connection pooler ({}): a session advisory lock would stay on a pooled server "
       "connection, so the migration lock is a lease row in the lock table, {}, and no session state is kept "
@@ -823,6 +839,32 @@ std::string PostgresDriver::pooling_note(LeaseLock& lease) {
                           : "session pooling, or transaction pooling under load: cannot tell, so handled as "
                             "transaction pooling",
       lease.describe_lease());
+}
+
+std::optional<std::string> PostgresDriver::backend_pid_within(const char* text, std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  d.check_connection();
+  if (PQsendQuery(d.raw(), text) == 0) throw d.error_of(nullptr, text);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (PQisBusy(d.raw()) != 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;  // the connection is left busy: the caller drops it
+    pollfd socket{PQsocket(d.raw()), POLLIN, 0};
+    ::poll(&socket, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (PQconsumeInput(d.raw()) == 0) throw d.error_of(nullptr, text);
+  }
+  std::string pid;
+  bool failed_query = false;
+  while (PGresult* raw_result = PQgetResult(d.raw())) {
+    Result result(raw_result);
+    if (PQresultStatus(result.get()) == PGRES_TUPLES_OK && PQntuples(result.get()) == 1)
+      pid = PQgetvalue(result.get(), 0, 0);
+    else if (d.failed(result.get()))
+      failed_query = true;
+  }
+  if (failed_query) throw DriverError(fmt::format("cannot read the backend pid through {}", d.description));
+  return pid;
 }
 
 std::optional<std::string> PostgresDriver::topology_note() const {
@@ -893,8 +935,8 @@ std::optional<std::string> PostgresDriver::pgpool_reason() {
   const std::string instead = primary ? fmt::format("point --database at the primary {} directly: {}", *primary,
                                                     with_hosts(d.description, *primary))
                                       : std::string("point --database at the primary directly");
-  return fmt::format("cannot migrate through pgpool-II {} at {}: {}; {}", version.at(0).at(0).value_or("?"),
-                     d.server(), why, instead);
+  return fmt::format("cannot migrate through pgpool-II {} at {}: {}; {}", version.at(0).at(0).value_or("?"), d.server(),
+                     why, instead);
 }
 
 void PostgresDriver::unlock() noexcept {

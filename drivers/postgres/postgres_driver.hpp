@@ -123,6 +123,9 @@ class PostgresDriver final : public Driver {
   // The progress line for a pooled connection; probes the pooling mode on the lease's second
   // connection.
   std::string pooling_note(LeaseLock& lease);
+  // Sends `text` (a simple query whose one row holds pg_backend_pid()) and returns that pid, or
+  // nullopt when no answer came within `timeout` (the connection is then unusable).
+  std::optional<std::string> backend_pid_within(const char* text, std::chrono::milliseconds timeout);
   // The refusal of read_only_reason() when the connection goes through pgpool-II.
   std::optional<std::string> pgpool_reason();
 
