@@ -210,6 +210,49 @@ TEST_F(PgBouncerRunnersTest, AKilledHolderInATransactionalMigrationLeavesNothing
   EXPECT_EQ(version_row(), "3 clean");
 }
 
+// Session pooling: each run holds two server connections (migrations, renewals) for its whole
+// life. Two runs fit PgBouncer's pool of 4 and apply each migration once. The pool is shared with
+// other tests (database strata_test): tables of this test carry its pid.
+TEST(PgBouncerSessionTest, TwoRunnersThroughSessionPoolingApplyEachMigrationOnce) {
+  const char* session_url = std::getenv("STRATA_TEST_PGBOUNCER_SESSION_URL");
+  const char* primary_url = std::getenv("STRATA_TEST_PG_PRIMARY_URL");
+  ASSERT_TRUE(session_url != nullptr && primary_url != nullptr)
+      << "STRATA_TEST_PGBOUNCER_SESSION_URL / STRATA_TEST_PG_PRIMARY_URL are not set: run the tests with `eval "
+         "\"$(scripts/topologies.sh env)\"` (make test does)";
+  TempDir temp;
+  const std::string tag = "lease_s" + std::to_string(::getpid());
+  for (int i = 1; i <= 5; ++i) {
+    temp.write("migrations/000" + std::to_string(i) + "_t.up.sql",
+               "CREATE TABLE " + tag + "_t" + std::to_string(i) + " (id INT);\n");
+  }
+  const std::string url = with_param(with_param(session_url, k_lease_param), "x-migrations-table=" + tag);
+  std::string script;
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = (temp.path() / ("runner" + std::to_string(i))).string();
+    script += "(" + shell_quoted(STRATA_BINARY) + " --database " + shell_quoted(url) + " --path " +
+              shell_quoted((temp.path() / "migrations").string()) + " up </dev/null >" + shell_quoted(name + ".out") +
+              " 2>" + shell_quoted(name + ".err") + "; echo $? > " + shell_quoted(name + ".code") + ") &\n";
+  }
+  script += "wait\n";
+  ASSERT_EQ(run_shell("bash -c " + shell_quoted(script)), 0);
+
+  drivers::OpenOptions options;
+  auto primary = drivers::open_driver(parse_database_url(primary_url), options);
+  const auto rows = primary->query("SELECT version, COUNT(*) FROM " + tag +
+                                   "_history WHERE outcome = 'applied' GROUP BY version ORDER BY version");
+  std::vector<std::string> counts;
+  for (const auto& row : rows) counts.push_back(row.at(0).value_or("?") + ":" + row.at(1).value_or("?"));
+  for (int i = 1; i <= 5; ++i) primary->execute("DROP TABLE IF EXISTS " + tag + "_t" + std::to_string(i));
+  for (const char* suffix : {"", "_history", "_lock"}) primary->execute("DROP TABLE IF EXISTS " + tag + suffix);
+
+  EXPECT_EQ(counts, (std::vector<std::string>{"1:1", "2:1", "3:1", "4:1", "5:1"}));
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = (temp.path() / ("runner" + std::to_string(i))).string();
+    EXPECT_EQ(slurp(name + ".code"), "0\n") << slurp(name + ".err");
+    EXPECT_THAT(slurp(name + ".err"), HasSubstr("connected through a connection pooler ("));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Topologies, RunnersTest, ::testing::Values(Topology::galera, Topology::pgbouncer),
                          topology_test_name);
 
