@@ -96,6 +96,11 @@ class Driver {
   };
   virtual std::optional<LockHolder> lock_holder(const TableName& table) = 0;
 
+  // One line for the user when the driver found a topology that changes how the migration lock
+  // works (a Galera cluster, a connection pooler): what it found and what it does about it.
+  // nullopt on a single server, and before the first lock().
+  virtual std::optional<std::string> topology_note() const { return std::nullopt; }
+
   // Asks the database to abandon the statement execute() is running on this connection right
   // now, which then throws DriverError. Callable from another thread; a no-op when nothing is
   // running (or the engine cannot tell); never throws. Used to stop a transactional migration

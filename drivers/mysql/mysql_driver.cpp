@@ -21,6 +21,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/sql_words.hpp"
+#include "drivers/lease_lock.hpp"
 #include "drivers/mysql/piece_layout.hpp"
 
 namespace strata::drivers::mysql {
@@ -269,6 +270,13 @@ struct MysqlDriver::Impl {
   bool file_autocommit = false;          // SET autocommit: for the rest of the session
   std::optional<std::string> held_lock;  // the GET_LOCK name while lock() holds it
 
+  // Galera: detected at the first lock() or lock_holder(); then the lease is the migration lock.
+  DatabaseUrl url;  // to open the lease's second connection
+  OpenOptions options;
+  std::optional<bool> cluster;
+  std::string topology_note;
+  std::unique_ptr<LeaseLock> lease;  // last: released before the connection closes
+
   // Sends `text` over the text protocol and reads every result the server returns for it: an
   // unread result fails the next command with 2014 "Commands out of sync". `read` counts the
   // results read; when the connector throws, the failing statement's result is number `read`
@@ -359,6 +367,8 @@ MysqlDriver::MysqlDriver(const DatabaseUrl& url, const OpenOptions& options) : m
                                        : fmt::format("{}:{}", url.host.empty() ? k_default_host : url.host,
                                                      url.port.value_or(k_default_port));
   if (d.database.empty()) throw UsageError(fmt::format("the mysql URL {} names no database", url.redacted));
+  d.url = url;
+  d.options = options;
 
   const MysqlSettings& settings = url.mysql;
   sql::ConnectOptionsMap connect_options = connect_options_for(url, options);
@@ -488,6 +498,7 @@ std::vector<Row> MysqlDriver::query(std::string_view sql, const Params& params) 
 std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>& statements) {
   Impl& d = *m_impl;
   if (d.in_transaction) throw DriverError("execute_transaction(): a transaction is already open");
+  if (d.lease) d.lease->check_held();
   d.file_transaction = false;  // START TRANSACTION commits any transaction of the file's
   const std::string text = multi_statement(statements.begin(), statements.end(), true);
   size_t done = 0;  // result 0 is START TRANSACTION's, result k that of statements[k - 1]
@@ -539,7 +550,39 @@ std::optional<Driver::LockHolder> MysqlDriver::holder_of(const std::string& name
 
 std::optional<Driver::LockHolder> MysqlDriver::lock_holder(const TableName& table) {
   if (!table.schema.empty()) return std::nullopt;
+  if (LeaseLock* lease = cluster_lease()) return lease->holder(table);
   return holder_of(lock_name(m_impl->database, table.name));
+}
+
+LeaseLock* MysqlDriver::cluster_lease() {
+  Impl& d = *m_impl;
+  if (!d.cluster) {
+    // A wsrep provider reports a cluster size; a server without one reports 0 or nothing.
+    const auto size = query("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'");
+    d.cluster = !size.empty() && size[0].size() == 2 && size[0][1] && *size[0][1] != "0" && !size[0][1]->empty();
+    if (*d.cluster) {
+      const auto wsrep = query("SELECT @@session.wsrep_on, @@global.wsrep_node_name");
+      d.cluster = !wsrep.empty() && wsrep[0].size() == 2 && wsrep[0][0].value_or("0") == "1";
+      if (*d.cluster) {
+        const std::string node = wsrep[0][1].value_or("");
+        d.lease = std::make_unique<LeaseLock>(
+            *this, [url = d.url, options = d.options] { return std::make_unique<MysqlDriver>(url, options); },
+            d.url.lock_lease.value_or(LeaseLock::k_default_lease), LeaseLock::Identity{d.connection_id, node},
+            d.redacted);
+        d.topology_note = fmt::format(
+            "Galera cluster of {} nodes (connected to node {}): GET_LOCK holds one node only, so the migration lock is "
+            "a "
+            "lease row in the lock table, {}, and reads wait for the cluster to catch up (wsrep_sync_wait)",
+            size[0][1].value_or("?"), node.empty() ? "?" : node, d.lease->describe_lease());
+      }
+    }
+  }
+  return d.lease.get();
+}
+
+std::optional<std::string> MysqlDriver::topology_note() const {
+  if (m_impl->topology_note.empty()) return std::nullopt;
+  return m_impl->topology_note;
 }
 
 std::optional<std::string> MysqlDriver::read_only_reason() {
@@ -575,6 +618,7 @@ std::optional<std::string> MysqlDriver::read_only_reason() {
 
 void MysqlDriver::begin() {
   if (m_impl->in_transaction) throw DriverError("begin(): a transaction is already open");
+  if (m_impl->lease) m_impl->lease->check_held();
   execute("START TRANSACTION");
   m_impl->in_transaction = true;
   m_impl->file_transaction = false;  // START TRANSACTION committed any transaction of the file's
@@ -627,6 +671,14 @@ void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout
   Impl& d = *m_impl;
   if (!table.schema.empty())
     throw UsageError(fmt::format("MySQL has no schemas inside a database: cannot use table {}", table.display()));
+  if (LeaseLock* lease = cluster_lease()) {
+    if (lease->held()) return;
+    lease->lock(table, timeout);
+    // Reads see every write the cluster has committed before them: the version row the last
+    // holder wrote through another node included.
+    execute("SET SESSION wsrep_sync_wait = 1");
+    return;
+  }
   const std::string name = lock_name(d.database, table.name);
   if (d.held_lock) {
     if (*d.held_lock == name) return;
@@ -664,6 +716,7 @@ void MysqlDriver::lock(const TableName& table, std::chrono::milliseconds timeout
 
 void MysqlDriver::unlock() noexcept {
   Impl& d = *m_impl;
+  if (d.lease) d.lease->unlock();
   if (!d.held_lock) return;
   const std::string name = std::move(*d.held_lock);
   d.held_lock.reset();

@@ -8,6 +8,10 @@
 
 #include "drivers/driver.hpp"
 
+namespace strata::drivers {
+class LeaseLock;
+}
+
 namespace strata::drivers::mysql {
 
 // The MySQL/MariaDB driver (mysqlcppconn 1.1 underneath; its headers stay in the .cpp).
@@ -64,6 +68,11 @@ namespace strata::drivers::mysql {
 //   connection id and, when information_schema.PROCESSLIST shows it, its user, host, database and
 //   what it has been doing for how long. The lock lives as long as the session: it survives
 //   ROLLBACK and is released by the server when the connection ends.
+// - On a Galera (wsrep) cluster, detected at the first lock() or lock_holder() (wsrep_cluster_size
+//   reported and wsrep_on), GET_LOCK would hold one node only: the migration lock is then a
+//   LeaseLock (drivers/lease_lock.hpp; its length url.lock_lease, x-lock-lease=SECONDS) and,
+//   once it is held, the session reads causally (wsrep_sync_wait = 1). topology_note() says so.
+//   begin() and execute_transaction() throw DriverError when the lease was lost.
 // - read_only_reason() refuses a server with read_only, super_read_only (MySQL) or
 //   innodb_read_only on, and a session with transaction_read_only (tx_read_only) on, whatever
 //   the user's privileges: a user with SUPER or READ_ONLY ADMIN could still write to a read_only
@@ -98,6 +107,7 @@ class MysqlDriver final : public Driver {
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
+  std::optional<std::string> topology_note() const override;
   std::optional<std::string> read_only_reason() override;
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
   // other statements fail with 1317.
@@ -113,6 +123,9 @@ class MysqlDriver final : public Driver {
   void set_session_variable(const DatabaseUrl& url, const MysqlSessionVariable& variable);
   // Who holds the GET_LOCK `name`, for the lock timeout message; "" when the server does not say.
   std::optional<LockHolder> holder_of(const std::string& name);
+  // The lease that is the migration lock on a Galera cluster; nullptr on a single server.
+  // Detects the cluster on its first call.
+  LeaseLock* cluster_lease();
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
@@ -18,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "drivers/lease_lock.hpp"
 
 namespace strata::drivers::postgres {
 namespace {
@@ -296,11 +298,23 @@ struct PostgresDriver::Impl {
   bool locked = false;
   int64_t lock_key = 0;
 
+  // A connection pooler: detected by the first migration_lock_key(); then the lease is the lock.
+  DatabaseUrl url;  // to open the lease's second connection
+  OpenOptions options;
+  std::optional<bool> pooled;
+  std::string last_server_pid;  // pg_backend_pid() the first migration_lock_key() saw
+  bool lease_table_seen = false;
+  std::string pooler_refusal;  // why the pooler cannot serve the lease's second connection  // the last
+                               // migration_lock_key() found a lock table (runs through a pooler)
+  std::string topology_note;
+  std::unique_ptr<LeaseLock> lease;
+
   Impl() = default;
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
+    lease.reset();
     if (cancel_handle != nullptr) PQfreeCancel(cancel_handle);
     // Closing the session rolls back an open transaction and releases the lock.
     quiet.reset();
@@ -452,6 +466,8 @@ struct PostgresDriver::Impl {
 PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& options) : m_impl(std::make_unique<Impl>()) {
   Impl& d = *m_impl;
   d.description = url.redacted;
+  d.url = url;
+  d.options = options;
   try {
     d.connection = std::make_unique<Connection>(connection_string(url, options));
   } catch (const std::exception& e) {
@@ -470,7 +486,9 @@ PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& option
   d.cancel_handle = PQgetCancel(d.raw());
 }
 
-PostgresDriver::~PostgresDriver() = default;
+PostgresDriver::~PostgresDriver() {
+  if (m_impl->lease) m_impl->lease->unlock();
+}
 
 Dialect PostgresDriver::dialect() const noexcept {
   return Dialect::postgres;
@@ -585,6 +603,7 @@ void PostgresDriver::execute_batch(const std::vector<std::string_view>& statemen
 void PostgresDriver::commit_after(const std::vector<std::string>& statements) {
   Impl& d = *m_impl;
   if (!d.in_transaction) throw DriverError("commit_after(): no transaction is open");
+  if (d.lease) d.lease->check_held();
   // One round trip: the statements and the COMMIT in one string. A failing statement makes the
   // server skip the rest, COMMIT included, and leaves the transaction for rollback().
   std::vector<std::string_view> batch(statements.begin(), statements.end());
@@ -614,6 +633,7 @@ std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& param
 void PostgresDriver::begin() {
   Impl& d = *m_impl;
   if (d.in_transaction) throw DriverError("begin(): a transaction is already open");
+  if (d.lease) d.lease->check_held();
   d.run("BEGIN");
   d.in_transaction = true;
 }
@@ -670,7 +690,15 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
   Impl& d = *m_impl;
   if (d.locked) return;
   const int64_t key = migration_lock_key(table);
+  if (LeaseLock* lease = pooler_lease()) {
+    if (!d.pooler_refusal.empty()) throw LockTimeout(d.pooler_refusal);
+    if (d.topology_note.empty()) d.topology_note = pooling_note(*lease);
+    // A run connected to the server directly takes the advisory lock instead: both exclude each other.
+    lease->lock(table, timeout, [this, key] { return holder_of(key); });
+    return;
+  }
   const std::string key_text = std::to_string(key);
+  std::optional<LockHolder> lease_holder;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -680,9 +708,15 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
       throw DriverError(fmt::format("{}: the session was replaced (backend pid {} is now {})", d.lost_connection(),
                                     d.backend_pid, rows.at(0).at(1).value_or("?")));
     if (rows.at(0).at(0).value_or("") == "t") {
-      d.locked = true;
-      d.lock_key = key;
-      return;
+      // Runs that come through a pooler hold a lease row instead (they check for this lock after
+      // taking theirs): only where such a table exists does it cost a query.
+      lease_holder = d.lease_table_seen ? live_lease_holder(*this, table) : std::nullopt;
+      if (!lease_holder) {
+        d.locked = true;
+        d.lock_key = key;
+        return;
+      }
+      query("SELECT pg_advisory_unlock(?::bigint)", {key_text});
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
@@ -700,12 +734,28 @@ void PostgresDriver::lock(const TableName& table, std::chrono::milliseconds time
   if (holder) {
     message += fmt::format(": held by {}; if that session is dead or stuck, end it with `{}`", holder->description,
                            holder->end_it);
+  } else if (lease_holder) {
+    message += fmt::format(
+        ": held by {} through a connection pooler; if that process is stuck, end it with `{}`; if it is gone, its "
+        "lease runs out by itself and the next run takes over",
+        lease_holder->description, lease_holder->end_it);
   }
   throw LockTimeout(message);
 }
 
 int64_t PostgresDriver::migration_lock_key(const TableName& table) {
-  const auto names = query("SELECT current_database(), current_schema()");
+  Impl& d = *m_impl;
+  const TableName lease_table = LeaseLock::lock_table(table);
+  const std::string lease_name = (lease_table.schema.empty() ? "" : quote_identifier(lease_table.schema) + ".") +
+                                 quote_identifier(lease_table.name);
+  const auto names =
+      query("SELECT current_database(), current_schema(), pg_backend_pid(), to_regclass(?) IS NOT NULL", {lease_name});
+  d.lease_table_seen = names.at(0).at(3).value_or("") == "t";
+  if (!d.pooled) {
+    d.last_server_pid = names.at(0).at(2).value_or("");
+    // libpq's backend pid is the one the server sent at connect: a pooler sends its own.
+    d.pooled = d.last_server_pid != std::to_string(d.backend_pid);
+  }
   const std::string database = names.at(0).at(0).value_or("");
   const std::string schema = table.schema.empty() ? names.at(0).at(1).value_or("") : table.schema;
   return lock_key(database, schema, table.name);
@@ -742,7 +792,84 @@ std::optional<Driver::LockHolder> PostgresDriver::holder_of(int64_t key) {
 }
 
 std::optional<Driver::LockHolder> PostgresDriver::lock_holder(const TableName& table) {
-  return holder_of(migration_lock_key(table));
+  const int64_t key = migration_lock_key(table);
+  if (LeaseLock* lease = pooler_lease()) {
+    if (std::optional<LockHolder> holder = lease->holder(table)) return holder;
+    return holder_of(key);  // a run connected directly
+  }
+  if (std::optional<LockHolder> holder = holder_of(key)) return holder;
+  return m_impl->lease_table_seen ? live_lease_holder(*this, table) : std::nullopt;
+}
+
+LeaseLock* PostgresDriver::pooler_lease() {
+  Impl& d = *m_impl;
+  if (!d.pooled || !*d.pooled) return nullptr;
+  if (!d.lease) {
+    d.lease = std::make_unique<LeaseLock>(
+        *this, [url = d.url, options = d.options] { return std::make_unique<PostgresDriver>(url, options); },
+        d.url.lock_lease.value_or(LeaseLock::k_default_lease), LeaseLock::Identity{}, d.description);
+  }
+  return d.lease.get();
+}
+
+std::string PostgresDriver::pooling_note(LeaseLock& lease) {
+  // In session pooling the main connection keeps its server connection, so a transaction of the
+  // second one cannot get it; in transaction pooling the server connection the last statement
+  // used is free again, and the pooler (PgBouncer: most recently used first) hands it out.
+  // In session pooling every run needs a second server connection for the renewals: a pool too
+  // small for that makes the pooler queue the second connection's first query, possibly for good
+  // (each run holding one server connection and waiting for another), so that wait is bounded.
+  auto& second = static_cast<PostgresDriver&>(lease.renewer());
+  const std::optional<std::string> pid =
+      second.backend_pid_within("BEGIN; SELECT pg_backend_pid(); COMMIT", m_impl->options.busy_timeout);
+  if (!pid) {
+    m_impl->pooler_refusal = fmt::format(
+        "could not take the migration lock on {} within {}: the connection pooler gave strata's second connection, "
+        "which renews the lock's lease, no server connection; in session pooling every strata run needs two server "
+        "connections at once: raise the pool size (PgBouncer: default_pool_size) or use transaction pooling",
+        m_impl->description, format_timeout(m_impl->options.busy_timeout));
+    throw LockTimeout(m_impl->pooler_refusal);
+  }
+  const bool transaction_pooling = *pid == m_impl->last_server_pid;
+  return fmt::format(
+      "connected through a connection pooler ({}): a session advisory lock would stay on a pooled server "
+      "connection, so the migration lock is a lease row in the lock table, {}, and no session state is kept "
+      "between transactions",
+      transaction_pooling ? "transaction pooling"
+                          : "session pooling, or transaction pooling under load: cannot tell, so handled as "
+                            "transaction pooling",
+      lease.describe_lease());
+}
+
+std::optional<std::string> PostgresDriver::backend_pid_within(const char* text, std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  d.check_connection();
+  if (PQsendQuery(d.raw(), text) == 0) throw d.error_of(nullptr, text);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (PQisBusy(d.raw()) != 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;  // the connection is left busy: the caller drops it
+    pollfd socket{PQsocket(d.raw()), POLLIN, 0};
+    ::poll(&socket, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (PQconsumeInput(d.raw()) == 0) throw d.error_of(nullptr, text);
+  }
+  std::string pid;
+  bool failed_query = false;
+  while (PGresult* raw_result = PQgetResult(d.raw())) {
+    Result result(raw_result);
+    if (PQresultStatus(result.get()) == PGRES_TUPLES_OK && PQntuples(result.get()) == 1)
+      pid = PQgetvalue(result.get(), 0, 0);
+    else if (d.failed(result.get()))
+      failed_query = true;
+  }
+  if (failed_query) throw DriverError(fmt::format("cannot read the backend pid through {}", d.description));
+  return pid;
+}
+
+std::optional<std::string> PostgresDriver::topology_note() const {
+  if (m_impl->topology_note.empty()) return std::nullopt;
+  return m_impl->topology_note;
 }
 
 std::optional<std::string> PostgresDriver::read_only_reason() {
@@ -814,6 +941,10 @@ std::optional<std::string> PostgresDriver::pgpool_reason() {
 
 void PostgresDriver::unlock() noexcept {
   Impl& d = *m_impl;
+  if (d.lease) {
+    if (d.in_transaction && d.connected() && PQtransactionStatus(d.raw()) == PQTRANS_INERROR) rollback();
+    d.lease->unlock();
+  }
   if (!d.locked) return;
   d.locked = false;
   // A failed transaction cannot run anything until it is rolled back, and cannot commit.

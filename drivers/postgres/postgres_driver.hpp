@@ -8,6 +8,10 @@
 
 #include "drivers/driver.hpp"
 
+namespace strata::drivers {
+class LeaseLock;
+}
+
 namespace strata::drivers::postgres {
 
 // The PostgreSQL driver (libpqxx and libpq underneath; their headers stay in the .cpp).
@@ -51,6 +55,17 @@ namespace strata::drivers::postgres {
 //   address and connection time (pg_stat_activity.backend_start: for strata, about when it
 //   took the lock), as far as this user may see them. unlock() inside a failed transaction
 //   rolls it back first (it could only be rolled back anyway).
+// - Behind a connection pooler (PgBouncer, detected by the first lock() or lock_holder():
+//   pg_backend_pid() is not the backend pid libpq got at connect) a session advisory lock would
+//   stay on a pooled server connection and the backend pid changes between transactions: the
+//   migration lock is then a LeaseLock (drivers/lease_lock.hpp; its length url.lock_lease,
+//   x-lock-lease=SECONDS), and no pid is checked. topology_note() says so, and whether
+//   transaction pooling was seen (a transaction on a second connection got the server connection
+//   the first had just used); when it cannot tell, it behaves as for transaction pooling, which is
+//   safe in both modes. begin() and commit_after() throw DriverError when the lease was lost.
+//   Runs through the pooler and runs connected directly exclude each other: a lease is given
+//   back while a direct run holds the advisory lock, and the advisory lock while a live lease row
+//   exists (checked only when the lock table exists); lock_holder() names either.
 // - read_only_reason() refuses a standby (pg_is_in_recovery()) and a session whose
 //   default_transaction_read_only or transaction_read_only is on, naming the host and port libpq
 //   connected to (with several hosts in the URL, the one it chose). It refuses pgpool-II when
@@ -90,6 +105,7 @@ class PostgresDriver final : public Driver {
   void lock(const TableName& table, std::chrono::milliseconds timeout) override;
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
+  std::optional<std::string> topology_note() const override;
   std::optional<std::string> read_only_reason() override;
   void cancel() noexcept override;  // PQcancel: the server cancels the running statement
   std::string describe() const override;
@@ -101,6 +117,15 @@ class PostgresDriver final : public Driver {
   // The advisory-lock key of the migration lock for `table` in this database.
   int64_t migration_lock_key(const TableName& table);
   std::optional<LockHolder> holder_of(int64_t key);
+  // The lease that is the migration lock behind a pooler; nullptr on a direct connection (or
+  // before migration_lock_key() has looked).
+  LeaseLock* pooler_lease();
+  // The progress line for a pooled connection; probes the pooling mode on the lease's second
+  // connection.
+  std::string pooling_note(LeaseLock& lease);
+  // Sends `text` (a simple query whose one row holds pg_backend_pid()) and returns that pid, or
+  // nullopt when no answer came within `timeout` (the connection is then unusable).
+  std::optional<std::string> backend_pid_within(const char* text, std::chrono::milliseconds timeout);
   // The refusal of read_only_reason() when the connection goes through pgpool-II.
   std::optional<std::string> pgpool_reason();
 

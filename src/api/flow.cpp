@@ -100,13 +100,19 @@ void wait_for_lock_stoppable(const Settings& settings, Session& session, std::op
 // waiting; a free lock costs no extra query.
 void take_lock(const Settings& settings, Session& session, std::optional<runner::LockGuard>& lock,
                Observer& observer, StopControl* stop) {
+  // A cluster or a pooler the driver found changes how the lock works: say so once.
+  auto announce = [&] {
+    if (std::optional<std::string> note = session.driver->topology_note()) observer.notice(*note);
+  };
   try {
     lock.emplace(*session.driver, session.tracker->table(), std::chrono::milliseconds::zero());
+    announce();
     observer.lock_acquired(false);
     return;
   } catch (const LockTimeout&) {
     // Held by another run: name it, then wait up to the lock timeout.
   }
+  announce();
   std::optional<drivers::Driver::LockHolder> holder;
   try {
     holder = session.driver->lock_holder(session.tracker->table());

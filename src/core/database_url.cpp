@@ -64,14 +64,16 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
   return params;
 }
 
-// The query string without x-migrations-table, re-joined from the original (undecoded) text.
+// The query string without strata's own parameters (x-migrations-table, x-lock-lease), re-joined
+// from the original (undecoded) text.
 std::string strip_migrations_table(std::string_view query) {
   std::string kept;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view item = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (item.empty() || item.substr(0, item.find('=')) == "x-migrations-table") continue;
+    const std::string_view key = item.substr(0, item.find('='));
+    if (item.empty() || key == "x-migrations-table" || key == "x-lock-lease") continue;
     if (!kept.empty()) kept += '&';
     kept += item;
   }
@@ -220,11 +222,29 @@ void parse_host_port(std::string_view hostport, DatabaseUrl& url, std::string_vi
   }
 }
 
+// x-lock-lease=SECONDS: whole seconds, 1 to 3600.
+std::chrono::seconds parse_lock_lease(const std::string& value, const std::string& redacted) {
+  long seconds = 0;
+  bool ok = !value.empty() && value.size() <= 4;
+  for (char c : value) {
+    ok = ok && std::isdigit(static_cast<unsigned char>(c)) != 0;
+    if (ok) seconds = seconds * 10 + (c - '0');
+  }
+  if (!ok || seconds < 1 || seconds > 3600)
+    throw UsageError(
+        fmt::format("bad value '{}' for x-lock-lease in database URL {}: expected whole seconds from 1 to "
+                    "3600 (how long a cluster-wide migration lock lasts without renewal)",
+                    value, redacted));
+  return std::chrono::seconds(seconds);
+}
+
 void take_migrations_table(DatabaseUrl& url) {
   std::vector<std::pair<std::string, std::string>> kept;
   for (auto& [key, value] : url.params) {
     if (key == "x-migrations-table") {
       url.migrations_table = value;
+    } else if (key == "x-lock-lease") {
+      url.lock_lease = parse_lock_lease(value, url.redacted);
     } else {
       kept.emplace_back(key, value);
     }
@@ -321,7 +341,8 @@ constexpr std::string_view k_mysql_parameters[] = {"charset",
                                                    "writeTimeout",
                                                    "compress",
                                                    "allowCleartextPasswords",
-                                                   "x-migrations-table"};
+                                                   "x-migrations-table",
+                                                   "x-lock-lease"};
 
 // Session variables a URL must not set, and why.
 struct RefusedVariable {
@@ -637,6 +658,8 @@ DatabaseUrl parse_database_url(std::string_view text) {
     }
     url.params = parse_query(query);
     take_migrations_table(url);
+    // A file lock needs no lease.
+    if (url.lock_lease) throw UsageError(fmt::format("unsupported parameter 'x-lock-lease' in database URL {}", text));
     for (const auto& [key, value] : url.params) {
       throw UsageError(fmt::format("unsupported parameter '{}' in database URL {}", key, text));
     }

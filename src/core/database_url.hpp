@@ -86,6 +86,10 @@ struct DatabaseUrl {
 
   // x-migrations-table=NAME from the query string (golang-migrate compatibility).
   std::optional<std::string> migrations_table;
+  // x-lock-lease=SECONDS (PostgreSQL, MySQL): the length of the lease that is the migration lock
+  // where a session lock cannot be trusted (a Galera cluster, a connection pooler; see
+  // docs/clusters.md). nullopt: the driver's default.
+  std::optional<std::chrono::seconds> lock_lease;
 
   // MySQL: the settings read from `params` (which stay as written, for messages).
   MysqlSettings mysql;

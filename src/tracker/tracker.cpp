@@ -216,6 +216,9 @@ std::string Tracker::update_statement(int64_t id, const HistoryEntry& entry) con
 }
 
 std::string Tracker::max_id_query() const {
+  // On a Galera cluster auto-increment ids step by the cluster size and are not dense; the id
+  // this connection just generated is the row's, whatever the step.
+  if (m_driver.dialect() == Dialect::mysql) return "SELECT LAST_INSERT_ID()";
   return fmt::format("SELECT MAX(id) FROM {}", qualified(m_table.history()));
 }
 

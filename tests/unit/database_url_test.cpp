@@ -28,6 +28,32 @@ TEST(DatabaseUrl, MigrationsTableParameterIsTakenOutOfTheUrl) {
   EXPECT_EQ(pg.conninfo, "postgresql://u:p@h:5433/db?sslmode=disable");
 }
 
+TEST(DatabaseUrl, LockLeaseParameterIsTakenOutOfTheUrl) {
+  DatabaseUrl pg = parse_database_url("postgres://u:p@h:5433/db?x-lock-lease=5&sslmode=disable");
+  EXPECT_EQ(pg.lock_lease, std::chrono::seconds(5));
+  EXPECT_EQ(pg.conninfo, "postgresql://u:p@h:5433/db?sslmode=disable");
+  DatabaseUrl my = parse_database_url("mysql://u:p@h:3306/db?x-lock-lease=3600");
+  EXPECT_EQ(my.lock_lease, std::chrono::seconds(3600));
+  EXPECT_TRUE(my.params.empty());
+  EXPECT_FALSE(parse_database_url("mysql://u:p@h:3306/db").lock_lease.has_value());
+  EXPECT_THROW(parse_database_url("sqlite:x.db?x-lock-lease=5"), UsageError);  // a file lock needs no lease
+}
+
+TEST(DatabaseUrl, LockLeaseOutsideOneSecondToAnHourIsAUsageError) {
+  for (const std::string value : {"0", "3601", "1.5", "", "10s", "-1"}) {
+    try {
+      parse_database_url("mysql://u:secret@h:3306/db?x-lock-lease=" + value);
+      FAIL() << value;
+    } catch (const UsageError& error) {
+      EXPECT_EQ(std::string(error.what()),
+                "bad value '" + value +
+                    "' for x-lock-lease in database URL mysql://u:***@h:3306/db?x-lock-lease=" + value +
+                    ": expected whole seconds from 1 to 3600 (how long a cluster-wide migration lock lasts without "
+                    "renewal)");
+    }
+  }
+}
+
 TEST(DatabaseUrl, UnknownSqliteParameterIsAUsageError) {
   EXPECT_THROW(parse_database_url("sqlite:x.db?cache=shared"), UsageError);
 }
