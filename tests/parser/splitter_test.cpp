@@ -57,7 +57,6 @@ TEST(PairFile, ErrorCarriesFileAndLineOfTheOpeningQuote) {
   } catch (const SourceError& error) {
     EXPECT_EQ(error.file(), "0004_add.up.sql");
     EXPECT_EQ(error.line(), 3);
-    EXPECT_EQ(error.exit_code(), ExitCode::source);
     EXPECT_STREQ(error.what(), "0004_add.up.sql:3: unterminated string started here");
   }
 }
