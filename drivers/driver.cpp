@@ -59,51 +59,6 @@ std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& o
                                fmt::join(built_in_drivers(), ", "), url.redacted));
 }
 
-void Driver::execute_batch(const std::vector<std::string_view>& statements) {
-  for (size_t index = 0; index < statements.size(); ++index) {
-    try {
-      execute(statements[index]);
-    } catch (const StatementFailed&) {
-      throw;
-    } catch (const DriverError& error) {
-      throw StatementFailed(index, error);
-    }
-  }
-}
-
-void Driver::commit_after(const std::vector<std::string>& statements) {
-  execute_batch(std::vector<std::string_view>(statements.begin(), statements.end()));
-  try {
-    commit();
-  } catch (const StatementFailed&) {
-    throw;
-  } catch (const DriverError& error) {
-    throw StatementFailed(statements.size(), error);
-  }
-}
-
-std::vector<Row> Driver::execute_transaction(const std::vector<std::string>& statements) {
-  begin();
-  try {
-    std::vector<Row> rows;
-    for (size_t index = 0; index < statements.size(); ++index) {
-      try {
-        if (index + 1 < statements.size())
-          execute(statements[index]);
-        else
-          rows = query(statements[index]);
-      } catch (const DriverError& error) {
-        throw StatementFailed(index, error);
-      }
-    }
-    commit();
-    return rows;
-  } catch (...) {
-    rollback();
-    throw;
-  }
-}
-
 std::vector<size_t> placeholder_offsets(std::string_view sql, size_t expected) {
   std::vector<size_t> offsets;
   offsets.reserve(expected);

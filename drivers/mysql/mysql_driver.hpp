@@ -29,7 +29,8 @@ namespace strata::drivers::mysql {
 // - SQL errors read "<server message> (MySQL error <code>, SQLSTATE <state>)" on one line;
 //   DriverError::sqlstate() carries the SQLSTATE, and for syntax errors (1064) position()
 //   points at the text the server quotes after "near".
-// - execute() sends its text as-is (conditional comments `/*!40101 … */` included) and drains
+// - A piece that goes alone (execute(), a CALL or a piece of several statements in a batch) is
+//   sent as-is (conditional comments `/*!40101 … */` included) and drains
 //   every result, so a SELECT or a CALL in a migration leaves the connection usable. The text may
 //   hold several statements (a StatementBegin … StatementEnd block): the server runs them in
 //   order and stops at the first error; those before it stay applied. An error in statement k > 1
@@ -48,11 +49,12 @@ namespace strata::drivers::mysql {
 //   is left to it (until its COMMIT or ROLLBACK).
 // - query() runs over the text protocol; parameters are bound as string literals escaped by the
 //   connector for the session (NO_BACKSLASH_ESCAPES included), or NULL: a server-side prepared
-//   statement would cost two round trips. execute_transaction() sends START TRANSACTION, the
-//   statements and COMMIT as one multi-statement string.
+//   statement would cost two round trips. commit_with() sends START TRANSACTION (unless begin()
+//   opened a transaction), the statements and COMMIT as one multi-statement string.
 // - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()
-//   after a CREATE TABLE undoes neither the CREATE nor what came before it:
-//   transactional_ddl() is false and the runner uses the dirty protocol for every migration.
+//   after a CREATE TABLE undoes neither the CREATE nor what came before it: MySQL has no
+//   transactional DDL (has_transactional_ddl) and the runner uses the dirty protocol for every
+//   migration.
 // - table_exists() looks in information_schema.tables of DATABASE() (base tables only), with
 //   the server's case rule (lower_case_table_names). MySQL has no schemas inside a database:
 //   a TableName with a schema is a UsageError.
@@ -76,17 +78,15 @@ class MysqlDriver final : public Driver {
   MysqlDriver& operator=(const MysqlDriver&) = delete;
 
   Dialect dialect() const noexcept override;
-  void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
   // Data changes, unless the piece holds several statements (a StatementBegin block).
   bool batchable(std::string_view sql) const noexcept override;
-  std::vector<Row> execute_transaction(const std::vector<std::string>& statements) override;
+  std::vector<Row> commit_with(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
-  bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;
@@ -96,7 +96,6 @@ class MysqlDriver final : public Driver {
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
   // other statements fail with 1317.
   void cancel() noexcept override;
-  std::string describe() const override;
 
  private:
   // Follows the migration's own transaction statements (see file_transaction).

@@ -30,6 +30,8 @@ namespace strata::drivers::postgres {
 //   simple-protocol query and reads one result per statement, so the failing statement is
 //   known exactly and its error position is made relative to it. Outside a transaction it runs
 //   them one at a time (a multi-statement string would be one implicit transaction).
+//   commit_with() sends BEGIN (unless begin() opened the transaction), the statements and COMMIT
+//   as one such query.
 // - DriverError from execute() and query() carries the server's SQLSTATE and, when the server
 //   located the error, position(): a 1-based byte offset into the caller's SQL (the server
 //   counts characters; the driver converts with the client encoding, and for query() maps $n
@@ -62,16 +64,14 @@ class PostgresDriver final : public Driver {
   PostgresDriver& operator=(const PostgresDriver&) = delete;
 
   Dialect dialect() const noexcept override;
-  void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
-  void commit_after(const std::vector<std::string>& statements) override;
+  std::vector<Row> commit_with(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
-  bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;
@@ -79,9 +79,11 @@ class PostgresDriver final : public Driver {
   void unlock() noexcept override;
   std::optional<LockHolder> lock_holder(const TableName& table) override;
   void cancel() noexcept override;  // PQcancel: the server cancels the running statement
-  std::string describe() const override;
 
  private:
+  // One statement (or piece) as one simple-protocol query; adds invalid_index_advice() to the
+  // error of a failed CREATE INDEX CONCURRENTLY.
+  void run_one(std::string_view sql);
   // After a failed CREATE INDEX CONCURRENTLY of `index` ("" when the server names it): what to
   // run when PostgreSQL left the index behind INVALID ("" when it did not).
   std::string invalid_index_advice(const std::string& index, bool already_exists);

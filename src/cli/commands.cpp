@@ -232,7 +232,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   }
   planner::Plan plan = make_plan(runner::plan_inputs(source, view, args.allow_out_of_order), args);
   std::vector<runner::PreparedStep> steps =
-      runner::prepare(plan, source, session.driver->transactional_ddl(), args.dry_run);
+      runner::prepare(plan, source, has_transactional_ddl(session.driver->dialect()), args.dry_run);
   if (redone_edit && source::is_new_file_checksum(redone_edit->stored_checksum) && !steps.empty() &&
       steps.front().step.direction == planner::Direction::down && !steps.front().streamed) {
     // Applied as `create` wrote it: nothing of it is in the database, so its new down must not run.

@@ -230,7 +230,7 @@ std::vector<std::string> Tracker::completion_statements(std::optional<int64_t> v
 int64_t Tracker::start_running(std::optional<int64_t> version, const HistoryEntry& running) {
   std::vector<std::string> statements = completion_statements(version, true, running);
   statements.push_back(max_id_query());
-  const std::vector<drivers::Row> rows = m_driver.execute_transaction(statements);
+  const std::vector<drivers::Row> rows = m_driver.commit_with(statements);
   if (rows.empty() || rows[0].empty()) throw DriverError("the history table returned no id");
   return to_int64(rows[0][0], "history id");
 }

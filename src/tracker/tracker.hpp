@@ -87,7 +87,7 @@ class Tracker {
   // The statements that end a step: the version row set to (version, dirty) and `entry`
   // recorded, as a new history row or, with `running_id`, over that `running` row. Values are
   // literals, so the runner can send them in one round trip with the commit
-  // (Driver::commit_after, Driver::execute_transaction).
+  // (Driver::commit_with).
   std::vector<std::string> completion_statements(std::optional<int64_t> version, bool dirty, const HistoryEntry& entry,
                                                  std::optional<int64_t> running_id = std::nullopt) const;
   // In one transaction of its own: the version row marked dirty at `version` and the `running`

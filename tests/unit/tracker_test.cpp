@@ -127,7 +127,7 @@ TEST_F(TrackerTest, RunningRowIsStartedThenCompletedInPlaceWithLiteralValues) {
   entry.outcome = tracker::Outcome::applied;
   entry.duration_ms = 12.5;
   entry.detail.clear();
-  m_driver->execute_transaction(m_tracker->completion_statements(5, false, entry, id));
+  m_driver->commit_with(m_tracker->completion_statements(5, false, entry, id));
   EXPECT_EQ(m_tracker->read_state().version, 5);
   EXPECT_FALSE(m_tracker->read_state().dirty);
   EXPECT_EQ(scalar("SELECT dirty FROM schema_migrations"), "0");
