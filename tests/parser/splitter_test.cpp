@@ -9,9 +9,14 @@
 #include "core/error.hpp"
 #include "source/lexer.hpp"
 #include "source/parser.hpp"
+#include "support/parse_text.hpp"
 
 namespace strata::source {
 namespace {
+
+using strata::testing::parse_pair_file;
+using strata::testing::parse_single_file;
+using strata::testing::SingleFileSections;
 
 std::vector<std::string> sqls(const Section& section) {
   std::vector<std::string> out;

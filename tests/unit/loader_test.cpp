@@ -43,7 +43,6 @@ TEST(Loader, PairsSingleFilesAndIgnoresOtherFiles) {
   EXPECT_FALSE(has_down_section(*source.find(3), Dialect::sqlite));
   EXPECT_TRUE(has_down_section(*source.find(2), Dialect::sqlite));
   EXPECT_EQ(source.find(10)->label(), "0010_dbmate_style");
-  EXPECT_EQ(source.version_width(), 4u);
 }
 
 TEST(Loader, SingleFileWithoutDownSectionHasNoDown) {
