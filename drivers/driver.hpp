@@ -130,7 +130,8 @@ struct OpenOptions {
   bool create_if_missing = true;
 };
 
-// Opens a connection for the URL's dialect from the scheme → factory table. Throws
+// Opens a connection for the URL's dialect from the scheme → factory table (drivers/factory.cpp,
+// in strata_drivers: only what links every driver can open one). Throws
 // DriverError (exit 1) when the database cannot be reached, UsageError (exit 2) when the URL
 // names a driver that is not built in.
 std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& options);
