@@ -682,6 +682,22 @@ TYPED_TEST_P(DriverConformance, CommitWithFailureNamesTheStatementAndRollsTheTra
   }
 }
 
+// lock(): "waiting up to `timeout`": a waiter gets the lock as soon as the holder releases it
+// within that time.
+TYPED_TEST_P(DriverConformance, LockWaitsUpToTheTimeoutAndGetsTheLockOnceReleased) {
+  auto holder = this->connect();
+  auto waiter = this->connect();
+  holder->lock(k_lock_table, 0ms);
+  std::thread releaser([&holder] {
+    std::this_thread::sleep_for(300ms);
+    holder->unlock();
+  });
+  EXPECT_NO_THROW(waiter->lock(k_lock_table, k_generous));
+  releaser.join();
+  EXPECT_TRUE(this->connect()->lock_holder(k_lock_table).has_value()) << "the waiter holds it now";
+  waiter->unlock();
+}
+
 // "begin() while a transaction is open throws DriverError and leaves that transaction open."
 TYPED_TEST_P(DriverConformance, BeginWhileATransactionIsOpenThrowsAndLeavesItOpen) {
   auto db = this->connect();
@@ -808,8 +824,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     FailureInsideAPieceOfSeveralStatementsNamesThePiece, QuoteLiteralRoundTripsAwkwardText,
     QueryWithTheWrongNumberOfParamsThrows, CommitWithInAnOpenTransactionRunsInItAndEndsIt,
     CommitWithOutsideATransactionRunsInOneOfItsOwn, CommitWithFailureNamesTheStatementAndRollsTheTransactionBack,
-    BeginWhileATransactionIsOpenThrowsAndLeavesItOpen, CommitWithoutATransactionThrowsAndChangesNothing,
-    ExecuteIsABatchOfOneAndDiscardsResults, BatchOfBatchStatementsStatementsRunsWhole,
-    BatchableOutsideATransactionOnlyForDataChanges, LockTakenAgainWhileHeldReturnsAtOnceAndOneUnlockReleasesIt);
+    LockWaitsUpToTheTimeoutAndGetsTheLockOnceReleased, BeginWhileATransactionIsOpenThrowsAndLeavesItOpen,
+    CommitWithoutATransactionThrowsAndChangesNothing, ExecuteIsABatchOfOneAndDiscardsResults,
+    BatchOfBatchStatementsStatementsRunsWhole, BatchableOutsideATransactionOnlyForDataChanges,
+    LockTakenAgainWhileHeldReturnsAtOnceAndOneUnlockReleasesIt);
 
 }  // namespace strata::conformance

@@ -439,21 +439,6 @@ TEST_F(MysqlDriverTest, SubSecondTimeoutsAreHonouredAndZeroTriesOnce) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1200ms);
 }
 
-TEST_F(MysqlDriverTest, WaiterGetsTheLockAsSoonAsItIsReleased) {
-  auto holder = connect();
-  auto waiter = connect();
-  holder->lock(k_table, 0ms);
-  std::thread releaser([&] {
-    std::this_thread::sleep_for(300ms);
-    holder->unlock();
-  });
-  const auto start = std::chrono::steady_clock::now();
-  EXPECT_NO_THROW(waiter->lock(k_table, 10s));
-  releaser.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
-  waiter->unlock();
-}
-
 TEST_F(MysqlDriverTest, LocksOfOtherDatabasesDoNotConflict) {
   MysqlTestDatabase other;
   ASSERT_EQ(other.create(), std::nullopt);
