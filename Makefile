@@ -88,7 +88,7 @@ VALGRIND_SQLITE_TESTS := Sqlite*:SqliteDriverTest.*:OpenDriverTest.*
 VALGRIND_FORK_TESTS   := SqliteDriverTest.DestroyingADriverKeepsTheSqliteLocksOfAnotherConnection
 
 valgrind: deps $(BUILD_DIR)/CMakeCache.txt
-	@cmake --build $(BUILD_DIR) --target strata unit_tests parser_tests conformance_tests -j $(JOBS) \
+	@cmake --build $(BUILD_DIR) --target strata unit_tests parser_tests planner_tests conformance_tests -j $(JOBS) \
 	  >$(BUILD_DIR)/build.log 2>&1 || { cat $(BUILD_DIR)/build.log; exit 1; }
 	@start=$$(date +%s); failed=0; \
 	scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
@@ -99,6 +99,7 @@ valgrind: deps $(BUILD_DIR)/CMakeCache.txt
 	  else echo "valgrind: ok   $$label"; fi; }; \
 	check unit_tests 0 $(VALGRIND) $(BUILD_DIR)/tests/unit_tests --gtest_brief=1; \
 	check parser_tests 0 $(VALGRIND) $(BUILD_DIR)/tests/parser_tests --gtest_brief=1; \
+	check planner_tests 0 $(VALGRIND) $(BUILD_DIR)/tests/planner_tests --gtest_brief=1; \
 	check "conformance_tests (sqlite)" 0 $(VALGRIND) $(BUILD_DIR)/tests/conformance_tests --gtest_brief=1 \
 	  --gtest_filter='$(VALGRIND_SQLITE_TESTS)-$(VALGRIND_FORK_TESTS)'; \
 	check "conformance_tests (sqlite, forking)" 0 $(subst definite$(comma)possible,definite$(comma)indirect,$(VALGRIND)) \

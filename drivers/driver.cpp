@@ -1,38 +1,11 @@
 #include "drivers/driver.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "core/error.hpp"
 #include "core/sql_words.hpp"
-#include "drivers/mysql/mysql_driver.hpp"
-#include "drivers/postgres/postgres_driver.hpp"
-#include "drivers/sqlite/sqlite_driver.hpp"
 
 namespace strata::drivers {
-namespace {
-
-using Factory = std::unique_ptr<Driver> (*)(const DatabaseUrl& url, const OpenOptions& options);
-
-struct DriverEntry {
-  Dialect dialect;
-  Factory open;
-};
-
-std::unique_ptr<Driver> open_sqlite(const DatabaseUrl& url, const OpenOptions& options) {
-  return std::make_unique<sqlite::SqliteDriver>(url, options);
-}
-
-// The drivers built into this binary, in the order `strata --version` lists them. The URL
-// parser has already mapped every scheme spelling (sqlite3, postgresql, mariadb, …) to its
-// dialect.
-const DriverEntry k_drivers[] = {
-    {Dialect::sqlite, &open_sqlite},
-    {Dialect::postgres, &postgres::open},
-    {Dialect::mysql, &mysql::open},
-};
-
-}  // namespace
 
 bool is_permanent_connect_error(const DriverError& error) {
   const std::string_view message = error.what();
@@ -49,59 +22,6 @@ bool is_permanent_connect_error(const DriverError& error) {
     if (message.find(text) != std::string_view::npos) return true;
   }
   return false;
-}
-
-std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& options) {
-  for (const DriverEntry& entry : k_drivers) {
-    if (entry.dialect == url.dialect) return entry.open(url, options);
-  }
-  throw UsageError(fmt::format("this strata has no {} driver (built in: {}): {}", dialect_name(url.dialect),
-                               fmt::join(built_in_drivers(), ", "), url.redacted));
-}
-
-void Driver::execute_batch(const std::vector<std::string_view>& statements) {
-  for (size_t index = 0; index < statements.size(); ++index) {
-    try {
-      execute(statements[index]);
-    } catch (const StatementFailed&) {
-      throw;
-    } catch (const DriverError& error) {
-      throw StatementFailed(index, error);
-    }
-  }
-}
-
-void Driver::commit_after(const std::vector<std::string>& statements) {
-  execute_batch(std::vector<std::string_view>(statements.begin(), statements.end()));
-  try {
-    commit();
-  } catch (const StatementFailed&) {
-    throw;
-  } catch (const DriverError& error) {
-    throw StatementFailed(statements.size(), error);
-  }
-}
-
-std::vector<Row> Driver::execute_transaction(const std::vector<std::string>& statements) {
-  begin();
-  try {
-    std::vector<Row> rows;
-    for (size_t index = 0; index < statements.size(); ++index) {
-      try {
-        if (index + 1 < statements.size())
-          execute(statements[index]);
-        else
-          rows = query(statements[index]);
-      } catch (const DriverError& error) {
-        throw StatementFailed(index, error);
-      }
-    }
-    commit();
-    return rows;
-  } catch (...) {
-    rollback();
-    throw;
-  }
 }
 
 std::vector<size_t> placeholder_offsets(std::string_view sql, size_t expected) {
@@ -150,12 +70,6 @@ std::string quote_with(std::string_view identifier, char quote) {
   }
   quoted += quote;
   return quoted;
-}
-
-std::vector<std::string> built_in_drivers() {
-  std::vector<std::string> names;
-  for (const DriverEntry& entry : k_drivers) names.emplace_back(dialect_name(entry.dialect));
-  return names;
 }
 
 }  // namespace strata::drivers

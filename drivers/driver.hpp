@@ -21,21 +21,28 @@ using Params = std::vector<Value>;
 // this; nothing under src/ includes a database library's header.
 //
 // Every method throws DriverError (exit 1) with the database's message when the database
-// reports an error or the connection fails, unless its comment says otherwise.
+// reports an error or the connection fails, unless its comment says otherwise; after an SQL
+// error the connection stays usable. tests/conformance/driver_conformance.hpp tests each
+// sentence of these contracts on every engine.
 class Driver {
  public:
   virtual ~Driver() = default;
 
   virtual Dialect dialect() const noexcept = 0;
 
-  // Runs one statement of a migration (or tracker DDL) and discards any result.
-  virtual void execute(std::string_view sql) = 0;
+  // Runs one statement of a migration (or tracker DDL) and discards any result: execute_batch()
+  // of that one statement, so a failure is a StatementFailed with index 0.
+  void execute(std::string_view sql) { execute_batch({sql}); }
 
   // Runs consecutive statements of a migration in order, in as few round trips as the engine
   // allows, discarding results; stops at the first failure and throws StatementFailed naming
-  // it. Outside an explicit transaction each statement still runs on its own (no implicit
-  // transaction around the batch). The default runs them one execute() at a time.
-  virtual void execute_batch(const std::vector<std::string_view>& statements);
+  // it by its place in the batch: the statements before it ran, none after it did. A syntax
+  // error anywhere is named like any failure, and its position() (where the engine gives one)
+  // counts from the failing statement's first byte. A statement may be a piece that holds
+  // several (a StatementBegin … StatementEnd block): it runs whole, and a failure inside it
+  // names the piece. Outside a transaction each statement still stands on its own: those
+  // before a failure stay applied.
+  virtual void execute_batch(const std::vector<std::string_view>& statements) = 0;
   // How many statements (and bytes of SQL) execute_batch() takes at most in one call; the
   // runner cuts its batches at these limits. 1 when batching brings nothing (SQLite).
   virtual size_t batch_statements() const noexcept { return 1; }
@@ -50,27 +57,28 @@ class Driver {
 
   // Runs one statement with `?` placeholders bound in order to params (text; nullopt binds
   // NULL) and returns every row, each column as text (nullopt for NULL). Empty when the
-  // statement returns no rows.
+  // statement returns no rows. A bound value is data, never SQL. Throws DriverError when the
+  // number of params differs from the number of placeholders.
   virtual std::vector<Row> query(std::string_view sql, const Params& params = {}) = 0;
 
-  // Explicit transactions. begin() while a transaction is open is a logic error.
-  // rollback() never throws and is a no-op when no transaction is open.
+  // Explicit transactions, opened by begin() and ended by commit(), commit_with() or rollback().
+  // What they commit is visible to other connections, and stays; what rollback() undoes is gone
+  // for every connection (DDL too where the dialect has_transactional_ddl). Transactions on
+  // other connections wait for each other rather than fail.
+  // begin() while a transaction is open throws DriverError and leaves that transaction open.
   virtual void begin() = 0;
+  // Throws DriverError when no transaction is open; nothing is sent then.
   virtual void commit() = 0;
+  // Never throws; a no-op when no transaction is open. The migration lock survives it.
   virtual void rollback() noexcept = 0;
 
-  // Runs the statements in the open transaction, then commits it, in as few round trips as the
-  // engine allows (the tracker's bookkeeping at the end of a migration). On failure (StatementFailed;
-  // index statements.size() is the COMMIT) the transaction is left to rollback(). The default runs
-  // execute_batch() and then commit().
-  virtual void commit_after(const std::vector<std::string>& statements);
-  // Runs the statements in a transaction of their own, all or nothing, in as few round trips as
-  // the engine allows, and returns the rows of the last one. Not while a transaction is open. The
-  // default runs begin(), execute() for each but the last, query() for the last, and commit().
-  virtual std::vector<Row> execute_transaction(const std::vector<std::string>& statements);
-
-  // True when a rolled-back transaction also undoes DDL (SQLite, PostgreSQL; not MySQL).
-  virtual bool transactional_ddl() const noexcept = 0;
+  // Runs the statements and commits them, all or nothing, and returns the rows of the last one
+  // (the tracker's bookkeeping: the version row and the history row around a migration). In a
+  // transaction begin() opened, they run in it and its COMMIT ends it; otherwise they run in a
+  // transaction of their own. On failure throws StatementFailed naming the failing statement (an
+  // index past the last one names the COMMIT), and no transaction is left open: what the
+  // transaction did is rolled back. One round trip on PostgreSQL and MySQL (docs/performance.md).
+  virtual std::vector<Row> commit_with(const std::vector<std::string>& statements) = 0;
 
   // Whether the table exists. Never creates anything.
   virtual bool table_exists(const TableName& table) = 0;
@@ -81,10 +89,12 @@ class Driver {
   virtual std::string quote_literal(std::string_view text) const = 0;
 
   // Takes the migration lock for this database and version table, waiting up to `timeout`.
-  // Exclusive across processes; other tables do not conflict where the engine allows.
-  // Throws LockTimeout (exit 5) naming the holder when the database can tell.
+  // Exclusive across connections and processes; other tables do not conflict where the engine
+  // allows. Taking it again while holding it returns at once. Throws LockTimeout (exit 5) naming
+  // the holder when the database can tell. The lock survives rollback() and goes with the
+  // connection (when the driver is destroyed or its process ends).
   virtual void lock(const TableName& table, std::chrono::milliseconds timeout) = 0;
-  // Releases the lock if held; never throws.
+  // Releases the lock if held (once, however often lock() was called); never throws.
   virtual void unlock() noexcept = 0;
 
   // Who holds that migration lock right now, other than this connection: a description for
@@ -119,9 +129,6 @@ class Driver {
   // like query().
   virtual std::optional<std::string> read_only_reason() = 0;
 
-  // A short description of where we are connected, password-free (for messages).
-  virtual std::string describe() const = 0;
-
  protected:
   // `sql` with each placeholder (see placeholder_offsets) replaced by the literal of the next
   // value (NULL for nullopt), for a driver that sends values inside the statement.
@@ -140,7 +147,8 @@ struct OpenOptions {
   bool create_if_missing = true;
 };
 
-// Opens a connection for the URL's dialect from the scheme → factory table. Throws
+// Opens a connection for the URL's dialect from the scheme → factory table (drivers/factory.cpp,
+// in strata_drivers: only what links every driver can open one). Throws
 // DriverError (exit 1) when the database cannot be reached, UsageError (exit 2) when the URL
 // names a driver that is not built in.
 std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& options);

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "fuzz_support.hpp"
 #include "source/parser.hpp"
+#include "support/parse_text.hpp"
 
 namespace {
 
@@ -65,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const strata::Dialect dialect = strata::fuzz::dialect_from(data[0]);
   const std::string text = expand(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   try {
-    strata::source::SingleFileSections sections = strata::source::parse_single_file(text, "fuzz.sql", dialect);
+    strata::testing::SingleFileSections sections = strata::testing::parse_single_file(text, "fuzz.sql", dialect);
     for (const auto* section : {&sections.up, &sections.down}) {
       for (const strata::source::Statement& statement : section->statements) {
         if (statement.sql.empty()) strata::fuzz::fail("empty statement handed over");
@@ -76,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const strata::SourceError&) {
   }
   try {
-    strata::source::parse_pair_file(text, "fuzz.up.sql", dialect);
+    strata::testing::parse_pair_file(text, "fuzz.up.sql", dialect);
   } catch (const strata::SourceError&) {
   }
   return 0;

@@ -6,16 +6,17 @@
 
 #include "core/error.hpp"
 #include "source/parser.hpp"
+#include "support/parse_text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (strata::Dialect dialect : strata::k_all_dialects) {
     try {
-      strata::source::parse_pair_file(text, "fuzz.up.sql", dialect);
+      strata::testing::parse_pair_file(text, "fuzz.up.sql", dialect);
     } catch (const strata::SourceError&) {
     }
     try {
-      strata::source::parse_single_file(text, "fuzz.sql", dialect);
+      strata::testing::parse_single_file(text, "fuzz.sql", dialect);
     } catch (const strata::SourceError&) {
     }
   }

@@ -437,10 +437,6 @@ Dialect MysqlDriver::dialect() const noexcept {
   return Dialect::mysql;
 }
 
-void MysqlDriver::execute(std::string_view sql) {
-  m_impl->run_piece(sql);
-}
-
 void MysqlDriver::note_transaction_control(std::string_view sql) noexcept {
   const std::string two = leading_words(sql, 2);
   const std::string first = two.substr(0, two.find(' '));
@@ -463,21 +459,26 @@ void MysqlDriver::execute_batch(const std::vector<std::string_view>& statements)
   auto alone = [](std::string_view sql) { return leading_words(sql, 1) == "CALL" || piece_layout(sql).several(); };
   size_t first = 0;
   while (first < statements.size()) {
-    if (alone(statements[first])) {
+    size_t end = first + 1;
+    if (!alone(statements[first])) {
+      while (end < statements.size() && !alone(statements[end])) ++end;
+    }
+    if (end - first == 1) {
       const PieceLayout layout = piece_layout(statements[first]);
-      for (size_t start : layout.starts) note_transaction_control(statements[first].substr(start));
+      if (layout.several()) {
+        for (size_t start : layout.starts) note_transaction_control(statements[first].substr(start));
+      } else {
+        note_transaction_control(statements[first]);
+      }
       try {
         m_impl->run_piece(statements[first]);
       } catch (const DriverError& e) {
         throw StatementFailed(first, e);
       }
-      ++first;
-      continue;
+    } else {
+      note_transaction_control(statements[first]);
+      m_impl->run_batch(statements, first, end - first);
     }
-    note_transaction_control(statements[first]);
-    size_t end = first;
-    while (end < statements.size() && !alone(statements[end])) ++end;
-    m_impl->run_batch(statements, first, end - first);
     first = end;
   }
 }
@@ -495,22 +496,24 @@ std::vector<Row> MysqlDriver::query(std::string_view sql, const Params& params) 
   }
 }
 
-std::vector<Row> MysqlDriver::execute_transaction(const std::vector<std::string>& statements) {
+std::vector<Row> MysqlDriver::commit_with(const std::vector<std::string>& statements) {
   Impl& d = *m_impl;
-  if (d.in_transaction) throw DriverError("execute_transaction(): a transaction is already open");
+  // One string: START TRANSACTION (unless begin() opened one), the statements and COMMIT.
+  const bool own = !d.in_transaction;
   if (d.lease) d.lease->check_held();
-  d.file_transaction = false;  // START TRANSACTION commits any transaction of the file's
-  const std::string text = multi_statement(statements.begin(), statements.end(), true);
-  size_t done = 0;  // result 0 is START TRANSACTION's, result k that of statements[k - 1]
+  d.file_transaction = false;  // START TRANSACTION and COMMIT end any transaction of the file's
+  std::string text = multi_statement(statements.begin(), statements.end(), own);
+  if (!own) text += "COMMIT";
+  const size_t offset = own ? 1 : 0;  // the result of statements[k] is number k + offset
+  size_t done = 0;
   try {
-    return d.send(text, done, statements.size());
+    std::vector<Row> rows = d.send(text, done, statements.empty() ? 0 : statements.size() - 1 + offset);
+    d.in_transaction = false;
+    return rows;
   } catch (const sql::SQLException& e) {
-    try {
-      d.run("ROLLBACK");
-    } catch (const sql::SQLException&) {
-      // The connection is gone: the server rolls back.
-    }
-    const size_t index = std::min(done == 0 ? 0 : done - 1, statements.size());
+    d.in_transaction = true;
+    rollback();
+    const size_t index = std::min(done >= offset ? done - offset : 0, statements.size());
     throw StatementFailed(index, driver_error(e, index < statements.size() ? statements[index] : "COMMIT"));
   }
 }
@@ -619,14 +622,15 @@ std::optional<std::string> MysqlDriver::read_only_reason() {
 void MysqlDriver::begin() {
   if (m_impl->in_transaction) throw DriverError("begin(): a transaction is already open");
   if (m_impl->lease) m_impl->lease->check_held();
-  execute("START TRANSACTION");
+  m_impl->run_piece("START TRANSACTION");
   m_impl->in_transaction = true;
   m_impl->file_transaction = false;  // START TRANSACTION committed any transaction of the file's
 }
 
 void MysqlDriver::commit() {
+  if (!m_impl->in_transaction) throw DriverError("commit(): no transaction is open");
   m_impl->in_transaction = false;
-  execute("COMMIT");
+  m_impl->run_piece("COMMIT");
 }
 
 void MysqlDriver::rollback() noexcept {
@@ -639,10 +643,6 @@ void MysqlDriver::rollback() noexcept {
   } catch (...) {
     // The server rolls back when the connection ends; a failure here has nothing left to undo.
   }
-}
-
-bool MysqlDriver::transactional_ddl() const noexcept {
-  return false;
 }
 
 bool MysqlDriver::table_exists(const TableName& table) {
@@ -741,10 +741,6 @@ void MysqlDriver::cancel() noexcept {
   } catch (...) {
     // Best effort: the statement then simply runs to its end.
   }
-}
-
-std::string MysqlDriver::describe() const {
-  return m_impl->redacted;
 }
 
 std::unique_ptr<Driver> open(const DatabaseUrl& url, const OpenOptions& options) {

@@ -33,7 +33,8 @@ namespace strata::drivers::mysql {
 // - SQL errors read "<server message> (MySQL error <code>, SQLSTATE <state>)" on one line;
 //   DriverError::sqlstate() carries the SQLSTATE, and for syntax errors (1064) position()
 //   points at the text the server quotes after "near".
-// - execute() sends its text as-is (conditional comments `/*!40101 … */` included) and drains
+// - A piece that goes alone (execute(), a CALL or a piece of several statements in a batch) is
+//   sent as-is (conditional comments `/*!40101 … */` included) and drains
 //   every result, so a SELECT or a CALL in a migration leaves the connection usable. The text may
 //   hold several statements (a StatementBegin … StatementEnd block): the server runs them in
 //   order and stops at the first error; those before it stay applied. An error in statement k > 1
@@ -52,11 +53,12 @@ namespace strata::drivers::mysql {
 //   is left to it (until its COMMIT or ROLLBACK).
 // - query() runs over the text protocol; parameters are bound as string literals escaped by the
 //   connector for the session (NO_BACKSLASH_ESCAPES included), or NULL: a server-side prepared
-//   statement would cost two round trips. execute_transaction() sends START TRANSACTION, the
-//   statements and COMMIT as one multi-statement string.
+//   statement would cost two round trips. commit_with() sends START TRANSACTION (unless begin()
+//   opened a transaction), the statements and COMMIT as one multi-statement string.
 // - begin() is START TRANSACTION. DDL commits the open transaction implicitly, so rollback()
-//   after a CREATE TABLE undoes neither the CREATE nor what came before it:
-//   transactional_ddl() is false and the runner uses the dirty protocol for every migration.
+//   after a CREATE TABLE undoes neither the CREATE nor what came before it: MySQL has no
+//   transactional DDL (has_transactional_ddl) and the runner uses the dirty protocol for every
+//   migration.
 // - table_exists() looks in information_schema.tables of DATABASE() (base tables only), with
 //   the server's case rule (lower_case_table_names). MySQL has no schemas inside a database:
 //   a TableName with a schema is a UsageError.
@@ -72,7 +74,7 @@ namespace strata::drivers::mysql {
 //   reported and wsrep_on), GET_LOCK would hold one node only: the migration lock is then a
 //   LeaseLock (drivers/lease_lock.hpp; its length url.lock_lease, x-lock-lease=SECONDS) and,
 //   once it is held, the session reads causally (wsrep_sync_wait = 1). topology_note() says so.
-//   begin() and execute_transaction() throw DriverError when the lease was lost.
+//   begin() and commit_with() throw DriverError when the lease was lost.
 // - read_only_reason() refuses a server with read_only, super_read_only (MySQL) or
 //   innodb_read_only on, and a session with transaction_read_only (tx_read_only) on, whatever
 //   the user's privileges: a user with SUPER or READ_ONLY ADMIN could still write to a read_only
@@ -90,17 +92,15 @@ class MysqlDriver final : public Driver {
   MysqlDriver& operator=(const MysqlDriver&) = delete;
 
   Dialect dialect() const noexcept override;
-  void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
   // Data changes, unless the piece holds several statements (a StatementBegin block).
   bool batchable(std::string_view sql) const noexcept override;
-  std::vector<Row> execute_transaction(const std::vector<std::string>& statements) override;
+  std::vector<Row> commit_with(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
-  bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;
@@ -112,7 +112,6 @@ class MysqlDriver final : public Driver {
   // KILL QUERY from a second connection. A killed SLEEP() returns normally (MySQL's rule);
   // other statements fail with 1317.
   void cancel() noexcept override;
-  std::string describe() const override;
 
  private:
   // Follows the migration's own transaction statements (see file_transaction).

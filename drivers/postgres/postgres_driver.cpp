@@ -416,8 +416,9 @@ struct PostgresDriver::Impl {
   }
 
   // Sends the statements as one simple-protocol query and reads one result per statement: the
-  // first failed one is the failing statement (the server skips the rest).
-  void run_batch(const std::vector<std::string_view>& statements) {
+  // first failed one is the failing statement (the server skips the rest). Returns the rows of
+  // statements[keep] (none when keep is out of range).
+  std::vector<Row> run_batch(const std::vector<std::string_view>& statements, size_t keep = SIZE_MAX) {
     std::string text;
     std::vector<size_t> starts;
     starts.reserve(statements.size());
@@ -432,6 +433,7 @@ struct PostgresDriver::Impl {
     check_connection();
     if (PQsendQuery(raw(), text.c_str()) == 0) throw StatementFailed(0, error_of(nullptr, text));
     size_t index = 0;
+    std::vector<Row> rows;
     std::optional<StatementFailed> failure;
     while (PGresult* raw_result = PQgetResult(raw())) {
       Result result(raw_result);
@@ -452,6 +454,7 @@ struct PostgresDriver::Impl {
         }
         failure.emplace(at, DriverError(error.what(), error.sqlstate(), position));
       } else {
+        if (index == keep) rows = rows_of(result.get());
         ++index;
       }
     }
@@ -460,6 +463,7 @@ struct PostgresDriver::Impl {
       // No result for some statements and no error: the connection went away.
       throw StatementFailed(index, error_of(nullptr, text));
     }
+    return rows;
   }
 };
 
@@ -558,7 +562,7 @@ std::optional<std::string> concurrent_index(std::string_view sql) {
 
 }  // namespace
 
-void PostgresDriver::execute(std::string_view sql) {
+void PostgresDriver::run_one(std::string_view sql) {
   try {
     m_impl->run(std::string(sql));
   } catch (const DriverError& error) {
@@ -593,23 +597,40 @@ std::string PostgresDriver::invalid_index_advice(const std::string& index, bool 
 void PostgresDriver::execute_batch(const std::vector<std::string_view>& statements) {
   // Outside a transaction a multi-statement string would run as one implicit transaction
   // (and CREATE INDEX CONCURRENTLY, VACUUM, … refuse to run in one): one at a time there.
-  if (!m_impl->in_transaction || statements.size() <= 1) {
-    Driver::execute_batch(statements);
+  if (m_impl->in_transaction && statements.size() > 1) {
+    m_impl->run_batch(statements);
     return;
   }
-  m_impl->run_batch(statements);
+  for (size_t index = 0; index < statements.size(); ++index) {
+    try {
+      run_one(statements[index]);
+    } catch (const DriverError& error) {
+      throw StatementFailed(index, error);
+    }
+  }
 }
 
-void PostgresDriver::commit_after(const std::vector<std::string>& statements) {
+std::vector<Row> PostgresDriver::commit_with(const std::vector<std::string>& statements) {
   Impl& d = *m_impl;
-  if (!d.in_transaction) throw DriverError("commit_after(): no transaction is open");
+  // One round trip: BEGIN (unless begin() opened the transaction), the statements and COMMIT in
+  // one string. A failing statement makes the server skip the rest, COMMIT included.
+  const bool own = !d.in_transaction;
   if (d.lease) d.lease->check_held();
-  // One round trip: the statements and the COMMIT in one string. A failing statement makes the
-  // server skip the rest, COMMIT included, and leaves the transaction for rollback().
-  std::vector<std::string_view> batch(statements.begin(), statements.end());
+  std::vector<std::string_view> batch;
+  batch.reserve(statements.size() + 2);
+  if (own) batch.emplace_back("BEGIN");
+  batch.insert(batch.end(), statements.begin(), statements.end());
   batch.emplace_back("COMMIT");
-  d.run_batch(batch);
-  d.in_transaction = false;
+  const size_t offset = own ? 1 : 0;
+  try {
+    std::vector<Row> rows = d.run_batch(batch, statements.empty() ? SIZE_MAX : offset + statements.size() - 1);
+    d.in_transaction = false;
+    return rows;
+  } catch (const StatementFailed& failure) {
+    d.in_transaction = true;
+    rollback();
+    throw StatementFailed(failure.index() >= offset ? failure.index() - offset : 0, failure);
+  }
 }
 
 bool PostgresDriver::batchable(std::string_view sql) const noexcept {
@@ -627,7 +648,8 @@ std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& param
   values.reserve(params.size());
   for (const Value& param : params) values.push_back(param ? param->c_str() : nullptr);
 
-  return rows_of(m_impl->run(statement.text, &values, &statement.origin).get());
+  const Result result = m_impl->run(statement.text, &values, &statement.origin);
+  return rows_of(result.get());
 }
 
 void PostgresDriver::begin() {
@@ -656,10 +678,6 @@ void PostgresDriver::rollback() noexcept {
   d.in_transaction = false;
   // On a lost connection the server has rolled back already.
   if (d.connected()) PQclear(PQexec(d.raw(), "ROLLBACK"));
-}
-
-bool PostgresDriver::transactional_ddl() const noexcept {
-  return true;
 }
 
 bool PostgresDriver::table_exists(const TableName& table) {
@@ -960,10 +978,6 @@ void PostgresDriver::cancel() noexcept {
   if (m_impl->cancel_handle == nullptr) return;
   char error[256];
   PQcancel(m_impl->cancel_handle, error, sizeof error);
-}
-
-std::string PostgresDriver::describe() const {
-  return m_impl->description;
 }
 
 std::unique_ptr<Driver> open(const DatabaseUrl& url, const OpenOptions& options) {

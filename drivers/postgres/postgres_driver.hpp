@@ -34,6 +34,8 @@ namespace strata::drivers::postgres {
 //   simple-protocol query and reads one result per statement, so the failing statement is
 //   known exactly and its error position is made relative to it. Outside a transaction it runs
 //   them one at a time (a multi-statement string would be one implicit transaction).
+//   commit_with() sends BEGIN (unless begin() opened the transaction), the statements and COMMIT
+//   as one such query.
 // - DriverError from execute() and query() carries the server's SQLSTATE and, when the server
 //   located the error, position(): a 1-based byte offset into the caller's SQL (the server
 //   counts characters; the driver converts with the client encoding, and for query() maps $n
@@ -62,7 +64,7 @@ namespace strata::drivers::postgres {
 //   x-lock-lease=SECONDS), and no pid is checked. topology_note() says so, and whether
 //   transaction pooling was seen (a transaction on a second connection got the server connection
 //   the first had just used); when it cannot tell, it behaves as for transaction pooling, which is
-//   safe in both modes. begin() and commit_after() throw DriverError when the lease was lost.
+//   safe in both modes. begin() and commit_with() throw DriverError when the lease was lost.
 //   Runs through the pooler and runs connected directly exclude each other: a lease is given
 //   back while a direct run holds the advisory lock, and the advisory lock while a live lease row
 //   exists (checked only when the lock table exists); lock_holder() names either.
@@ -89,16 +91,14 @@ class PostgresDriver final : public Driver {
   PostgresDriver& operator=(const PostgresDriver&) = delete;
 
   Dialect dialect() const noexcept override;
-  void execute(std::string_view sql) override;
   void execute_batch(const std::vector<std::string_view>& statements) override;
-  void commit_after(const std::vector<std::string>& statements) override;
+  std::vector<Row> commit_with(const std::vector<std::string>& statements) override;
   size_t batch_statements() const noexcept override;
   bool batchable(std::string_view sql) const noexcept override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
-  bool transactional_ddl() const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;
@@ -108,9 +108,11 @@ class PostgresDriver final : public Driver {
   std::optional<std::string> topology_note() const override;
   std::optional<std::string> read_only_reason() override;
   void cancel() noexcept override;  // PQcancel: the server cancels the running statement
-  std::string describe() const override;
 
  private:
+  // One statement (or piece) as one simple-protocol query; adds invalid_index_advice() to the
+  // error of a failed CREATE INDEX CONCURRENTLY.
+  void run_one(std::string_view sql);
   // After a failed CREATE INDEX CONCURRENTLY of `index` ("" when the server names it): what to
   // run when PostgreSQL left the index behind INVALID ("" when it did not).
   std::string invalid_index_advice(const std::string& index, bool already_exists);

@@ -133,7 +133,6 @@ void disable_memory_statistics() {
 
 struct SqliteDriver::Impl {
   std::string path;        // as written in the URL
-  bool missing = false;    // create_if_missing was false and there was no file: running in memory
   bool in_memory = false;  // no file behind the connection, nothing to lock
   std::unique_ptr<SQLite::Database> db;
   int lock_fd = -1;  // O_RDONLY descriptor of the database file, carries the flock()
@@ -159,10 +158,8 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options) :
   d.path = url.path;
   if (d.path.empty()) throw UsageError("the sqlite URL names no database file");
   d.in_memory = d.path == k_memory_path;
-  if (!d.in_memory && !options.create_if_missing && is_missing(d.path)) {
-    d.missing = true;
-    d.in_memory = true;
-  }
+  // create_if_missing is false and there is no file: run in memory, leaving no file behind.
+  if (!d.in_memory && !options.create_if_missing && is_missing(d.path)) d.in_memory = true;
 
   disable_memory_statistics();
   // One thread uses a connection (cancel()'s sqlite3_interrupt needs no mutex): without the
@@ -231,13 +228,23 @@ Dialect SqliteDriver::dialect() const noexcept {
   return Dialect::sqlite;
 }
 
-void SqliteDriver::execute(std::string_view sql) {
+void SqliteDriver::run_one(std::string_view sql) {
   const std::string text(sql);
   char* message = nullptr;
   if (sqlite3_exec(m_impl->db->getHandle(), text.c_str(), nullptr, nullptr, &message) == SQLITE_OK) return;
   std::string error = message != nullptr ? message : sqlite3_errmsg(m_impl->db->getHandle());
   sqlite3_free(message);
   throw DriverError(error);
+}
+
+void SqliteDriver::execute_batch(const std::vector<std::string_view>& statements) {
+  for (size_t index = 0; index < statements.size(); ++index) {
+    try {
+      run_one(statements[index]);
+    } catch (const DriverError& error) {
+      throw StatementFailed(index, error);
+    }
+  }
 }
 
 std::vector<Row> SqliteDriver::query(std::string_view sql, const Params& params) {
@@ -273,23 +280,43 @@ std::vector<Row> SqliteDriver::query(std::string_view sql, const Params& params)
   }
 }
 
+bool SqliteDriver::in_transaction() const noexcept {
+  return sqlite3_get_autocommit(m_impl->db->getHandle()) == 0;
+}
+
 void SqliteDriver::begin() {
-  execute("BEGIN IMMEDIATE");
+  if (in_transaction()) throw DriverError("begin(): a transaction is already open");
+  run_one("BEGIN IMMEDIATE");
 }
 
 void SqliteDriver::commit() {
-  execute("COMMIT");
+  if (!in_transaction()) throw DriverError("commit(): no transaction is open");
+  run_one("COMMIT");
 }
 
 void SqliteDriver::rollback() noexcept {
-  sqlite3* handle = m_impl->db->getHandle();
   // SQLite may have rolled back by itself already (after SQLITE_FULL, SQLITE_IOERR, …).
-  if (sqlite3_get_autocommit(handle) != 0) return;
-  sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!in_transaction()) return;
+  sqlite3_exec(m_impl->db->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-bool SqliteDriver::transactional_ddl() const noexcept {
-  return true;
+std::vector<Row> SqliteDriver::commit_with(const std::vector<std::string>& statements) {
+  std::vector<Row> rows;
+  size_t index = 0;
+  try {
+    if (!in_transaction()) begin();
+    for (; index < statements.size(); ++index) {
+      if (index + 1 < statements.size())
+        run_one(statements[index]);
+      else
+        rows = query(statements[index]);
+    }
+    run_one("COMMIT");
+  } catch (const DriverError& error) {
+    rollback();
+    throw StatementFailed(index, error);
+  }
+  return rows;
 }
 
 bool SqliteDriver::table_exists(const TableName& table) {
@@ -348,11 +375,6 @@ void SqliteDriver::unlock() noexcept {
 
 void SqliteDriver::cancel() noexcept {
   if (m_impl->db) sqlite3_interrupt(m_impl->db->getHandle());
-}
-
-std::string SqliteDriver::describe() const {
-  if (m_impl->missing) return fmt::format("sqlite:{} (does not exist yet)", m_impl->path);
-  return fmt::format("sqlite:{}", m_impl->path);
 }
 
 }  // namespace strata::drivers::sqlite

@@ -15,10 +15,10 @@ namespace strata::drivers::sqlite {
 // SQLite specifics of the Driver contract:
 // - The database is url.path, or an in-memory database for ":memory:". With
 //   options.create_if_missing == false and no file at that path, nothing is created: the driver
-//   runs on a private in-memory database (so the caller sees an empty database) and describe()
-//   says "(does not exist yet)".
-// - execute() accepts several statements in one string (a whole CREATE TRIGGER, say);
-//   statements before a failing one stay applied unless a transaction is rolled back.
+//   runs on a private in-memory database (so the caller sees an empty database).
+// - Each statement of execute_batch() (and execute()) may hold several statements in one string
+//   (a whole CREATE TRIGGER, say); statements before a failing one stay applied unless a
+//   transaction is rolled back.
 // - query() runs the first statement of its string only.
 // - begin() is BEGIN IMMEDIATE: the write lock is taken up front, so a concurrent writer waits
 //   up to options.busy_timeout instead of failing at COMMIT.
@@ -43,12 +43,12 @@ class SqliteDriver final : public Driver {
   SqliteDriver& operator=(const SqliteDriver&) = delete;
 
   Dialect dialect() const noexcept override;
-  void execute(std::string_view sql) override;
+  void execute_batch(const std::vector<std::string_view>& statements) override;
   std::vector<Row> query(std::string_view sql, const Params& params = {}) override;
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
-  bool transactional_ddl() const noexcept override;
+  std::vector<Row> commit_with(const std::vector<std::string>& statements) override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;
@@ -57,9 +57,12 @@ class SqliteDriver final : public Driver {
   std::optional<LockHolder> lock_holder(const TableName& table) override;
   std::optional<std::string> read_only_reason() override;
   void cancel() noexcept override;  // sqlite3_interrupt
-  std::string describe() const override;
 
  private:
+  // sqlite3_exec of one string (which may hold several statements, such as a whole trigger).
+  void run_one(std::string_view sql);
+  // SQLite's own view: false in autocommit mode, also after it rolled back by itself.
+  bool in_transaction() const noexcept;
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -260,7 +260,7 @@ MigrateResult migrate(const Settings& settings, const source::Source& source, co
   if (view.state.dirty) throw runner::dirty_error(view, source);
   std::optional<runner::Drift> redone_edit = check_drift(command.drift_check, source, view);
   result.plan = command.make_plan(runner::plan_inputs(source, view, settings.allow_out_of_order));
-  result.steps = runner::prepare(result.plan, source, session.driver->transactional_ddl(), command.dry_run);
+  result.steps = runner::prepare(result.plan, source, has_transactional_ddl(session.driver->dialect()), command.dry_run);
   if (redone_edit) explain_redone_edit(*redone_edit, result.steps, command.dry_run, observer);
   warn_about_transactions(observer, result.steps);
   if (command.dry_run) return result;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tracker/tracker.hpp"
+#include "tracker/state.hpp"
 
 namespace strata::planner {
 

@@ -66,9 +66,9 @@ class Transaction {
     m_driver.commit();
     m_committed = true;
   }
-  // Runs the statements in the transaction and commits it (Driver::commit_after).
-  void commit_after(const std::vector<std::string>& statements) {
-    m_driver.commit_after(statements);
+  // Runs the statements in the transaction and commits it (Driver::commit_with).
+  void commit_with(const std::vector<std::string>& statements) {
+    m_driver.commit_with(statements);
     m_committed = true;
   }
 
@@ -680,8 +680,8 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         if (stop_signal()) throw StopRequested{};
         pause_point("record", step.version);
         // The version row, the history row and the COMMIT: one round trip where the engine allows.
-        transaction.commit_after(tracker.completion_statements(step.version_after, false,
-                                                               history_entry(prepared, checksum, elapsed_ms(started))));
+        transaction.commit_with(tracker.completion_statements(step.version_after, false,
+                                                              history_entry(prepared, checksum, elapsed_ms(started))));
       } catch (const StopRequested&) {
         opened.reset();
         throw rolled_back(stop_signal());
@@ -847,9 +847,10 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
         leave_dirty({{"error", error.what()}, {"statement", batcher.done() + 1}, {"line", 0}, {"sql", ""}});
       }
       pause_point("record", step.version);
-      // The version row and the history row in one transaction of their own (one round trip on MySQL).
+      // The version row and the history row in one transaction of their own (one round trip on
+      // PostgreSQL and MySQL).
       try {
-        driver.execute_transaction(tracker.completion_statements(
+        driver.commit_with(tracker.completion_statements(
             step.version_after, false, history_entry(prepared, prepared.script.checksum, elapsed_ms(started)),
             running_id));
       } catch (const DriverError& error) {

@@ -90,15 +90,7 @@ std::string Migration::label() const {
 }
 
 Source::Source(fs::path directory, Dialect dialect, std::vector<Migration> migrations)
-    : m_directory(std::move(directory)), m_dialect(dialect), m_migrations(std::move(migrations)) {
-  for (const Migration& migration : m_migrations) {
-    for (const auto* file : {&migration.up, &migration.down}) {
-      if (*file) {
-        m_version_width = std::max(m_version_width, (*file)->name.find_first_not_of("0123456789"));
-      }
-    }
-  }
-}
+    : m_directory(std::move(directory)), m_dialect(dialect), m_migrations(std::move(migrations)) {}
 
 const Migration* Source::find(int64_t version) const {
   auto it = std::lower_bound(m_migrations.begin(), m_migrations.end(), version,

@@ -73,8 +73,6 @@ class Source {
   const std::vector<Migration>& migrations() const { return m_migrations; }
   // nullptr when the version has no file.
   const Migration* find(int64_t version) const;
-  // Widest version spelling among the files, for `create` (0 when empty).
-  size_t version_width() const { return m_version_width; }
   // Names in the directory that look like migrations but are not read (a backup copy, a
   // sub-folder of .sql files), one line each, for the commands to print as warnings.
   const std::vector<std::string>& warnings() const { return m_warnings; }
@@ -88,7 +86,6 @@ class Source {
   std::filesystem::path m_directory;
   Dialect m_dialect;
   std::vector<Migration> m_migrations;
-  size_t m_version_width = 0;
   std::vector<std::string> m_warnings;
   std::shared_ptr<ChecksumMemo> m_checksum_memo;
 };

@@ -40,28 +40,15 @@ struct Section {
   std::optional<TransactionBlocker> blocker;
 };
 
-// The two sections of a single-file migration (goose, sql-migrate, dbmate, native notation).
-struct SingleFileSections {
-  Section up;
-  Section down;
-  bool has_down = false;  // a Down annotation was present (possibly with no statements)
-};
-
-// Splits a pair file (`V_name.up.sql`): the whole file is one direction. StatementBegin/End
-// blocks (with optional dialect lists) and NO TRANSACTION are honoured; Up/Down annotations
-// are an error. Throws SourceError{file, line} (exit 4) on malformed input.
-Section parse_pair_file(std::string_view text, const std::string& file, Dialect dialect);
-
-// Splits a single file (`V_name.sql`) with Up/Down annotations in strata, goose, sql-migrate
-// or dbmate notation. Throws SourceError{file, line} when there is no Up section, a Down comes
-// before the Up, a statement stands before the first Up, or the text is malformed.
-SingleFileSections parse_single_file(std::string_view text, const std::string& file, Dialect dialect);
-
-// The incremental form of parse_pair_file / parse_single_file: text is fed in chunks of any
-// size and each statement is handed to the sink as soon as it is complete, so a file of any
-// size is split with memory bounded by its longest statement. Statements before the first Up
-// of a single file are never handed over. Throws SourceError{file, line} on malformed input,
-// from feed() as soon as the problem is seen or from finish() for unterminated constructs.
+// Splits a migration file into statements. A pair file (`V_name.up.sql`) is one direction;
+// Up/Down annotations in it are an error. A single file (`V_name.sql`) has Up/Down annotations
+// in strata, goose, sql-migrate or dbmate notation; no Up section, a Down before the Up or a
+// statement before the first Up is an error. StatementBegin/End blocks (with optional dialect
+// lists) and NO TRANSACTION are honoured in both. Text is fed in chunks of any size and each
+// statement is handed to the sink as soon as it is complete, so a file of any size is split
+// with memory bounded by its longest statement. Throws SourceError{file, line} (exit 4) on
+// malformed input, from feed() as soon as the problem is seen or from finish() for
+// unterminated constructs.
 class MigrationSplitter {
  public:
   enum class Layout { pair_file, single_file };

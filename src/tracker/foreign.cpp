@@ -164,19 +164,6 @@ bool is_dbmate_table(drivers::Driver& driver, const TableName& table) {
 
 }  // namespace
 
-std::string_view tool_name(ForeignTool tool) {
-  switch (tool) {
-    case ForeignTool::goose: return "goose";
-    case ForeignTool::sql_migrate: return "sql-migrate";
-    case ForeignTool::dbmate: return "dbmate";
-  }
-  return "goose";
-}
-
-TableName moved_aside_name(const TableName& table) {
-  return TableName{table.schema, table.name + "_dbmate"};
-}
-
 std::optional<ForeignState> find_foreign_state(drivers::Driver& driver, const TableName& version_table) {
   if (driver.table_exists(version_table.history())) return std::nullopt;
   if (driver.table_exists(version_table)) {

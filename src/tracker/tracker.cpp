@@ -6,8 +6,6 @@
 
 #include <cstdlib>
 
-#include <nlohmann/json.hpp>
-
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
@@ -15,12 +13,6 @@
 namespace strata::tracker {
 
 namespace {
-
-constexpr std::pair<Outcome, std::string_view> k_outcomes[] = {
-    {Outcome::applied, "applied"},   {Outcome::reverted, "reverted"}, {Outcome::failed, "failed"},
-    {Outcome::forced, "forced"},     {Outcome::baseline, "baseline"}, {Outcome::running, "running"},
-    {Outcome::accepted, "accepted"}, {Outcome::imported, "imported"},
-};
 
 int64_t to_int64(const drivers::Value& value, std::string_view what) {
   if (!value) throw DriverError(fmt::format("unexpected NULL {} in the version table", what));
@@ -39,20 +31,6 @@ bool to_bool(const drivers::Value& value) {
 }
 
 }  // namespace
-
-std::string_view outcome_name(Outcome outcome) {
-  for (const auto& [value, name] : k_outcomes) {
-    if (value == outcome) return name;
-  }
-  return "applied";
-}
-
-std::optional<Outcome> parse_outcome(std::string_view text) {
-  for (const auto& [value, name] : k_outcomes) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
-}
 
 Tracker::Tracker(drivers::Driver& driver, TableName table) : m_driver(driver), m_table(std::move(table)) {}
 
@@ -233,32 +211,9 @@ std::vector<std::string> Tracker::completion_statements(std::optional<int64_t> v
 int64_t Tracker::start_running(std::optional<int64_t> version, const HistoryEntry& running) {
   std::vector<std::string> statements = completion_statements(version, true, running);
   statements.push_back(max_id_query());
-  const std::vector<drivers::Row> rows = m_driver.execute_transaction(statements);
+  const std::vector<drivers::Row> rows = m_driver.commit_with(statements);
   if (rows.empty() || rows[0].empty()) throw DriverError("the history table returned no id");
   return to_int64(rows[0][0], "history id");
-}
-
-HistoryEntry imported_entry(const ForeignState& foreign) {
-  HistoryEntry entry;
-  entry.version = foreign.highest().value_or(-1);
-  entry.outcome = Outcome::imported;
-  nlohmann::json detail = {
-      {"tool", tool_name(foreign.tool)}, {"table", foreign.table.display()}, {"versions", foreign.versions}};
-  if (foreign.occupies_version_table) detail["moved_to"] = moved_aside_name(foreign.table).display();
-  if (!foreign.unmapped.empty()) detail["unmapped"] = foreign.unmapped;
-  entry.detail = detail.dump();
-  return entry;
-}
-
-std::vector<int64_t> imported_versions(const HistoryEntry& entry) {
-  std::vector<int64_t> versions;
-  if (entry.outcome != Outcome::imported) return versions;
-  nlohmann::json detail = nlohmann::json::parse(entry.detail, nullptr, false);
-  if (!detail.is_object() || !detail.contains("versions") || !detail["versions"].is_array()) return versions;
-  for (const nlohmann::json& version : detail["versions"]) {
-    if (version.is_number_integer()) versions.push_back(version.get<int64_t>());
-  }
-  return versions;
 }
 
 void Tracker::import(const ForeignState& foreign) {

@@ -5,6 +5,8 @@
 //
 //   struct PostgresHarness {
 //     static constexpr const char* k_name = "postgres";       // test-name suffix
+//     static constexpr Dialect k_dialect = Dialect::postgres;  // what dialect() says
+//     static constexpr char k_identifier_quote = '"';          // quote_identifier's quote
 //     static constexpr bool k_transactional_ddl = true;        // ROLLBACK undoes CREATE TABLE
 //     static constexpr bool k_locks_are_per_table = true;      // lock(a) does not block lock(b)
 //     static constexpr bool k_lock_names_holder_pid = false;   // LockTimeout says "held by pid
@@ -31,6 +33,10 @@
 //
 // Every table the suite creates is named conformance_*, so a harness on a shared server can
 // drop them in set_up(). The SQL is plain enough for SQLite, PostgreSQL and MySQL alike.
+//
+// Each test is named after the sentence of drivers/driver.hpp's contract it checks; behaviour
+// common to every driver is tested here only, and the *_driver_test.cpp files test what one
+// engine does on its own.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -140,7 +146,6 @@ class DriverConformance : public ::testing::Test {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       EXPECT_GE(elapsed, k_short_lock_timeout);
       EXPECT_LT(elapsed, k_generous);
-      EXPECT_EQ(e.exit_code(), ExitCode::lock_timeout);
       EXPECT_THAT(e.what(), ::testing::HasSubstr("could not take the migration lock"));
       if (Harness::k_lock_names_holder_pid) {
         EXPECT_THAT(e.what(), ::testing::HasSubstr("held by pid " + std::to_string(holder)));
@@ -182,10 +187,11 @@ TYPED_TEST_P(DriverConformance, QueryBindsSeveralParametersInOrder) {
   EXPECT_TRUE(db->query("SELECT k FROM conformance_pairs WHERE k = ?", {"a' OR '1'='1"}).empty());
 }
 
-TYPED_TEST_P(DriverConformance, TableExistsOnlyAfterCreate) {
+TYPED_TEST_P(DriverConformance, TableExistsOnlyAfterCreateAndNeverCreatesAnything) {
   auto db = this->connect();
   const TableName table{"", "conformance_probe"};
   EXPECT_FALSE(db->table_exists(table));
+  EXPECT_FALSE(this->connect()->table_exists(table)) << "asking created it";
   db->execute("CREATE TABLE conformance_probe (id INTEGER)");
   EXPECT_TRUE(db->table_exists(table));
   EXPECT_FALSE(db->table_exists(TableName{"", "conformance_probe_other"}));
@@ -195,9 +201,7 @@ TYPED_TEST_P(DriverConformance, TableExistsOnlyAfterCreate) {
 TYPED_TEST_P(DriverConformance, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl) {
   auto db = this->connect();
   const std::string plain = db->quote_identifier("a");
-  ASSERT_EQ(plain.size(), 3U);
-  const char quote = plain[0];
-  const std::string q(1, quote);
+  const std::string q(1, TypeParam::k_identifier_quote);
   EXPECT_EQ(plain, q + "a" + q);
   EXPECT_EQ(db->quote_identifier("b" + q + "c"), q + "b" + q + q + "c" + q);
 
@@ -236,14 +240,21 @@ TYPED_TEST_P(DriverConformance, RollbackUndoesDml) {
   EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "1");
 }
 
-TYPED_TEST_P(DriverConformance, RollbackUndoesDdlExactlyWhenTransactional) {
+TYPED_TEST_P(DriverConformance, DialectNamesTheEngine) {
+  EXPECT_EQ(this->connect()->dialect(), TypeParam::k_dialect);
+}
+
+// Transactions: "what rollback() undoes is gone for every connection (DDL too where the dialect
+// has_transactional_ddl)".
+TYPED_TEST_P(DriverConformance, RollbackUndoesDdlExactlyWhereTheDialectHasTransactionalDdl) {
   auto db = this->connect();
-  EXPECT_EQ(db->transactional_ddl(), TypeParam::k_transactional_ddl);
+  EXPECT_EQ(has_transactional_ddl(db->dialect()), TypeParam::k_transactional_ddl);
   db->begin();
   db->execute("CREATE TABLE conformance_ddl (id INTEGER)");
   db->rollback();
-  // Without transactional DDL the CREATE committed implicitly; the flag must say so.
+  // Without transactional DDL the CREATE committed implicitly; the dialect must say so.
   EXPECT_EQ(db->table_exists(TableName{"", "conformance_ddl"}), !TypeParam::k_transactional_ddl);
+  EXPECT_EQ(this->connect()->table_exists(TableName{"", "conformance_ddl"}), !TypeParam::k_transactional_ddl);
 }
 
 TYPED_TEST_P(DriverConformance, RollbackWithoutATransactionIsANoOp) {
@@ -265,13 +276,14 @@ TYPED_TEST_P(DriverConformance, RollbackWithoutATransactionIsANoOp) {
   EXPECT_EQ(this->count(*db, "conformance_items"), "2");
 }
 
+// "Every method throws DriverError … when the database reports an error …; after an SQL error
+// the connection stays usable."
 TYPED_TEST_P(DriverConformance, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable) {
   auto db = this->connect();
   try {
     db->execute("CRATE TABLE conformance_typo (id INTEGER)");
     ADD_FAILURE() << "a syntax error did not throw";
   } catch (const DriverError& e) {
-    EXPECT_EQ(e.exit_code(), ExitCode::runtime);
     EXPECT_THAT(e.what(), ::testing::HasSubstr("CRATE"));
   }
   EXPECT_THROW(db->query("SELECT id FROM conformance_no_such_table WHERE id = ?", {"1"}), DriverError);
@@ -311,11 +323,12 @@ TYPED_TEST_P(DriverConformance, SecondConnectionTimesOutOnTheLockUntilTheFirstUn
   first->unlock();
 }
 
-TYPED_TEST_P(DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn) {
+TYPED_TEST_P(DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwnAndNeverTakesTheLock) {
   auto first = this->connect();
   auto second = this->connect();
   EXPECT_FALSE(second->lock_holder(k_lock_table).has_value()) << "free";
-  first->lock(k_lock_table, k_short_lock_timeout);
+  // Asking never takes it: another connection takes it at once.
+  first->lock(k_lock_table, 0ms);
   const std::optional<Driver::LockHolder> holder = second->lock_holder(k_lock_table);
   ASSERT_TRUE(holder.has_value());
   EXPECT_FALSE(holder->description.empty());
@@ -399,7 +412,8 @@ TYPED_TEST_P(DriverConformance, LockIsExclusiveAcrossProcessesAndFreedWhenTheHol
   db->unlock();
 }
 
-TYPED_TEST_P(DriverConformance, ConcurrentWritersInTransactionsDoNotFail) {
+// "Transactions on other connections wait for each other rather than fail."
+TYPED_TEST_P(DriverConformance, ConcurrentWritersInTransactionsWaitForEachOtherRatherThanFail) {
   constexpr int k_rows_per_writer = 25;
   this->connect()->execute("CREATE TABLE conformance_writes (writer INTEGER NOT NULL, n INTEGER NOT NULL)");
   std::mutex failures_mutex;
@@ -463,9 +477,10 @@ TYPED_TEST_P(DriverConformance, LockSurvivesRollback) {
   waiter->unlock();
 }
 
-// A batch inside a transaction: every statement runs in order, the failing one is named by its
-// place in the batch, and nothing after it runs.
-TYPED_TEST_P(DriverConformance, BatchRunsInOrderAndNamesTheFailingStatement) {
+// execute_batch(): "runs consecutive statements in order …; stops at the first failure and throws
+// StatementFailed naming it by its place in the batch: the statements before it ran, none after
+// it did".
+TYPED_TEST_P(DriverConformance, BatchRunsInOrderAndStopsAtTheFirstFailureNamingItsPlace) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
   db->begin();
@@ -481,13 +496,18 @@ TYPED_TEST_P(DriverConformance, BatchRunsInOrderAndNamesTheFailingStatement) {
     EXPECT_EQ(e.index(), 1u) << e.what();
     EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
   }
+  if (TypeParam::k_dialect != Dialect::postgres) {  // a failed PostgreSQL transaction reads nothing more
+    EXPECT_THAT(db->query("SELECT id FROM conformance_items ORDER BY id"),
+                ::testing::ElementsAre(Row{"3"}, Row{"11"}, Row{"12"}))
+        << "the statement before the failure ran, the one after it did not";
+  }
   db->rollback();
   EXPECT_EQ(this->count(*db, "conformance_items"), "0");
 }
 
-// A syntax error in a later statement of a batch: that statement is named, and the error
-// position (where the engine gives one) counts from its own first byte.
-TYPED_TEST_P(DriverConformance, BatchSyntaxErrorPointsIntoTheFailingStatement) {
+// "A syntax error … is named like any failure, and its position() (where the engine gives one)
+// counts from the failing statement's first byte."
+TYPED_TEST_P(DriverConformance, BatchSyntaxErrorPositionCountsFromTheFailingStatementsFirstByte) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
   db->begin();
@@ -504,8 +524,8 @@ TYPED_TEST_P(DriverConformance, BatchSyntaxErrorPointsIntoTheFailingStatement) {
   db->rollback();
 }
 
-// Outside a transaction every statement of a batch stands on its own: those before the failing
-// one stay applied.
+// "Outside a transaction each statement still stands on its own: those before a failure stay
+// applied."
 TYPED_TEST_P(DriverConformance, BatchOutsideATransactionKeepsWhatRanBeforeTheFailure) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
@@ -520,9 +540,9 @@ TYPED_TEST_P(DriverConformance, BatchOutsideATransactionKeepsWhatRanBeforeTheFai
   EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
 }
 
-// A piece that holds several statements (a StatementBegin … StatementEnd block of DDL or data
-// changes) runs whole through execute() and through execute_batch(), alone or among others, and
-// the connection stays in step for the next command on it.
+// "A statement may be a piece that holds several (a StatementBegin … StatementEnd block): it runs
+// whole", through execute() and through execute_batch(), alone or among others, and the
+// connection stays in step for the next command on it.
 TYPED_TEST_P(DriverConformance, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER);\nCREATE TABLE conformance_more (id INTEGER);\n");
@@ -538,11 +558,11 @@ TYPED_TEST_P(DriverConformance, PieceOfSeveralStatementsRunsWholeAndTheConnectio
               ::testing::ElementsAre(Row{"1"}, Row{"2"}, Row{"3"}, Row{"4"}, Row{"6"}));
   EXPECT_EQ(this->count(*db, "conformance_more"), "1");
   EXPECT_EQ(this->count(*db, "conformance_third"), "1");
-  EXPECT_THAT(db->execute_transaction({"SELECT MAX(id) FROM conformance_items"}), ::testing::ElementsAre(Row{"6"}));
+  EXPECT_THAT(db->commit_with({"SELECT MAX(id) FROM conformance_items"}), ::testing::ElementsAre(Row{"6"}));
 }
 
-// A failure inside such a piece names the piece by its place in the batch, nothing after the
-// piece runs, and the connection stays usable.
+// "… and a failure inside it names the piece": nothing after the piece runs, and the connection
+// stays usable.
 TYPED_TEST_P(DriverConformance, FailureInsideAPieceOfSeveralStatementsNamesThePiece) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
@@ -563,9 +583,8 @@ TYPED_TEST_P(DriverConformance, FailureInsideAPieceOfSeveralStatementsNamesThePi
   EXPECT_EQ(this->count(*db, "conformance_items WHERE id IN (1, 4, 5)"), "1");
 }
 
-// A literal made by quote_literal() reads back as exactly the text it was made from, whatever
-// the text holds; `?` inside quotes is not a placeholder; a parameter count that does not match
-// the placeholders is an error, not a silently shifted value.
+// quote_literal(): "`text` as a string literal for this connection …, safe to embed in SQL": it
+// reads back as exactly the text it was made from, whatever the text holds.
 TYPED_TEST_P(DriverConformance, QuoteLiteralRoundTripsAwkwardText) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_texts (id INTEGER NOT NULL, t VARCHAR(200))");
@@ -588,63 +607,210 @@ TYPED_TEST_P(DriverConformance, QuoteLiteralRoundTripsAwkwardText) {
   const auto rows = db->query("SELECT t FROM conformance_texts ORDER BY id");
   ASSERT_EQ(rows.size(), texts.size());
   for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(rows[i].at(0), std::optional<std::string>(texts[i])) << i;
+}
+
+// query(): "Throws DriverError when the number of params differs from the number of
+// placeholders" (a `?` inside quotes is not one), rather than shifting a value silently.
+TYPED_TEST_P(DriverConformance, QueryWithTheWrongNumberOfParamsThrows) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_texts (id INTEGER NOT NULL, t VARCHAR(200))");
+  db->execute("INSERT INTO conformance_texts (id, t) VALUES (0, 'a')");
   EXPECT_THAT(db->query("SELECT '?', ? FROM conformance_texts WHERE id = 0", {"x"}),
               ::testing::ElementsAre(Row{"?", "x"}));
   EXPECT_THROW(db->query("SELECT ? FROM conformance_texts", {"a", "b"}), DriverError);
   EXPECT_THROW(db->query("SELECT ?, ? FROM conformance_texts", {"a"}), DriverError);
+  EXPECT_THROW(db->query("SELECT id FROM conformance_texts WHERE id = ?"), DriverError);
+  EXPECT_THAT(db->query("SELECT t FROM conformance_texts"), ::testing::ElementsAre(Row{"a"}));
 }
 
-// commit_after(): the statements run in the open transaction and it is committed; when one
-// fails, it is named, nothing after it runs and rollback() leaves nothing of the transaction.
-TYPED_TEST_P(DriverConformance, CommitAfterRunsTheStatementsThenCommits) {
+// commit_with(): "In a transaction begin() opened, they run in it and its COMMIT ends it", all or
+// nothing, returning the rows of the last statement.
+TYPED_TEST_P(DriverConformance, CommitWithInAnOpenTransactionRunsInItAndEndsIt) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
   db->begin();
   db->execute("INSERT INTO conformance_items (id) VALUES (1)");
-  db->commit_after({"INSERT INTO conformance_items (id) VALUES (2)", "UPDATE conformance_items SET id = id + 10"});
+  EXPECT_THAT(db->commit_with({"INSERT INTO conformance_items (id) VALUES (2)",
+                               "UPDATE conformance_items SET id = id + 10", "SELECT MAX(id) FROM conformance_items"}),
+              ::testing::ElementsAre(Row{"12"}));
   EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items ORDER BY id"),
               ::testing::ElementsAre(Row{"11"}, Row{"12"}));
-  db->begin();  // the transaction is over: a new one can start
-  db->execute("INSERT INTO conformance_items (id) VALUES (3)");
-  try {
-    db->commit_after({"INSERT INTO conformance_items (id) VALUES (4)",
-                      "INSERT INTO conformance_no_such_table (id) VALUES (5)",
-                      "INSERT INTO conformance_items (id) VALUES (6)"});
-    ADD_FAILURE() << "commit_after did not throw";
-  } catch (const StatementFailed& e) {
-    EXPECT_EQ(e.index(), 1u) << e.what();
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
-  }
+  EXPECT_THROW(db->commit(), DriverError) << "the transaction is over";
+  db->begin();  // a new one can start
   db->rollback();
-  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
-  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "2");
+  EXPECT_TRUE(db->commit_with({"DELETE FROM conformance_items WHERE id = 11"}).empty());
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "1");
 }
 
-// execute_transaction(): all or nothing, the last statement's rows returned, and no transaction
-// left open either way.
-TYPED_TEST_P(DriverConformance, ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows) {
+// commit_with(): "otherwise they run in a transaction of their own": all of them or none, and
+// no transaction is left open.
+TYPED_TEST_P(DriverConformance, CommitWithOutsideATransactionRunsInOneOfItsOwn) {
   auto db = this->connect();
   db->execute("CREATE TABLE conformance_items (id INTEGER)");
-  EXPECT_THAT(db->execute_transaction({"INSERT INTO conformance_items (id) VALUES (1)",
-                                       "INSERT INTO conformance_items (id) VALUES (2)",
-                                       "SELECT MAX(id) FROM conformance_items"}),
-              ::testing::ElementsAre(Row{"2"}));
-  EXPECT_TRUE(db->execute_transaction({"DELETE FROM conformance_items WHERE id = 1"}).empty());
-  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "1");
+  EXPECT_THAT(
+      db->commit_with({"INSERT INTO conformance_items (id) VALUES (1)", "INSERT INTO conformance_items (id) VALUES (2)",
+                       "SELECT MAX(id) FROM conformance_items"}),
+      ::testing::ElementsAre(Row{"2"}));
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "2");
+  EXPECT_THROW(db->commit(), DriverError) << "no transaction is left open";
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (3)");
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "2");
+}
+
+// commit_with(): "On failure throws StatementFailed naming the failing statement, and no
+// transaction is left open: what the transaction did is rolled back", in both cases.
+TYPED_TEST_P(DriverConformance, CommitWithFailureNamesTheStatementAndRollsTheTransactionBack) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  const std::vector<std::string> failing = {"INSERT INTO conformance_items (id) VALUES (4)",
+                                            "INSERT INTO conformance_no_such_table (id) VALUES (5)",
+                                            "INSERT INTO conformance_items (id) VALUES (6)"};
+  for (const bool open : {true, false}) {
+    SCOPED_TRACE(open ? "in a transaction begin() opened" : "in a transaction of its own");
+    if (open) {
+      db->begin();
+      db->execute("INSERT INTO conformance_items (id) VALUES (3)");
+    }
+    try {
+      db->commit_with(failing);
+      ADD_FAILURE() << "commit_with did not throw";
+    } catch (const StatementFailed& e) {
+      EXPECT_EQ(e.index(), 1u) << e.what();
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
+    }
+    EXPECT_THAT(db->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
+    EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
+    EXPECT_THROW(db->commit(), DriverError) << "no transaction is left open";
+  }
+}
+
+// lock(): "waiting up to `timeout`": a waiter gets the lock as soon as the holder releases it
+// within that time.
+TYPED_TEST_P(DriverConformance, LockWaitsUpToTheTimeoutAndGetsTheLockOnceReleased) {
+  auto holder = this->connect();
+  auto waiter = this->connect();
+  holder->lock(k_lock_table, 0ms);
+  std::thread releaser([&holder] {
+    std::this_thread::sleep_for(300ms);
+    holder->unlock();
+  });
+  EXPECT_NO_THROW(waiter->lock(k_lock_table, k_generous));
+  releaser.join();
+  EXPECT_TRUE(this->connect()->lock_holder(k_lock_table).has_value()) << "the waiter holds it now";
+  waiter->unlock();
+}
+
+// "begin() while a transaction is open throws DriverError and leaves that transaction open."
+TYPED_TEST_P(DriverConformance, BeginWhileATransactionIsOpenThrowsAndLeavesItOpen) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  EXPECT_THROW(db->begin(), DriverError);
+  db->execute("INSERT INTO conformance_items (id) VALUES (2)");
+  EXPECT_EQ(this->count(*this->connect(), "conformance_items"), "0") << "still in the first transaction";
+  db->rollback();
+  EXPECT_EQ(this->count(*db, "conformance_items"), "0") << "the rollback undid both inserts";
+}
+
+// commit(): "Throws DriverError when no transaction is open; nothing is sent then", the same on
+// every engine, before and after a transaction.
+TYPED_TEST_P(DriverConformance, CommitWithoutATransactionThrowsAndChangesNothing) {
+  auto db = this->connect();
   try {
-    db->execute_transaction({"INSERT INTO conformance_items (id) VALUES (3)",
-                             "INSERT INTO conformance_no_such_table (id) VALUES (4)",
-                             "INSERT INTO conformance_items (id) VALUES (5)"});
-    ADD_FAILURE() << "execute_transaction did not throw";
+    db->commit();
+    ADD_FAILURE() << "commit() without begin() did not throw";
+  } catch (const DriverError& e) {
+    EXPECT_STREQ(e.what(), "commit(): no transaction is open");
+  }
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  db->commit();
+  EXPECT_THROW(db->commit(), DriverError);
+  db->begin();
+  db->execute("INSERT INTO conformance_items (id) VALUES (2)");
+  db->rollback();
+  EXPECT_THROW(db->commit(), DriverError);
+  EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
+  db->begin();  // the connection is still in step
+  db->commit();
+}
+
+// execute(): "execute_batch() of that one statement, so a failure is a StatementFailed with
+// index 0"; "discards any result": a SELECT through it leaves the connection usable.
+TYPED_TEST_P(DriverConformance, ExecuteIsABatchOfOneAndDiscardsResults) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER)");
+  db->execute("INSERT INTO conformance_items (id) VALUES (1)");
+  db->execute("SELECT id FROM conformance_items");
+  db->execute("SELECT id FROM conformance_items WHERE id > 0");
+  EXPECT_THAT(db->query("SELECT COUNT(*) FROM conformance_items"), ::testing::ElementsAre(Row{"1"}));
+  try {
+    db->execute("INSERT INTO conformance_no_such_table (id) VALUES (1)");
+    ADD_FAILURE() << "execute() did not throw";
   } catch (const StatementFailed& e) {
-    EXPECT_EQ(e.index(), 1u) << e.what();
+    EXPECT_EQ(e.index(), 0u);
     EXPECT_THAT(e.what(), ::testing::HasSubstr("conformance_no_such_table"));
   }
-  EXPECT_THAT(this->connect()->query("SELECT id FROM conformance_items"), ::testing::ElementsAre(Row{"2"}));
-  db->begin();  // nothing was left open
-  db->execute("INSERT INTO conformance_items (id) VALUES (6)");
-  db->rollback();
-  EXPECT_EQ(this->count(*db, "conformance_items"), "1");
+}
+
+// batch_statements(): "How many statements (and bytes of SQL) execute_batch() takes at most in
+// one call": a batch that long runs whole, in a transaction and outside one.
+TYPED_TEST_P(DriverConformance, BatchOfBatchStatementsStatementsRunsWhole) {
+  auto db = this->connect();
+  db->execute("CREATE TABLE conformance_items (id INTEGER, pad VARCHAR(600))");
+  const std::string pad(500, 'p');
+  for (const bool in_transaction : {true, false}) {
+    SCOPED_TRACE(in_transaction ? "in a transaction" : "outside a transaction");
+    if (in_transaction) db->begin();
+    const size_t limit = db->batch_statements();
+    ASSERT_GE(limit, 1u);
+    std::vector<std::string> texts;
+    size_t bytes = 0;
+    while (texts.size() < limit && bytes < Driver::k_batch_bytes) {
+      texts.push_back("INSERT INTO conformance_items (id, pad) VALUES (" + std::to_string(texts.size()) + ", '" + pad +
+                      "')");
+      bytes += texts.back().size();
+    }
+    db->execute_batch(std::vector<std::string_view>(texts.begin(), texts.end()));
+    if (in_transaction) db->commit();
+    EXPECT_EQ(this->count(*this->connect(), "conformance_items"), std::to_string(texts.size()));
+    db->execute("DELETE FROM conformance_items");
+  }
+}
+
+// batchable(): "Outside a transaction only data changes are grouped (is_data_change)": INSERT,
+// UPDATE, DELETE or REPLACE by the first word, any case.
+TYPED_TEST_P(DriverConformance, BatchableOutsideATransactionOnlyForDataChanges) {
+  auto db = this->connect();
+  for (const char* change :
+       {"INSERT INTO t VALUES (1)", "update t SET a = 1", "  Delete FROM t", "REPLACE INTO t VALUES (1)"}) {
+    EXPECT_TRUE(Driver::is_data_change(change)) << change;
+    EXPECT_TRUE(db->batchable(change)) << change;
+  }
+  for (const char* other : {"CREATE TABLE t (id INTEGER)", "SELECT 1", "DROP TABLE t", "BEGIN", "COMMIT", "CALL p()",
+                            "ALTER TABLE t ADD COLUMN b INTEGER", "INSERTED INTO t", ""}) {
+    EXPECT_FALSE(Driver::is_data_change(other)) << other;
+    EXPECT_FALSE(db->batchable(other)) << other;
+  }
+}
+
+// lock(): "Taking it again for the same table while holding it returns at once"; unlock():
+// "Releases the lock if held (once, however often lock() was called)".
+TYPED_TEST_P(DriverConformance, LockTakenAgainWhileHeldReturnsAtOnceAndOneUnlockReleasesIt) {
+  auto first = this->connect();
+  auto second = this->connect();
+  first->lock(k_lock_table, 0ms);
+  EXPECT_NO_THROW(first->lock(k_lock_table, 0ms));
+  EXPECT_THROW(second->lock(k_lock_table, 0ms), LockTimeout) << "still held";
+  first->unlock();
+  EXPECT_FALSE(second->lock_holder(k_lock_table).has_value()) << "one unlock released it";
+  EXPECT_NO_THROW(second->lock(k_lock_table, 0ms));
+  second->unlock();
 }
 
 TYPED_TEST_P(DriverConformance, ReadOnlyReasonIsNoneWhereWritesAreAccepted) {
@@ -669,18 +835,25 @@ TYPED_TEST_P(DriverConformance, ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOn
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    DriverConformance, LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwn, QuoteLiteralRoundTripsAwkwardText,
-    CommitAfterRunsTheStatementsThenCommits, ExecuteTransactionIsAllOrNothingAndReturnsTheLastRows,
-    BatchRunsInOrderAndNamesTheFailingStatement, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable,
-    FailureInsideAPieceOfSeveralStatementsNamesThePiece, BatchSyntaxErrorPointsIntoTheFailingStatement,
-    BatchOutsideATransactionKeepsWhatRanBeforeTheFailure, ExecuteAndQueryRoundTripNullsIntegersAndText,
-    QueryBindsSeveralParametersInOrder, TableExistsOnlyAfterCreate, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
-    CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml, RollbackUndoesDdlExactlyWhenTransactional,
-    RollbackWithoutATransactionIsANoOp, SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable,
-    FailedStatementInATransactionThenRollbackLeavesNothing, SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
-    DestroyingTheHolderReleasesTheLock, LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable,
-    LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits, ConcurrentWritersInTransactionsDoNotFail,
-    CancelFromAnotherThreadStopsARunningStatement, LockSurvivesRollback, ReadOnlyReasonIsNoneWhereWritesAreAccepted,
+    DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder,
+    TableExistsOnlyAfterCreateAndNeverCreatesAnything, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
+    CommitPersistsAndIsVisibleToASecondConnection, RollbackUndoesDml, DialectNamesTheEngine,
+    RollbackUndoesDdlExactlyWhereTheDialectHasTransactionalDdl, RollbackWithoutATransactionIsANoOp,
+    SqlErrorThrowsDriverErrorAndTheConnectionStaysUsable, FailedStatementInATransactionThenRollbackLeavesNothing,
+    SecondConnectionTimesOutOnTheLockUntilTheFirstUnlocks,
+    LockHolderNamesAnotherConnectionAndNothingWhenFreeOrOwnAndNeverTakesTheLock, DestroyingTheHolderReleasesTheLock,
+    LocksOnOtherTablesConflictOnlyWhenLocksAreNotPerTable, LockIsExclusiveAcrossProcessesAndFreedWhenTheHolderExits,
+    ConcurrentWritersInTransactionsWaitForEachOtherRatherThanFail, CancelFromAnotherThreadStopsARunningStatement,
+    LockSurvivesRollback, BatchRunsInOrderAndStopsAtTheFirstFailureNamingItsPlace,
+    BatchSyntaxErrorPositionCountsFromTheFailingStatementsFirstByte,
+    BatchOutsideATransactionKeepsWhatRanBeforeTheFailure, PieceOfSeveralStatementsRunsWholeAndTheConnectionStaysUsable,
+    FailureInsideAPieceOfSeveralStatementsNamesThePiece, QuoteLiteralRoundTripsAwkwardText,
+    QueryWithTheWrongNumberOfParamsThrows, CommitWithInAnOpenTransactionRunsInItAndEndsIt,
+    CommitWithOutsideATransactionRunsInOneOfItsOwn, CommitWithFailureNamesTheStatementAndRollsTheTransactionBack,
+    LockWaitsUpToTheTimeoutAndGetsTheLockOnceReleased, BeginWhileATransactionIsOpenThrowsAndLeavesItOpen,
+    CommitWithoutATransactionThrowsAndChangesNothing, ExecuteIsABatchOfOneAndDiscardsResults,
+    BatchOfBatchStatementsStatementsRunsWhole, BatchableOutsideATransactionOnlyForDataChanges,
+    LockTakenAgainWhileHeldReturnsAtOnceAndOneUnlockReleasesIt, ReadOnlyReasonIsNoneWhereWritesAreAccepted,
     ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine);
 
 }  // namespace strata::conformance

@@ -17,6 +17,8 @@ namespace {
 class MysqlHarness {
  public:
   static constexpr const char* k_name = "mysql";
+  static constexpr Dialect k_dialect = Dialect::mysql;
+  static constexpr char k_identifier_quote = '`';
   // DDL commits the open transaction implicitly.
   static constexpr bool k_transactional_ddl = false;
   // GET_LOCK names carry the table.

@@ -35,6 +35,8 @@ std::string fresh_schema_name() {
 class PostgresHarness {
  public:
   static constexpr const char* k_name = "postgres";
+  static constexpr Dialect k_dialect = Dialect::postgres;
+  static constexpr char k_identifier_quote = '"';
   static constexpr bool k_transactional_ddl = true;
   static constexpr bool k_locks_are_per_table = true;
   // The message names the holding server backend's pid, not the client process's.

@@ -20,6 +20,8 @@ namespace {
 class SqliteFileHarness {
  public:
   static constexpr const char* k_name = "sqlite_file";
+  static constexpr Dialect k_dialect = Dialect::sqlite;
+  static constexpr char k_identifier_quote = '"';
   static constexpr bool k_transactional_ddl = true;
   static constexpr bool k_locks_are_per_table = false;
   static constexpr bool k_lock_names_holder_pid = true;

@@ -179,13 +179,14 @@ class ProcessTest : public EngineTest {
 
   fs::path pause_file(const std::string& tag) const { return dir() / (".pause-" + tag); }
 
-  // Starts `strata ARGS` with the test's DATABASE_URL and `env`, through `exec` so that the
-  // child's pid is strata's own.
-  Background& start(const std::string& args, const std::string& tag, const std::string& env = "") {
+  // Starts `strata ARGS` (`binary`: build/strata unless said otherwise) with the test's
+  // DATABASE_URL and `env`, through `exec` so that the child's pid is strata's own.
+  Background& start(const std::string& args, const std::string& tag, const std::string& env = "",
+                    const char* binary = STRATA_BINARY) {
     std::string command = "cd " + shell_quote(dir().string()) +
                           " && exec env -u STRATA_PATH -u STRATA_TABLE -u STRATA_LOCK_TIMEOUT -u NO_COLOR "
                           "-u STRATA_TEST_PAUSE_AT -u STRATA_TEST_PAUSE_FILE DATABASE_URL=" +
-                          shell_quote(m_url) + " " + env + " " + shell_quote(STRATA_BINARY) + " " + args +
+                          shell_quote(m_url) + " " + env + " " + shell_quote(binary) + " " + args +
                           " </dev/null >.out-" + tag + " 2>.err-" + tag;
     pid_t pid = fork();
     if (pid == 0) {
@@ -196,13 +197,15 @@ class ProcessTest : public EngineTest {
     return m_children.back();
   }
 
-  // Starts `strata ARGS` paused at `point`; returns once it waits there (fails the test if it
+  // Starts `strata ARGS` paused at `point` (the test build with the pause hook,
+  // tests/support/strata_hooked_main.cpp); returns once it waits there (fails the test if it
   // does not get there within `seconds`).
   Background& start_paused(const std::string& args, const std::string& point, const std::string& tag,
                            double seconds = 20) {
     Background& b = start(args, tag,
                           "STRATA_TEST_PAUSE_AT=" + shell_quote(point) +
-                              " STRATA_TEST_PAUSE_FILE=" + shell_quote(pause_file(tag).string()));
+                              " STRATA_TEST_PAUSE_FILE=" + shell_quote(pause_file(tag).string()),
+                          STRATA_HOOKED_BINARY);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < deadline) {
       std::string text = slurp(pause_file(tag));

@@ -278,8 +278,8 @@ TEST_F(Hostile, MigrationsDirectoryRemovedMidRunDoesNotAffectTheRun) {
     fs::path pause = dir() / "pause";
     std::string command =
         "cd " + shell_quote(dir().string()) + " && (env -u STRATA_PATH STRATA_TEST_PAUSE_AT=" + point +
-        " STRATA_TEST_PAUSE_FILE=" + shell_quote(pause.string()) + " timeout -k 5 60 " + shell_quote(STRATA_BINARY) +
-        " -d sqlite:test.db up </dev/null >.bg-out 2>.bg-err; echo $? >.bg-rc) &";
+        " STRATA_TEST_PAUSE_FILE=" + shell_quote(pause.string()) + " timeout -k 5 60 " +
+        shell_quote(STRATA_HOOKED_BINARY) + " -d sqlite:test.db up </dev/null >.bg-out 2>.bg-err; echo $? >.bg-rc) &";
     ASSERT_EQ(std::system(command.c_str()), 0);
     ASSERT_TRUE(wait_for_file(pause, 30)) << "never paused at " << point;
     fs::remove_all(dir() / "migrations");

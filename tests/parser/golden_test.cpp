@@ -21,9 +21,14 @@
 #include "core/dialect.hpp"
 #include "core/error.hpp"
 #include "source/parser.hpp"
+#include "support/parse_text.hpp"
 
 namespace strata::source {
 namespace {
+
+using strata::testing::parse_pair_file;
+using strata::testing::parse_single_file;
+using strata::testing::SingleFileSections;
 
 namespace fs = std::filesystem;
 
@@ -117,7 +122,7 @@ void update_goldens(const fs::path& dir) {
   }
 }
 
-class GoldenTest : public testing::TestWithParam<std::string> {};
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, MatchesExpectedOutputForEveryDialect) {
   const fs::path dir = k_cases / GetParam();
@@ -135,8 +140,8 @@ TEST_P(GoldenTest, MatchesExpectedOutputForEveryDialect) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Parser, GoldenTest, testing::ValuesIn(case_names()),
-                         [](const testing::TestParamInfo<std::string>& param) { return param.param; });
+INSTANTIATE_TEST_SUITE_P(Parser, GoldenTest, ::testing::ValuesIn(case_names()),
+                         [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
 
 TEST(GoldenCases, AreAllPresent) {
   // Guards against the directory going missing, which would leave nothing to run.

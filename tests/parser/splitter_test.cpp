@@ -9,9 +9,14 @@
 #include "core/error.hpp"
 #include "source/lexer.hpp"
 #include "source/parser.hpp"
+#include "support/parse_text.hpp"
 
 namespace strata::source {
 namespace {
+
+using strata::testing::parse_pair_file;
+using strata::testing::parse_single_file;
+using strata::testing::SingleFileSections;
 
 std::vector<std::string> sqls(const Section& section) {
   std::vector<std::string> out;
@@ -57,7 +62,6 @@ TEST(PairFile, ErrorCarriesFileAndLineOfTheOpeningQuote) {
   } catch (const SourceError& error) {
     EXPECT_EQ(error.file(), "0004_add.up.sql");
     EXPECT_EQ(error.line(), 3);
-    EXPECT_EQ(error.exit_code(), ExitCode::source);
     EXPECT_STREQ(error.what(), "0004_add.up.sql:3: unterminated string started here");
   }
 }
