@@ -9,7 +9,8 @@
 # `#include "<last part of NAME>.hpp"`. TARGET gets both and links strata::strata.
 #
 # The set is generated again when a file of DIR is edited, added or removed (the directory's
-# listing is a CONFIGURE_DEPENDS glob, so adding or removing a file re-runs CMake's check).
+# listing is a CONFIGURE_DEPENDS glob: the build notices an added or removed file and runs
+# CMake again, which rewrites the listing the set depends on).
 # Per-dialect files are all compiled in, so the program can run on any dialect; the ones not
 # named in DIALECT are checked when the program loads them.
 function(strata_add_migrations target directory)
@@ -43,11 +44,21 @@ function(strata_add_migrations target directory)
     list(APPEND _dialects --dialect ${_dialect})
   endforeach()
   file(MAKE_DIRECTORY "${_out}/include")
+  # The listing, rewritten only when it changes: a removed file (or one added with an old time
+  # stamp) makes the set older than its inputs.
+  list(JOIN _files "\n" _listing)
+  set(_previous)
+  if(EXISTS "${_out}/${_stem}.files")
+    file(READ "${_out}/${_stem}.files" _previous)
+  endif()
+  if(NOT _previous STREQUAL "${_listing}\n")
+    file(WRITE "${_out}/${_stem}.files" "${_listing}\n")
+  endif()
   add_custom_command(
     OUTPUT "${_cpp}" "${_header}"
     COMMAND strata::strata-embed "${_dir}" --output "${_cpp}" --header "${_header}" --function "${_strata_NAME}"
             --label "${directory}" ${_dialects}
-    DEPENDS ${_files} strata::strata-embed
+    DEPENDS ${_files} "${_out}/${_stem}.files" strata::strata-embed
     COMMENT "Compiling in the migrations of ${directory} (${_strata_NAME})"
     VERBATIM)
   target_sources(${target} PRIVATE "${_cpp}" "${_header}")

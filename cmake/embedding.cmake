@@ -104,6 +104,7 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/strataConfig.cmake.in
                               PATH_VARS CMAKE_INSTALL_INCLUDEDIR CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_BINDIR)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/strataConfigVersion.cmake
                                  COMPATIBILITY SameMinorVersion)
+set(_prefix "@_prefix@")  # filled in at install time, below
 configure_file(${CMAKE_CURRENT_LIST_DIR}/strata.pc.in ${PROJECT_BINARY_DIR}/cmake/strata.pc.in @ONLY)
 
 # ---------------------------------------------------------------- install (component dev)

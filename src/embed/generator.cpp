@@ -222,7 +222,8 @@ int run(int argc, char** argv) {
       set = read_set(request);
     } catch (const SourceError& error) {
       // A compiler's "path:line: message", so that build logs and editors point at the file.
-      if (error.file().empty()) throw;
+      // A problem of the set rather than of one file (a duplicate version) names the directory.
+      if (error.file().empty()) throw SourceError(directory, 0, error.what());
       throw SourceError((fs::path(directory) / error.file()).string(), error.line(), message_of(error));
     }
     for (const std::string& warning : set.warnings) std::cerr << "strata-embed: warning: " << warning << "\n";
