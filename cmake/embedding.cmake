@@ -5,6 +5,14 @@
 # library targets exist.
 
 include(GNUInstallDirs)
+# The library and its pkg-config and CMake files go where the system's compiler, pkg-config and
+# CMake look on a multiarch system (Debian: lib/x86_64-linux-gnu), under any prefix; GNUInstallDirs
+# picks that only for a /usr prefix known when configuring (cpack installs under /usr later).
+if(CMAKE_INSTALL_LIBDIR STREQUAL "lib" AND CMAKE_LIBRARY_ARCHITECTURE AND EXISTS "/etc/debian_version")
+  set(STRATA_INSTALL_LIBDIR "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+else()
+  set(STRATA_INSTALL_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+endif()
 
 # The public headers (include/strata/) are the same for the engine and for its users.
 target_include_directories(strata_core PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
@@ -96,12 +104,12 @@ if(NOT STRATA_MYSQLCPPCONN_SONAME)
   message(FATAL_ERROR "cannot read the SONAME of ${MYSQLCPPCONN_LIBRARY} (objdump -p)")
 endif()
 
-set(STRATA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/strata)
+set(STRATA_CMAKE_DIR ${STRATA_INSTALL_LIBDIR}/cmake/strata)
 include(CMakePackageConfigHelpers)
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/strataConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/cmake/strataConfig.cmake
                               INSTALL_DESTINATION ${STRATA_CMAKE_DIR}
-                              PATH_VARS CMAKE_INSTALL_INCLUDEDIR CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_BINDIR)
+                              PATH_VARS CMAKE_INSTALL_INCLUDEDIR STRATA_INSTALL_LIBDIR CMAKE_INSTALL_BINDIR)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/strataConfigVersion.cmake
                                  COMPATIBILITY SameMinorVersion)
 set(_prefix "@_prefix@")  # filled in at install time, below
@@ -110,7 +118,7 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/strata.pc.in ${PROJECT_BINARY_DIR}/cmak
 # ---------------------------------------------------------------- install (component dev)
 install(DIRECTORY include/strata DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
         FILES_MATCHING PATTERN "*.hpp")
-install(FILES ${STRATA_ARCHIVE} DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(FILES ${STRATA_ARCHIVE} DESTINATION ${STRATA_INSTALL_LIBDIR} COMPONENT dev)
 install(TARGETS strata-embed RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT dev)
 install(FILES ${PROJECT_BINARY_DIR}/cmake/strataConfig.cmake ${PROJECT_BINARY_DIR}/cmake/strataConfigVersion.cmake
               ${CMAKE_CURRENT_LIST_DIR}/StrataMigrations.cmake
@@ -120,13 +128,13 @@ install(CODE "
   set(_prefix \"\${CMAKE_INSTALL_PREFIX}\")
   configure_file(\"${PROJECT_BINARY_DIR}/cmake/strata.pc.in\" \"${PROJECT_BINARY_DIR}/cmake/strata.pc\" @ONLY)
   " COMPONENT dev)
-install(FILES ${PROJECT_BINARY_DIR}/cmake/strata.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+install(FILES ${PROJECT_BINARY_DIR}/cmake/strata.pc DESTINATION ${STRATA_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 # Stripped as dh_strip strips a static library: debugging sections, .comment and .note.
 install(CODE "
   if(CMAKE_INSTALL_DO_STRIP)
     execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug --remove-section=.comment --remove-section=.note
                             --enable-deterministic-archives
-                            \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/libstrata.a\"
+                            \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${STRATA_INSTALL_LIBDIR}/libstrata.a\"
                     COMMAND_ERROR_IS_FATAL ANY)
     execute_process(COMMAND \"${CMAKE_OBJCOPY}\" --remove-section=.comment --remove-section=.note
                             \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/strata-embed\"
