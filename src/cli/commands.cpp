@@ -5,23 +5,19 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
 
+#include "api/flow.hpp"
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
 #include "report/ticker.hpp"
 #include "runner/import.hpp"
 #include "runner/interrupt.hpp"
-#include "runner/pause_point.hpp"
-#include "runner/runner.hpp"
-#include "runner/status.hpp"
 #include "source/create.hpp"
 #include "source/loader.hpp"
-#include "tracker/tracker.hpp"
 
 namespace strata::cli {
 
@@ -54,61 +50,50 @@ Dialect dialect_of(const Config& config) {
   return Dialect::sqlite;
 }
 
-// A database connection with its tracker, opened for one command.
-struct Session {
-  std::unique_ptr<drivers::Driver> driver;
-  std::optional<tracker::Tracker> tracker;
-};
-
-Session open_session(const Config& config, bool writes) {
-  Session session;
-  drivers::OpenOptions options;
-  options.busy_timeout = config.lock_timeout;
-  options.create_if_missing = writes;
-  session.driver = drivers::open_driver(*config.database, options);
-  session.tracker.emplace(*session.driver, config.table(config.database->dialect));
-  return session;
+// What the library's flow needs of the configuration, for `dialect`.
+api::Settings settings_of(const Context& ctx, Dialect dialect) {
+  api::Settings settings;
+  settings.database = ctx.config.database;
+  settings.dialect = dialect;
+  settings.table = ctx.config.table(dialect);
+  settings.lock_timeout = ctx.config.lock_timeout;
+  settings.allow_out_of_order = ctx.args.allow_out_of_order;
+  return settings;
 }
+
+bool ticker_enabled(const Context& ctx) {
+  return !ctx.config.quiet && isatty(STDERR_FILENO) != 0;
+}
+
+// Prints what the flow reports: warnings, progress lines, and the time spent waiting for the
+// lock on a terminal.
+class CliObserver : public api::Observer {
+ public:
+  explicit CliObserver(const Context& ctx) : m_ctx(ctx) {}
+
+  void warning(const std::string& line) override { m_ctx.out.warning(line); }
+  void notice(const std::string& line) override { m_ctx.out.progress(line); }
+  void lock_waiting(const std::optional<std::string>& holder, const std::string& line) override {
+    if (holder) m_ctx.out.progress(line);
+    m_lock_ticker.emplace(ticker_enabled(m_ctx));
+    m_lock_ticker->start("waiting for the migration lock");
+  }
+  void lock_acquired(bool) override { m_lock_ticker.reset(); }
+
+ protected:
+  const Context& m_ctx;
+
+ private:
+  std::optional<report::ElapsedTicker> m_lock_ticker;
+};
 
 // The migrations directory for `dialect`; names that look like migrations but are not read are
 // warned about.
 source::Source load(const Context& ctx, Dialect dialect) {
-  source::Source source = source::load_source(ctx.config.path, dialect);
-  for (const std::string& warning : source.warnings()) ctx.out.warning(warning);
-  return source;
-}
-
-// Under the lock: continues from another tool's table, if strata's own record nothing yet.
-void import_foreign(Context& ctx, Session& session, const source::Source& source) {
-  if (std::optional<tracker::ForeignState> imported =
-          runner::import_foreign(*session.driver, *session.tracker, source)) {
-    ctx.out.progress(runner::imported_message(*imported, source, session.tracker->table()));
-  }
-}
-
-// Takes the migration lock into `lock`. When it is not free at once, says who holds it before
-// waiting, and shows the time spent waiting on a terminal; a free lock costs no extra query.
-void take_lock(const Context& ctx, Session& session, std::optional<runner::LockGuard>& lock) {
-  try {
-    lock.emplace(*session.driver, session.tracker->table(), std::chrono::milliseconds::zero());
-    return;
-  } catch (const LockTimeout&) {
-    // Held by another run: name it, then wait up to --lock-timeout.
-  }
-  std::optional<drivers::Driver::LockHolder> holder;
-  try {
-    holder = session.driver->lock_holder(session.tracker->table());
-  } catch (const DriverError&) {
-    // Who holds it is a courtesy; lock() reports what matters.
-  }
-  if (holder) {
-    ctx.out.progress(fmt::format("waiting for the migration lock of {} (up to {} s): held by {}",
-                                 session.tracker->table().display(), ctx.config.lock_timeout.count() / 1000.0,
-                                 holder->description));
-  }
-  report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
-  ticker.start("waiting for the migration lock");
-  lock.emplace(*session.driver, session.tracker->table(), ctx.config.lock_timeout);
+  CliObserver observer(ctx);
+  api::SourceSpec spec;
+  spec.directory = ctx.config.path;
+  return api::load_source(spec, dialect, observer);
 }
 
 bool confirm(const std::string& question) {
@@ -121,200 +106,152 @@ bool confirm(const std::string& question) {
 
 // ------------------------------------------------------------------ up/down/goto/redo
 
-// Before anything runs: the steps that a statement took out of a transaction together with
-// statements that could have run in one.
-void warn_about_transactions(const report::Output& out, const std::vector<runner::PreparedStep>& steps) {
-  for (const runner::PreparedStep& step : steps) {
-    if (!step.transaction) {
-      if (std::optional<std::string> warning = runner::transaction_warning(step.script)) out.warning(*warning);
-    }
-  }
-}
+// The lines of a run: each step as it starts and ends, the statements with -v, and the live
+// elapsed-time line for long statements and batches.
+class RunObserver : public CliObserver {
+ public:
+  using CliObserver::CliObserver;
 
-using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
-
-// What a command does about applied files edited since they ran.
-enum class DriftCheck {
-  refuse,      // exit 4 (up, goto)
-  ignore,      // down: reverting uses the down files
-  redo_latest  // redo: the migration it re-runs may have been edited (the edit loop); others refuse
-};
-
-// Called with the plan before anything runs (not for dry runs); throws to stop the command.
-using PlanCheck = void (*)(Context& ctx, const planner::Plan& plan);
-
-int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCheck check_plan = nullptr) {
-  const Config& config = ctx.config;
-  const Args& args = ctx.args;
-  Dialect dialect = dialect_of(config);
-  source::Source source = load(ctx, dialect);
-  std::string table_display = config.table(dialect).display();
-
-  auto print_plan = [&](const planner::Plan& plan, const std::vector<runner::PreparedStep>& steps) {
-    if (ctx.out.json_mode()) {
-      ctx.out.document(report::plan_json(steps));
-    } else {
-      ctx.out.result(report::plan_text(steps, plan.from, plan.to, dialect_name(dialect), table_display));
-    }
-    return 0;
-  };
-
-  if (!config.database) {  // offline dry run: as if the database were empty
-    runner::DatabaseView empty;
-    planner::Plan plan = make_plan(runner::plan_inputs(source, empty, args.allow_out_of_order), args);
-    std::vector<runner::PreparedStep> steps = runner::prepare(plan, source, has_transactional_ddl(dialect), true);
-    warn_about_transactions(ctx.out, steps);
-    return print_plan(plan, steps);
-  }
-
-  // Ctrl-C/SIGTERM: stop at a safe point. The watcher goes first so that every thread started
-  // after it (the ticker) leaves the signals to it. Before the first migration starts there is
-  // nothing to protect, so a signal then ends the run at once (connections, the lock and any
-  // half-made version table go with the process).
-  runner::RunControl control;
-  std::atomic<drivers::Driver*> running{nullptr};
-  std::optional<runner::InterruptWatcher> watcher;
-  if (!args.dry_run) {
-    watcher.emplace(control, [&](int signal, int presses) {
-      const std::string name = runner::signal_name(signal);
-      if (!control.migrating.load()) {
-        std::string message = fmt::format("interrupted by {} before any migration ran", name);
-        std::cerr << "strata: error: " << message << std::endl;
-        if (ctx.out.json_mode()) ctx.out.document(report::error_json(1, message));
-        std::fflush(stdout);
-        std::_Exit(1);
+  runner::Progress progress(const std::vector<runner::PreparedStep>& steps) override {
+    m_ticker.emplace(ticker_enabled(m_ctx));
+    m_total = steps.size();
+    runner::Progress progress;
+    progress.started = [this](const runner::PreparedStep& step) { started(step); };
+    progress.finished = [this](const runner::PreparedStep& step, double ms) {
+      m_ctx.out.progress(fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_number, m_total, verb(step, true),
+                                     step.migration->label(), ms));
+    };
+    progress.batch_started = [this](const runner::PreparedStep& step,
+                                    const std::vector<const source::Statement*>& batch) {
+      for (const source::Statement* statement : batch) {
+        m_ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file_of(*statement), statement->line,
+                                     std::string_view(statement->sql).substr(0, statement->sql.find('\n'))));
       }
-      if (presses >= 2) {
-        ctx.out.progress(fmt::format(
-            "{} again: stopping after the current statement; the migration will be left dirty, with the stop "
-            "recorded (send it a third time to end strata at once)",
-            name));
-        return;
-      }
-      if (control.outside_transaction.load()) {
-        ctx.out.progress(fmt::format(
-            "{} received: finishing the running migration, which runs outside a transaction, then stopping "
-            "before the next one (send it again to stop after the current statement instead, leaving the database "
-            "dirty; a third time ends strata at once)",
-            name));
-        return;
-      }
-      if (control.cancellable.load()) {
-        if (drivers::Driver* driver = running.load()) driver->cancel();
-      }
-      ctx.out.progress(fmt::format(
-          "{} received: stopping: a migration running in a transaction is rolled back and no further one starts "
-          "(send it again to end strata at once)",
-          name));
-    });
+      const std::string& file = step.script.file_of(*batch.front());
+      m_ticker->start(batch.size() == 1 ? fmt::format("{}:{}", file, batch.front()->line)
+                                        : fmt::format("{}:{}–{}", file, batch.front()->line, batch.back()->line));
+    };
+    progress.batch_finished = [this] { m_ticker->stop(); };
+    return progress;
   }
 
-  Session session = open_session(config, !args.dry_run);
-  running.store(session.driver.get());
-  std::optional<runner::LockGuard> lock;
-  if (!args.dry_run) {
-    take_lock(ctx, session, lock);
-    import_foreign(ctx, session, source);
-  }
-  runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
-  if (view.state.dirty) throw runner::dirty_error(view, source);
-  std::optional<runner::Drift> redone_edit;
-  if (drift_check != DriftCheck::ignore) {
-    std::vector<runner::Drift> drift = runner::find_drift(source, view);
-    auto redone = std::find_if(drift.begin(), drift.end(),
-                               [&](const runner::Drift& d) { return d.version == view.state.version; });
-    if (drift_check == DriftCheck::redo_latest && redone != drift.end()) {
-      redone_edit = *redone;
-      drift.erase(redone);
-    }
-    if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
-  }
-  planner::Plan plan = make_plan(runner::plan_inputs(source, view, args.allow_out_of_order), args);
-  std::vector<runner::PreparedStep> steps =
-      runner::prepare(plan, source, session.driver->transactional_ddl(), args.dry_run);
-  if (redone_edit && source::is_new_file_checksum(redone_edit->stored_checksum) && !steps.empty() &&
-      steps.front().step.direction == planner::Direction::down && !steps.front().streamed) {
-    // Applied as `create` wrote it: nothing of it is in the database, so its new down must not run.
-    steps.front().script.section.statements.clear();
-    steps.front().statement_count = 0;
-    ctx.out.progress(fmt::format(
-        "{} was empty when version {} was applied: redo {} nothing and {} the file as it is now, recording its "
-        "checksum",
-        redone_edit->file, redone_edit->version, args.dry_run ? "would revert" : "reverts",
-        args.dry_run ? "apply" : "applies"));
-  } else if (redone_edit) {
-    ctx.out.progress(fmt::format(
-        "{} was edited after it was applied (stored checksum {}, current {}): redo {} version {} with its down "
-        "migration and {} the file as it is now, recording its new checksum",
-        redone_edit->file, redone_edit->stored_checksum.substr(0, 12), redone_edit->current_checksum.substr(0, 12),
-        args.dry_run ? "would revert" : "reverts", redone_edit->version, args.dry_run ? "apply" : "applies"));
-  }
-  warn_about_transactions(ctx.out, steps);
-  if (args.dry_run) return print_plan(plan, steps);
-  if (check_plan) check_plan(ctx, plan);
-
-  if (steps.empty()) {
-    ctx.out.progress(fmt::format("no change: database at version {}", version_text(plan.from)));
-    ctx.out.document(report::run_json(plan.from, plan.to, {}));
-    return 0;
-  }
-  runner::pause_point("plan");
-  // Only now, with every file read and the plan known to be sound, does anything get created.
-  session.tracker->ensure_tables();
-  report::ElapsedTicker ticker(!ctx.config.quiet && isatty(STDERR_FILENO) != 0);
-
-  const size_t total_steps = steps.size();
-  size_t number = 0;
-  auto verb = [](const runner::PreparedStep& step, bool done) {
+ private:
+  static const char* verb(const runner::PreparedStep& step, bool done) {
     bool up = step.step.direction == planner::Direction::up;
     return done ? (up ? "applied" : "reverted") : (up ? "applying" : "reverting");
-  };
-  runner::Progress progress;
-  progress.started = [&](const runner::PreparedStep& step) {
-    ++number;
-    ctx.out.progress(fmt::format("[{}/{}] {} {}", number, total_steps, verb(step, false), step.migration->label()));
+  }
+
+  void started(const runner::PreparedStep& step) {
+    ++m_number;
+    m_ctx.out.progress(fmt::format("[{}/{}] {} {}", m_number, m_total, verb(step, false), step.migration->label()));
     if (step.own_transactions == runner::OwnTransactions::managed) {
-      ctx.out.detail(fmt::format("      outside strata's transaction: {} manages its own ({} at line {})",
-                                 step.script.file, step.own_word, step.own_line));
+      m_ctx.out.detail(fmt::format("      outside strata's transaction: {} manages its own ({} at line {})",
+                                   step.script.file, step.own_word, step.own_line));
     }
     if (step.statement_count == 0 && !step.streamed) {
       const bool up = step.step.direction == planner::Direction::up;
       if (!step.script.file.empty()) {
-        ctx.out.progress(fmt::format("      {} has no statements: {} it only moves the version to {}", step.script.file,
-                                     up ? "applying" : "reverting", version_text(step.step.version_after)));
+        m_ctx.out.progress(fmt::format("      {} has no statements: {} it only moves the version to {}",
+                                       step.script.file, up ? "applying" : "reverting",
+                                       version_text(step.step.version_after)));
       } else if (!up) {
-        ctx.out.progress(
+        m_ctx.out.progress(
             fmt::format("      {} has no down migration: nothing is reverted, only the version moves to {}",
                         step.migration->label(), version_text(step.step.version_after)));
       }
     }
     if (std::optional<std::string> reason = runner::transaction_reason(step.script); reason && !step.transaction) {
-      ctx.out.detail(fmt::format("  without a transaction: {}", *reason));
+      m_ctx.out.detail(fmt::format("  without a transaction: {}", *reason));
     }
-  };
-  progress.finished = [&](const runner::PreparedStep& step, double ms) {
-    ctx.out.progress(
-        fmt::format("[{}/{}] {} {} ({:.1f} ms)", number, total_steps, verb(step, true), step.migration->label(), ms));
-  };
-  progress.batch_started = [&](const runner::PreparedStep& step, const std::vector<const source::Statement*>& batch) {
-    for (const source::Statement* statement : batch) {
-      ctx.out.detail(fmt::format("  {}:{}: {}", step.script.file_of(*statement), statement->line,
-                                 std::string_view(statement->sql).substr(0, statement->sql.find('\n'))));
+  }
+
+  std::optional<report::ElapsedTicker> m_ticker;
+  size_t m_total = 0;
+  size_t m_number = 0;
+};
+
+using PlanFunction = planner::Plan (*)(const planner::Inputs&, const Args&);
+
+// Called with the plan before anything runs (not for dry runs); throws to stop the command.
+using PlanCheck = void (*)(Context& ctx, const planner::Plan& plan);
+
+// Ctrl-C/SIGTERM: stop at a safe point (docs/architecture.md, "Signals"). Before the first
+// migration starts there is nothing to protect, so a signal then ends the run at once
+// (connections, the lock and any half-made version table go with the process); later ones are
+// forwarded to the run's stop control.
+void on_signal(const Context& ctx, api::StopControl& stop, int signal, int presses) {
+  const runner::RunControl& control = stop.control();
+  const std::string name = runner::signal_name(signal);
+  if (!control.migrating.load()) {
+    std::string message = fmt::format("interrupted by {} before any migration ran", name);
+    std::cerr << "strata: error: " << message << std::endl;
+    if (ctx.out.json_mode()) ctx.out.document(report::error_json(1, message));
+    std::fflush(stdout);
+    std::_Exit(1);
+  }
+  stop.requested_now(presses);
+  if (presses >= 2) {
+    ctx.out.progress(fmt::format(
+        "{} again: stopping after the current statement; the migration will be left dirty, with the stop "
+        "recorded (send it a third time to end strata at once)",
+        name));
+    return;
+  }
+  if (control.outside_transaction.load()) {
+    ctx.out.progress(fmt::format(
+        "{} received: finishing the running migration, which runs outside a transaction, then stopping "
+        "before the next one (send it again to stop after the current statement instead, leaving the database "
+        "dirty; a third time ends strata at once)",
+        name));
+    return;
+  }
+  ctx.out.progress(fmt::format(
+      "{} received: stopping: a migration running in a transaction is rolled back and no further one starts "
+      "(send it again to end strata at once)",
+      name));
+}
+
+int migrate(Context& ctx, PlanFunction make_plan, api::DriftCheck drift_check, PlanCheck check_plan = nullptr) {
+  const Config& config = ctx.config;
+  const Args& args = ctx.args;
+  Dialect dialect = dialect_of(config);
+  source::Source source = load(ctx, dialect);
+  api::Settings settings = settings_of(ctx, dialect);
+
+  api::MigrateCommand command;
+  command.make_plan = [&](const planner::Inputs& in) { return make_plan(in, args); };
+  command.drift_check = drift_check;
+  if (check_plan) command.check_plan = [&](const planner::Plan& plan) { check_plan(ctx, plan); };
+  command.dry_run = args.dry_run;
+
+  // The watcher goes first so that every thread started after it (the tickers) leaves the
+  // signals to it.
+  api::StopControl stop(false);
+  std::optional<runner::InterruptWatcher> watcher;
+  if (config.database && !args.dry_run) {
+    watcher.emplace(stop.control(), [&](int signal, int presses) { on_signal(ctx, stop, signal, presses); });
+  }
+  RunObserver observer(ctx);
+  api::MigrateResult result = api::migrate(settings, source, command, observer, &stop);
+
+  if (args.dry_run || !config.database) {
+    if (ctx.out.json_mode()) {
+      ctx.out.document(report::plan_json(result.steps));
+    } else {
+      ctx.out.result(report::plan_text(result.steps, result.plan.from, result.plan.to, dialect_name(dialect),
+                                       settings.table.display()));
     }
-    const std::string& file = step.script.file_of(*batch.front());
-    ticker.start(batch.size() == 1 ? fmt::format("{}:{}", file, batch.front()->line)
-                                   : fmt::format("{}:{}–{}", file, batch.front()->line, batch.back()->line));
-  };
-  progress.batch_finished = [&] { ticker.stop(); };
-  std::vector<runner::StepResult> completed;
-  auto started = std::chrono::steady_clock::now();
-  control.migrating.store(true);
-  runner::execute(*session.driver, *session.tracker, steps, progress, completed, &control);
-  double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  ctx.out.progress(fmt::format("database at version {} ({} migration{}, {:.1f} ms)", version_text(plan.to),
-                               completed.size(), completed.size() == 1 ? "" : "s", total));
-  ctx.out.document(report::run_json(plan.from, plan.to, completed));
+    return 0;
+  }
+  if (result.steps.empty()) {
+    ctx.out.progress(fmt::format("no change: database at version {}", version_text(result.plan.from)));
+    ctx.out.document(report::run_json(result.plan.from, result.plan.to, {}));
+    return 0;
+  }
+  const size_t count = result.completed.size();
+  ctx.out.progress(fmt::format("database at version {} ({} migration{}, {:.1f} ms)", version_text(result.plan.to),
+                               count, count == 1 ? "" : "s", result.duration_ms));
+  ctx.out.document(report::run_json(result.plan.from, result.plan.to, result.completed));
   return 0;
 }
 
@@ -340,7 +277,7 @@ planner::Plan plan_redo(const planner::Inputs& in, const Args&) {
 }
 
 int cmd_up(Context& ctx) {
-  return migrate(ctx, plan_up, DriftCheck::refuse);
+  return migrate(ctx, plan_up, api::DriftCheck::refuse);
 }
 
 // `down N` with N above the number of applied migrations reverts all of them: it asks, as
@@ -367,14 +304,14 @@ int cmd_down(Context& ctx) {
     throw UsageError(isatty(STDIN_FILENO) ? "down --all not confirmed; nothing changed"
                                           : "down --all needs confirmation: pass -y/--yes (no terminal to ask on)");
   }
-  return migrate(ctx, plan_down, DriftCheck::ignore, confirm_down_beyond_applied);
+  return migrate(ctx, plan_down, api::DriftCheck::ignore, confirm_down_beyond_applied);
 }
 
 int cmd_goto(Context& ctx) {
-  return migrate(ctx, plan_goto, DriftCheck::refuse);
+  return migrate(ctx, plan_goto, api::DriftCheck::refuse);
 }
 int cmd_redo(Context& ctx) {
-  return migrate(ctx, plan_redo, DriftCheck::redo_latest);
+  return migrate(ctx, plan_redo, api::DriftCheck::redo_latest);
 }
 
 // ------------------------------------------------------------------ other commands
@@ -399,35 +336,18 @@ int cmd_create(Context& ctx) {
   return 0;
 }
 
+
 int cmd_version(Context& ctx) {
-  Session session = open_session(ctx.config, false);
-  tracker::VersionState state;
-  if (std::optional<tracker::ForeignState> foreign = session.tracker->find_foreign()) {
-    state.version = foreign->highest();
-    // The source is only needed to say which versions have no file; without a directory, none.
-    std::optional<source::Source> source;
-    try {
-      source.emplace(load(ctx, ctx.config.database->dialect));
-    } catch (const Error&) {
-      source.emplace(ctx.config.path, ctx.config.database->dialect, std::vector<source::Migration>{});
-    }
-    ctx.out.progress(runner::reading_message(*foreign, *source, session.tracker->table()));
-  } else {
-    state = session.tracker->read_state();
-  }
-  ctx.out.result(report::version_line(state));
-  json document = report::version_json(state);
-  if (state.dirty) {
+  CliObserver observer(ctx);
+  const Dialect dialect = ctx.config.database->dialect;
+  api::VersionResult version = api::version(
+      settings_of(ctx, dialect), [&] { return load(ctx, dialect); }, observer);
+  ctx.out.result(report::version_line(version.state));
+  json document = report::version_json(version.state);
+  if (version.running) {
     // Dirty while a migration runs is no failure: say so, and who runs it.
-    runner::DatabaseView view;
-    view.state = state;
-    view.history = session.tracker->read_history();
-    Runbook runbook = runner::dirty_runbook(view, source::Source({}, session.driver->dialect(), {}));
-    runner::mark_running(runbook, *session.driver, session.tracker->table());
-    if (runbook.cause == Runbook::Cause::running) {
-      ctx.out.progress(runner::runbook_message(runbook));
-      document["running"] = report::runbook_json(runbook);
-    }
+    ctx.out.progress(runner::runbook_message(*version.running));
+    document["running"] = report::runbook_json(*version.running);
   }
   ctx.out.document(document);
   return 0;
@@ -437,48 +357,15 @@ int cmd_force(Context& ctx) {
   std::optional<int64_t> target = parse_version_argument(ctx.args.positionals.at(0), true);
   Dialect dialect = ctx.config.database->dialect;
   source::Source source = load(ctx, dialect);
-  if (target && !source.find(*target)) {
-    throw UsageError(
-        fmt::format("cannot force version {}: no migration with that version in {} "
-                    "(use -1 or none for \"nothing applied\")",
-                    *target, ctx.config.path));
-  }
-  Session session = open_session(ctx.config, true);
-  std::optional<runner::LockGuard> lock;
-  take_lock(ctx, session, lock);
-  import_foreign(ctx, session, source);
-  session.tracker->ensure_tables();
-  // force is the repair tool: a version table it cannot read (several rows) is what it fixes.
-  tracker::VersionState before;
-  std::string unreadable;
-  try {
-    before = session.tracker->read_state();
-  } catch (const DriverError& error) {
-    unreadable = error.what();
-  }
-
-  tracker::HistoryEntry entry;
-  entry.version = target.value_or(-1);
-  if (target) entry.name = source.find(*target)->name;
-  entry.outcome = tracker::Outcome::forced;
-  json detail = {{"from", before.version ? json(*before.version) : json(nullptr)}, {"dirty", before.dirty}};
-  if (!unreadable.empty()) detail["unreadable"] = unreadable;
-  entry.detail = detail.dump();
-  session.driver->begin();
-  try {
-    session.tracker->set_version(target, false);
-    session.tracker->record(entry);
-    session.driver->commit();
-  } catch (...) {
-    session.driver->rollback();
-    throw;
-  }
+  CliObserver observer(ctx);
+  api::ForceResult forced = api::force(settings_of(ctx, dialect), source, target, ctx.config.path, observer);
   ctx.out.progress(fmt::format("forced version {} (was {})", version_text(target),
-                               unreadable.empty() ? report::version_line(before) : "unreadable: " + unreadable));
+                               forced.unreadable.empty() ? report::version_line(forced.before)
+                                                         : "unreadable: " + forced.unreadable));
   ctx.out.result(version_text(target));
   ctx.out.document({{"version", target ? json(*target) : json(nullptr)},
                     {"dirty", false},
-                    {"previous", report::version_json(before)}});
+                    {"previous", report::version_json(forced.before)}});
   return 0;
 }
 
@@ -487,74 +374,24 @@ int cmd_accept(Context& ctx) {
   source::Source source = load(ctx, dialect);
   std::vector<int64_t> versions;
   for (const std::string& text : ctx.args.positionals) versions.push_back(*parse_version_argument(text, false));
-  Session session = open_session(ctx.config, true);
-  std::optional<runner::LockGuard> lock;
-  take_lock(ctx, session, lock);
-  runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  if (view.state.dirty) throw runner::dirty_error(view, source);
-  for (int64_t version : versions) {
-    if (!source.find(version)) {
-      throw UsageError(
-          fmt::format("cannot accept version {}: no migration with that version in {}", version, ctx.config.path));
-    }
-    if (!view.applied.contains(version)) {
-      throw UsageError(fmt::format(
-          "cannot accept version {}: it is not applied, so there is nothing to accept (`strata up` applies it)",
-          version));
-    }
-  }
-  std::vector<runner::Drift> drift = runner::find_drift(source, view);
-  std::vector<tracker::HistoryEntry> entries;
+  CliObserver observer(ctx);
+  api::AcceptResult result = api::accept(settings_of(ctx, dialect), source, versions, ctx.config.path, observer);
   json accepted = json::array();
-  json unchanged = json::array();
-  for (int64_t version : versions) {
-    const source::Migration& migration = *source.find(version);
-    auto edited =
-        std::find_if(drift.begin(), drift.end(), [&](const runner::Drift& d) { return d.version == version; });
-    if (edited == drift.end()) {
-      ctx.out.progress(fmt::format("{} is as it was applied; nothing to accept", migration.up->name));
-      unchanged.push_back(version);
-      continue;
-    }
-    tracker::HistoryEntry entry;
-    entry.version = version;
-    entry.name = migration.name;
-    entry.direction = "up";
-    entry.checksum = edited->current_checksum;
-    entry.outcome = tracker::Outcome::accepted;
-    entry.detail = json{{"file", edited->file}, {"previous", edited->stored_checksum}}.dump();
-    entries.push_back(std::move(entry));
-    ctx.out.progress(fmt::format("accepted {} as it is now (checksum {} → {}); its SQL was not run again", edited->file,
-                                 edited->stored_checksum.substr(0, 12), edited->current_checksum.substr(0, 12)));
-    accepted.push_back({{"version", version},
-                        {"file", edited->file},
-                        {"previous_checksum", edited->stored_checksum},
-                        {"checksum", edited->current_checksum}});
+  for (const runner::Drift& edited : result.accepted) {
+    accepted.push_back({{"version", edited.version},
+                        {"file", edited.file},
+                        {"previous_checksum", edited.stored_checksum},
+                        {"checksum", edited.current_checksum}});
   }
-  if (!entries.empty()) {
-    session.tracker->ensure_tables();
-    session.driver->begin();
-    try {
-      for (const tracker::HistoryEntry& entry : entries) session.tracker->record(entry);
-      session.driver->commit();
-    } catch (...) {
-      session.driver->rollback();
-      throw;
-    }
-  }
-  ctx.out.document({{"accepted", accepted}, {"unchanged", unchanged}});
+  ctx.out.document({{"accepted", accepted}, {"unchanged", result.unchanged}});
   return 0;
 }
 
 int cmd_status(Context& ctx) {
   Dialect dialect = ctx.config.database->dialect;
   source::Source source = load(ctx, dialect);
-  Session session = open_session(ctx.config, false);
-  runner::DatabaseView view = runner::read_view(*session.tracker, source);
-  if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
-  runner::StatusReport status =
-      runner::build_status(source, view, runner::find_drift(source, view), runner::versions_without_down(source));
-  if (status.runbook) runner::mark_running(*status.runbook, *session.driver, session.tracker->table());
+  CliObserver observer(ctx);
+  runner::StatusReport status = api::status(settings_of(ctx, dialect), source, observer);
   const bool running = status.runbook && status.runbook->cause == Runbook::Cause::running;
   if (ctx.out.json_mode()) {
     ctx.out.document(report::status_json(status));
@@ -585,40 +422,23 @@ int cmd_validate(Context& ctx) {
   } else {
     dialects.assign(std::begin(k_all_dialects), std::end(k_all_dialects));
   }
-  size_t count = 0;
-  std::vector<int64_t> without_down;
+  CliObserver observer(ctx);
+  api::SourceCheck checked;
   for (Dialect dialect : dialects) {
     // The same directory for each dialect: its warnings once, and a bad name is bad for all.
     source::Source source =
         dialect == dialects.front() ? load(ctx, dialect) : source::load_source(config.path, dialect);
     try {
-      count = source.migrations().size();
-      without_down.clear();
-      for (const source::Migration& migration : source.migrations()) {
-        source::ParsedMigration parsed = source::parse_migration(migration, dialect);
-        if (has_transactional_ddl(dialect)) {
-          for (const source::Script* script : {&parsed.up, &parsed.down}) {
-            if (std::optional<std::string> warning = runner::transaction_warning(*script)) {
-              ctx.out.warning(dialects.size() == 1 ? *warning
-                                                   : fmt::format("{} (read as {})", *warning, dialect_name(dialect)));
-            }
-          }
-        }
-        if (parsed.down.file.empty()) without_down.push_back(migration.version);
-      }
-      if (config.database) {
-        Session session = open_session(config, false);
-        runner::DatabaseView view = runner::read_view(*session.tracker, source);
-        if (view.foreign) ctx.out.progress(runner::reading_message(*view.foreign, source, session.tracker->table()));
-        std::vector<runner::Drift> drift = runner::find_drift(source, view);
-        if (!drift.empty()) throw SourceError(runner::drift_message(drift.front()));
-      }
+      checked = api::check_source(source, dialect, observer, dialects.size() != 1);
+      if (config.database) api::check_applied_checksums(settings_of(ctx, dialect), source, observer);
     } catch (const SourceError& error) {
       if (dialects.size() == 1) throw;
       throw SourceError(fmt::format("{} (read as {}; pass --dialect or --database to check one dialect only)",
                                     error.what(), dialect_name(dialect)));
     }
   }
+  const size_t count = checked.migrations;
+  const std::vector<int64_t>& without_down = checked.without_down;
   std::string summary = fmt::format("ok: {} migration{}", count, count == 1 ? "" : "s");
   if (!without_down.empty()) {
     summary += fmt::format("; without a down migration: {}", fmt::join(without_down, ", "));
@@ -658,6 +478,7 @@ int cmd_wait(Context& ctx) {
     }
   }
 }
+
 
 // ------------------------------------------------------------------ CLI11 definitions
 

@@ -23,6 +23,7 @@ sigset_t watched_signals() {
 std::string signal_name(int signal) {
   if (signal == SIGINT) return "SIGINT";
   if (signal == SIGTERM) return "SIGTERM";
+  if (signal == k_stop_request) return "a stop request";
   return "signal " + std::to_string(signal);
 }
 

@@ -17,7 +17,11 @@ struct RunControl {
   std::atomic<bool> outside_transaction{false};  // the step under way runs outside a transaction
 };
 
-// "SIGINT", "SIGTERM", or "signal N".
+// RunControl::signal of a stop asked for by a library caller (Migrator::request_stop()), not by
+// a signal.
+constexpr int k_stop_request = -1;
+
+// "SIGINT", "SIGTERM", "a stop request" (k_stop_request), or "signal N".
 std::string signal_name(int signal);
 
 // Turns SIGINT and SIGTERM into stop requests while a migration runs. The signals are blocked

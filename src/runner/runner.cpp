@@ -635,7 +635,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
   for (const PreparedStep& prepared : steps) {
     const planner::Step& step = prepared.step;
     if (int signal = stop_signal()) {
-      throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before), ExitCode::runtime);
+      throw Interrupted(interrupted_between(signal, completed.size(), steps.size(), step.version_before));
     }
     if (control != nullptr) control->outside_transaction.store(false);  // set once its first statement goes
     if (progress.started) progress.started(prepared);
@@ -644,9 +644,8 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
     const std::string label = prepared.migration->label();
     const auto direction = planner::direction_name(step.direction);
     auto rolled_back = [&](int signal) {
-      return Error(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
-                               signal_name(signal), label, direction, version_text(step.version_before)),
-                   ExitCode::runtime);
+      return Interrupted(fmt::format("interrupted by {}: migration {} ({}) rolled back, database still at version {}",
+                                     signal_name(signal), label, direction, version_text(step.version_before)));
     };
 
     auto not_started = [&](const DriverError& error) {
@@ -777,8 +776,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
                 interrupted.update(next);
                 leave_dirty(interrupted);
               }
-              throw Error(interrupted_between(signal, completed.size(), steps.size(), step.version_before),
-                          ExitCode::runtime);
+              throw Interrupted(interrupted_between(signal, completed.size(), steps.size(), step.version_before));
             }
             json detail = base_detail();
             detail.update(next);

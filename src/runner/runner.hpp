@@ -151,7 +151,7 @@ struct Progress {
 // With `control`, a stop request (Ctrl-C/SIGTERM) is honoured at safe points: a transactional
 // step is rolled back (its running statement may be cancelled; control->cancellable says when),
 // a non-transactional one stops after its current batch and is recorded as interrupted
-// (DirtyError), and no further step starts. An interrupted run throws Error (exit 1) saying
+// (DirtyError), and no further step starts. An interrupted run throws Interrupted (exit 1) saying
 // where the database stands.
 void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
              const Progress& progress, std::vector<StepResult>& completed, RunControl* control = nullptr);

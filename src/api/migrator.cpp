@@ -1,0 +1,338 @@
+#include "strata/migrator.hpp"
+
+#include <fmt/format.h>
+
+#include "api/flow.hpp"
+#include "core/database_url.hpp"
+#include "runner/interrupt.hpp"
+
+namespace strata {
+
+namespace {
+
+Direction public_direction(planner::Direction direction) {
+  return direction == planner::Direction::up ? Direction::up : Direction::down;
+}
+
+MigrationState state_of(const std::string& state) {
+  if (state == "applied") return MigrationState::applied;
+  if (state == "modified") return MigrationState::modified;
+  if (state == "missing") return MigrationState::missing;
+  if (state == "out-of-order") return MigrationState::out_of_order;
+  if (state == "dirty") return MigrationState::dirty;
+  return MigrationState::pending;
+}
+
+// Turns the flow's reports into Events for the caller's callback.
+class EventObserver : public api::Observer {
+ public:
+  explicit EventObserver(const EventCallback& callback) : m_callback(callback) {}
+
+  void warning(const std::string& line) override { emit(Event::Kind::warning, line); }
+  void notice(const std::string& line) override { emit(Event::Kind::notice, line); }
+  void reading_foreign(const std::string& line) override { emit(Event::Kind::reading_foreign, line); }
+  void imported(const std::string& line) override { emit(Event::Kind::imported, line); }
+  void lock_waiting(const std::optional<std::string>& holder, const std::string& line) override {
+    if (!m_callback) return;
+    Event event;
+    event.kind = Event::Kind::lock_waiting;
+    event.message = line;
+    event.holder = holder.value_or("");
+    m_callback(event);
+  }
+  void lock_acquired(bool) override { emit(Event::Kind::lock_acquired, "took the migration lock"); }
+
+  runner::Progress progress(const std::vector<runner::PreparedStep>& steps) override {
+    runner::Progress progress;
+    if (!m_callback) return progress;
+    m_total = steps.size();
+    progress.started = [this](const runner::PreparedStep& step) {
+      ++m_index;
+      Event event = step_event(Event::Kind::migration_started, step);
+      event.message = fmt::format("[{}/{}] {} {}", m_index, m_total,
+                                  event.direction == Direction::up ? "applying" : "reverting", step.migration->label());
+      m_current = &step;
+      m_callback(event);
+    };
+    progress.finished = [this](const runner::PreparedStep& step, double ms) {
+      Event event = step_event(Event::Kind::migration_finished, step);
+      event.duration_ms = ms;
+      event.statements = m_statements;
+      event.message = fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_index, m_total,
+                                  event.direction == Direction::up ? "applied" : "reverted", step.migration->label(), ms);
+      m_current = nullptr;
+      m_statements = 0;
+      m_callback(event);
+    };
+    progress.batch_started = [this](const runner::PreparedStep& step,
+                                    const std::vector<const source::Statement*>& batch) {
+      Event event = step_event(Event::Kind::batch_started, step);
+      event.statements = batch.size();
+      event.file = step.script.file_of(*batch.front());
+      event.line = batch.front()->line;
+      event.message = batch.size() == 1 ? fmt::format("{}:{}", event.file, event.line)
+                                        : fmt::format("{}:{}–{}", event.file, event.line, batch.back()->line);
+      m_statements += batch.size();
+      m_callback(event);
+    };
+    return progress;
+  }
+
+  // The run ended with `error` while a migration was under way.
+  void failed(const std::exception& error) {
+    if (!m_callback || m_current == nullptr) return;
+    Event event = step_event(Event::Kind::migration_failed, *m_current);
+    event.message = error.what();
+    m_current = nullptr;
+    m_callback(event);
+  }
+
+ private:
+  void emit(Event::Kind kind, const std::string& line) {
+    if (!m_callback) return;
+    Event event;
+    event.kind = kind;
+    event.message = line;
+    m_callback(event);
+  }
+  Event step_event(Event::Kind kind, const runner::PreparedStep& step) const {
+    Event event;
+    event.kind = kind;
+    event.version = step.step.version;
+    event.name = step.migration->name;
+    event.direction = public_direction(step.step.direction);
+    event.index = m_index;
+    event.total = m_total;
+    return event;
+  }
+
+  const EventCallback& m_callback;
+  size_t m_index = 0;
+  size_t m_total = 0;
+  size_t m_statements = 0;
+  const runner::PreparedStep* m_current = nullptr;
+};
+
+planner::Plan make_plan(const Request& request, const planner::Inputs& in) {
+  switch (request.kind) {
+    case Request::Kind::up:
+      return planner::plan_up(in, request.count);
+    case Request::Kind::down:
+      return planner::plan_down(in, request.count);
+    case Request::Kind::goto_version:
+      return planner::plan_goto(in, request.target);
+    case Request::Kind::redo:
+      break;
+  }
+  return planner::plan_redo(in);
+}
+
+api::DriftCheck drift_check_of(const Request& request) {
+  switch (request.kind) {
+    case Request::Kind::down:
+      return api::DriftCheck::ignore;
+    case Request::Kind::redo:
+      return api::DriftCheck::redo_latest;
+    default:
+      return api::DriftCheck::refuse;
+  }
+}
+
+void check_count(const std::optional<int64_t>& count, const char* what) {
+  if (count && *count <= 0) throw UsageError(fmt::format("invalid {} {}: expected a positive integer", what, *count));
+}
+
+}  // namespace
+
+const char* state_name(MigrationState state) {
+  switch (state) {
+    case MigrationState::applied:
+      return "applied";
+    case MigrationState::pending:
+      return "pending";
+    case MigrationState::modified:
+      return "modified";
+    case MigrationState::missing:
+      return "missing";
+    case MigrationState::out_of_order:
+      return "out-of-order";
+    case MigrationState::dirty:
+      return "dirty";
+  }
+  return "pending";
+}
+
+MigrationSource MigrationSource::directory(std::string path) {
+  MigrationSource source;
+  source.m_name = std::move(path);
+  return source;
+}
+
+MigrationSource MigrationSource::embedded(const EmbeddedMigrations& migrations) {
+  MigrationSource source;
+  source.m_name = migrations.directory != nullptr ? migrations.directory : "embedded migrations";
+  source.m_embedded = &migrations;
+  return source;
+}
+
+struct Migrator::Impl {
+  api::Settings settings;
+  MigrationSource source;
+  Options options;
+  api::StopControl stop{true};
+
+  source::Source load(EventObserver& observer) {
+    api::SourceSpec spec;
+    spec.directory = source.name();
+    spec.embedded = source.embedded_set();
+    return api::load_source(spec, settings.dialect, observer);
+  }
+};
+
+Migrator::Migrator(const std::string& database_url, MigrationSource source, Options options)
+    : m_impl(std::make_unique<Impl>()) {
+  Impl& impl = *m_impl;
+  impl.settings.database = parse_database_url(database_url);
+  impl.settings.dialect = impl.settings.database->dialect;
+  if (!options.table.empty()) {
+    impl.settings.table = parse_table_name(options.table, impl.settings.dialect, "table");
+  } else if (impl.settings.database->migrations_table) {
+    impl.settings.table =
+        parse_table_name(*impl.settings.database->migrations_table, impl.settings.dialect, "x-migrations-table");
+  } else {
+    impl.settings.table = TableName{"", "schema_migrations"};
+  }
+  if (options.lock_timeout.count() < 0) throw UsageError("invalid lock timeout: expected 0 or more");
+  impl.settings.lock_timeout = options.lock_timeout;
+  impl.settings.allow_out_of_order = options.allow_out_of_order;
+  impl.source = std::move(source);
+  impl.options = std::move(options);
+}
+
+Migrator::~Migrator() = default;
+Migrator::Migrator(Migrator&&) noexcept = default;
+Migrator& Migrator::operator=(Migrator&&) noexcept = default;
+
+RunResult Migrator::up() {
+  return run(Request::up());
+}
+RunResult Migrator::up(int64_t count) {
+  return run(Request::up(count));
+}
+RunResult Migrator::down(int64_t count) {
+  return run(Request::down(count));
+}
+RunResult Migrator::down_all() {
+  return run(Request::down_all());
+}
+RunResult Migrator::goto_version(int64_t version) {
+  return run(Request::goto_version(version));
+}
+RunResult Migrator::redo() {
+  return run(Request::redo());
+}
+
+RunResult Migrator::run(const Request& request) {
+  check_count(request.count, "count");
+  EventObserver observer(m_impl->options.on_event);
+  source::Source source = m_impl->load(observer);
+  api::MigrateCommand command;
+  command.make_plan = [&](const planner::Inputs& in) { return make_plan(request, in); };
+  command.drift_check = drift_check_of(request);
+  api::MigrateResult migrated;
+  try {
+    migrated = api::migrate(m_impl->settings, source, command, observer, &m_impl->stop);
+  } catch (const std::exception& error) {
+    observer.failed(error);
+    throw;
+  }
+  RunResult result;
+  result.from = migrated.plan.from;
+  result.to = migrated.plan.to;
+  result.duration_ms = migrated.duration_ms;
+  for (const runner::StepResult& step : migrated.completed) {
+    result.steps.push_back(StepResult{step.version, step.name, public_direction(step.direction), step.duration_ms,
+                                      step.statements, step.no_file});
+  }
+  return result;
+}
+
+Plan Migrator::plan(const Request& request) {
+  check_count(request.count, "count");
+  EventObserver observer(m_impl->options.on_event);
+  source::Source source = m_impl->load(observer);
+  api::MigrateCommand command;
+  command.make_plan = [&](const planner::Inputs& in) { return make_plan(request, in); };
+  command.drift_check = drift_check_of(request);
+  command.dry_run = true;
+  api::MigrateResult planned = api::migrate(m_impl->settings, source, command, observer, nullptr);
+  Plan plan;
+  plan.from = planned.plan.from;
+  plan.to = planned.plan.to;
+  for (const runner::PreparedStep& prepared : planned.steps) {
+    PlannedStep step;
+    step.version = prepared.step.version;
+    step.name = prepared.migration->name;
+    step.direction = public_direction(prepared.step.direction);
+    step.transaction = prepared.transaction;
+    for (const source::Statement& statement : prepared.script.section.statements) {
+      step.statements.push_back(PlannedStatement{prepared.script.file_of(statement), statement.line, statement.sql});
+    }
+    plan.steps.push_back(std::move(step));
+  }
+  return plan;
+}
+
+VersionInfo Migrator::force(std::optional<int64_t> version) {
+  EventObserver observer(m_impl->options.on_event);
+  source::Source source = m_impl->load(observer);
+  api::ForceResult forced = api::force(m_impl->settings, source, version, m_impl->source.name(), observer);
+  return VersionInfo{forced.before.version, forced.before.dirty};
+}
+
+VersionInfo Migrator::version() {
+  EventObserver observer(m_impl->options.on_event);
+  api::VersionResult result = api::version(
+      m_impl->settings, [&] { return m_impl->load(observer); }, observer);
+  return VersionInfo{result.state.version, result.state.dirty};
+}
+
+Status Migrator::status() {
+  EventObserver observer(m_impl->options.on_event);
+  source::Source source = m_impl->load(observer);
+  runner::StatusReport report = api::status(m_impl->settings, source, observer);
+  Status status;
+  status.version = report.version;
+  status.dirty = report.dirty;
+  status.runbook = report.runbook;
+  status.pending = report.pending;
+  for (const runner::StatusRow& row : report.rows) {
+    status.migrations.push_back(MigrationStatus{row.version, row.name, state_of(row.state), row.applied_at,
+                                                row.duration_ms, row.applied_by, row.has_down});
+  }
+  return status;
+}
+
+bool Migrator::has_pending() {
+  EventObserver observer(m_impl->options.on_event);
+  source::Source source = m_impl->load(observer);
+  return api::has_pending(m_impl->settings, source, observer);
+}
+
+Validation Migrator::validate() {
+  EventObserver observer(m_impl->options.on_event);
+  source::Source source = m_impl->load(observer);
+  api::SourceCheck checked = api::check_source(source, m_impl->settings.dialect, observer, false);
+  api::check_applied_checksums(m_impl->settings, source, observer);
+  return Validation{checked.migrations, checked.without_down};
+}
+
+void Migrator::request_stop() noexcept {
+  m_impl->stop.request(runner::k_stop_request);
+}
+
+void Migrator::clear_stop() noexcept {
+  m_impl->stop.clear();
+}
+
+}  // namespace strata
