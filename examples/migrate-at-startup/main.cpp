@@ -44,11 +44,8 @@ void log_event(const strata::Event& event) {
                 << " statements, " << static_cast<long>(event.duration_ms) << " ms)\n";
       break;
     case strata::Event::Kind::migration_failed:
-    case strata::Event::Kind::warning:
-      std::cerr << "notes-service: " << event.message << '\n';
-      break;
-    default:
-      break;
+    case strata::Event::Kind::warning: std::cerr << "notes-service: " << event.message << '\n'; break;
+    default: break;
   }
 }
 

@@ -31,8 +31,8 @@ Source load_embedded(const EmbeddedMigrations& set, Dialect dialect) {
     entries.push_back({name, std::nullopt, bytes});
   }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  const auto twice = std::adjacent_find(entries.begin(), entries.end(),
-                                        [](const auto& a, const auto& b) { return a.name == b.name; });
+  const auto twice =
+      std::adjacent_find(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name == b.name; });
   if (twice != entries.end()) throw SourceError(twice->name, 0, "is listed twice in the compiled-in migrations");
   return assemble_source(directory, dialect, entries);
 }

@@ -384,8 +384,9 @@ Source assemble_source(const fs::path& directory, Dialect dialect, const std::ve
     if (entry) {
       fs::path path = directory / name;
       if (entry->is_symlink(ec) && !fs::exists(path, ec)) {
-        throw SourceError(name, 0,
-                          fmt::format("is a symbolic link to {}, which does not exist", fs::read_symlink(path, ec).string()));
+        throw SourceError(
+            name, 0,
+            fmt::format("is a symbolic link to {}, which does not exist", fs::read_symlink(path, ec).string()));
       }
       if (!entry->is_regular_file(ec)) {
         throw SourceError(name, 0, "is not a regular file (migrations must be files directly in the directory)");

@@ -8,19 +8,8 @@
 set -euo pipefail
 
 build=$(cd "${1:?usage: deb_test.sh BUILD_DIR}" && pwd)
-source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-deb-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-die() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=tests/package/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" deb_test
 
 for tool in cpack dpkg-deb dpkg dpkg-shlibdeps dpkg-parsechangelog lintian tar; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
@@ -340,8 +329,4 @@ else
   [ "$dev_lintian_rc" -ne 1 ] || fail "lintian could not check libstrata-dev: $(grep -v 'running with root privileges' "$tmp/lintian-dev.err")"
 fi
 
-if [ "$failures" -gt 0 ]; then
-  echo "deb_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "deb_test: ok ($(basename "$deb"), $(basename "$tgz"))"
+finish "$(basename "$deb"), $(basename "$dev"), $(basename "$tgz")"

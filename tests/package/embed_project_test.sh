@@ -7,22 +7,11 @@
 set -euo pipefail
 
 build=$(cd "${1:?usage: embed_project_test.sh BUILD_DIR}" && pwd)
-source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-embed-project.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-die() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=tests/package/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" embed_project_test
 
 prefix=$tmp/prefix
-cmake --install "$build" --prefix "$prefix" --strip >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; die "cmake --install failed"; }
+install_prefix "$build" "$prefix"
 
 # configure NAME MIGRATIONS [cmake args...]: a fresh build tree of the project; only the scratch
 # prefix is searched for strata.
@@ -45,11 +34,9 @@ build_project ok || { cat "$tmp/ok.build.log" >&2; die "the project does not bui
 grep -q "strata::strata-embed\|Compiling in the migrations of $tmp/migrations" "$tmp/ok.build.log" ||
   fail "the build did not run strata-embed: $(cat "$tmp/ok.build.log")"
 out=$("$tmp/ok/list_migrations")
-expected="$tmp/migrations: 4 files
-1_notes.down.sql 19 DROP TABLE notes;"$'\r'"
-1_notes.up.sql 199 "$'\xef\xbb\xbf'"-- Saved by an editor that adds a byte-order mark, checked out with CRLF line endings."$'\r'"
-2_tags.down.sql 17 DROP TABLE tags;
-2_tags.up.sql 44 CREATE TABLE tags (id INTEGER PRIMARY KEY);"
+expected=$(printf '%s\n' "$tmp/migrations: 4 files" $'1_notes.down.sql 19 DROP TABLE notes;\r' \
+  $'1_notes.up.sql 199 \xef\xbb\xbf-- Saved by an editor that adds a byte-order mark, checked out with CRLF line endings.\r' \
+  '2_tags.down.sql 17 DROP TABLE tags;' '2_tags.up.sql 44 CREATE TABLE tags (id INTEGER PRIMARY KEY);')
 [ "$out" = "$expected" ] || fail "the compiled-in set is not the directory's files byte for byte: $(printf '%q' "$out")"
 
 # ---------------------------------------------------------------- edited, added, removed
@@ -93,7 +80,7 @@ grep -qF "strata-embed: error: $source_dir/testdata/broken_sql/0002_unterminated
 # DIALECT: only the named dialects are checked. An apostrophe inside dollar quotes is text on
 # PostgreSQL and starts an unterminated string on SQLite and MySQL.
 mkdir "$tmp/dollar"
-printf 'COMMENT ON TABLE t IS $$it'"'"'s$$;\n' >"$tmp/dollar/1_c.up.sql"
+echo "COMMENT ON TABLE t IS \$\$it's\$\$;" >"$tmp/dollar/1_c.up.sql"
 configure dollar_all "$tmp/dollar"
 if build_project dollar_all; then fail "a PostgreSQL-only set built although it was checked for every dialect"; fi
 grep -qF "1_c.up.sql:1: unterminated string started here (read as sqlite;" "$tmp/dollar_all.build.log" ||
@@ -101,8 +88,4 @@ grep -qF "1_c.up.sql:1: unterminated string started here (read as sqlite;" "$tmp
 configure dollar_pg "$tmp/dollar" -DDIALECTS=postgres
 build_project dollar_pg || fail "DIALECT postgres: the PostgreSQL-only set does not build: $(cat "$tmp/dollar_pg.build.log")"
 
-if [ "$failures" -gt 0 ]; then
-  echo "embed_project_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "embed_project_test: ok"
+finish "tests/embed/project"

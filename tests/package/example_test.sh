@@ -8,32 +8,16 @@
 set -euo pipefail
 
 build=$(cd "${1:?usage: example_test.sh BUILD_DIR}" && pwd)
-source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/package/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" example_test
 example=$source_dir/examples/migrate-at-startup
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-example-test.XXXXXX")
 name=strata_example_$$
-cleanup() {
-  [ -n "${pg_admin:-}" ] && $pg_admin -c "DROP SCHEMA IF EXISTS $name CASCADE" >/dev/null 2>&1 || true
-  [ -n "${my_admin:-}" ] && $my_admin -e "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-die() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 : "${STRATA_TEST_POSTGRES_URL:?set by scripts/test-dbs.sh env}"
 : "${STRATA_TEST_MYSQL_URL:?set by scripts/test-dbs.sh env}"
 
 # ---------------------------------------------------------------- install, build against it only
 prefix=$tmp/prefix
-cmake --install "$build" --prefix "$prefix" --strip >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; die "cmake --install failed"; }
+install_prefix "$build" "$prefix"
 strata=$prefix/bin/strata
 cmake -S "$example" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
   -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF >"$tmp/configure.log" 2>&1 ||
@@ -103,28 +87,25 @@ grep -q "^notes-service: cannot migrate the database: .*dirty" "$tmp/sqlite-dirt
 
 # ---------------------------------------------------------------- PostgreSQL and MariaDB
 pg_url=$STRATA_TEST_POSTGRES_URL
-pg_user=$(sed -E 's|^[a-z]+://([^:]*):.*|\1|' <<<"$pg_url")
-pg_pass=$(sed -E 's|^[a-z]+://[^:]*:([^@]*)@.*|\1|' <<<"$pg_url")
-pg_host=$(sed -E 's|^[a-z]+://[^@]*@([^:/]*).*|\1|' <<<"$pg_url")
-pg_port=$(sed -E 's|^[a-z]+://[^@]*@[^:]*:([0-9]+).*|\1|' <<<"$pg_url")
-pg_db=$(sed -E 's|^[a-z]+://[^/]*/([^?]*).*|\1|' <<<"$pg_url")
-pg_admin="env PGPASSWORD=$pg_pass psql -X -q -v ON_ERROR_STOP=1 -h $pg_host -p $pg_port -U $pg_user -d $pg_db"
-$pg_admin -c "CREATE SCHEMA $name" || die "cannot create schema $name on $pg_host:$pg_port"
+pg_admin="env PGPASSWORD=$(url_part "$pg_url" password) psql -X -q -v ON_ERROR_STOP=1 -h $(url_part "$pg_url" host) -p $(url_part "$pg_url" port) -U $(url_part "$pg_url" user) -d $(url_part "$pg_url" database)"
+$pg_admin -c "CREATE SCHEMA $name" || die "cannot create schema $name on $pg_url"
+cleanups+=("$pg_admin -c 'DROP SCHEMA IF EXISTS $name CASCADE' >/dev/null 2>&1")
 sep='?'
 [[ $pg_url == *'?'* ]] && sep='&'
 check_engine postgres "${pg_url}${sep}options=-csearch_path%3D$name"
-# The per-dialect file ran on PostgreSQL, the plain one elsewhere.
-got=$($pg_admin -At -c "SELECT name FROM $name.schema_migrations_history WHERE version = 4 AND outcome = 'applied' LIMIT 1")
-[ "$got" = seed_author ] || fail "postgres: history of version 4 says '$got'"
+# The per-dialect file ran on PostgreSQL (its checksum is recorded), the plain one elsewhere.
+postgres_seed=$(sha256sum "$example/migrations/0004_seed_author.up.postgres.sql" | cut -d ' ' -f 1)
+plain_seed=$(sha256sum "$example/migrations/0004_seed_author.up.sql" | cut -d ' ' -f 1)
+got=$($pg_admin -At -c "SELECT checksum FROM $name.schema_migrations_history WHERE version = 4 AND outcome = 'applied' LIMIT 1")
+[ "$got" = "$postgres_seed" ] || fail "postgres: version 4 was applied from a file with checksum '$got', not 0004_seed_author.up.postgres.sql"
 
 my_url=$STRATA_TEST_MYSQL_URL
-my_user=$(sed -E 's|^[a-z]+://([^:]*):.*|\1|' <<<"$my_url")
-my_pass=$(sed -E 's|^[a-z]+://[^:]*:([^@]*)@.*|\1|' <<<"$my_url")
-my_host=$(sed -E 's|^[a-z]+://[^@]*@([^:/]*).*|\1|' <<<"$my_url")
-my_port=$(sed -E 's|^[a-z]+://[^@]*@[^:]*:([0-9]+).*|\1|' <<<"$my_url")
-my_admin="mariadb --no-defaults -h $my_host -P $my_port -u $my_user -p$my_pass"
-$my_admin -e "CREATE DATABASE $name" || die "cannot create database $name on $my_host:$my_port"
-check_engine mariadb "mysql://$my_user:$my_pass@$my_host:$my_port/$name"
+my_admin="mariadb --no-defaults -h $(url_part "$my_url" host) -P $(url_part "$my_url" port) -u $(url_part "$my_url" user) -p$(url_part "$my_url" password)"
+$my_admin -e "CREATE DATABASE $name" || die "cannot create database $name on $my_url"
+cleanups+=("$my_admin -e 'DROP DATABASE IF EXISTS $name' >/dev/null 2>&1")
+check_engine mariadb "mysql://$(url_part "$my_url" user):$(url_part "$my_url" password)@$(url_part "$my_url" host):$(url_part "$my_url" port)/$name"
+got=$($my_admin -N -e "SELECT checksum FROM $name.schema_migrations_history WHERE version = 4 AND outcome = 'applied' LIMIT 1")
+[ "$got" = "$plain_seed" ] || fail "mariadb: version 4 was applied from a file with checksum '$got', not 0004_seed_author.up.sql"
 
 # ---------------------------------------------------------------- pkg-config
 multiarch_pc=$(find "$prefix" -name strata.pc -path '*/pkgconfig/*' | head -n 1)
@@ -156,8 +137,4 @@ else
 fi
 grep -q -- "-I$prefix/include" <<<"$(pkg-config --cflags strata)" || fail "pkg-config --cflags strata: $(pkg-config --cflags strata)"
 
-if [ "$failures" -gt 0 ]; then
-  echo "example_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "example_test: ok"
+finish "examples/migrate-at-startup on sqlite, postgres, mariadb; pkg-config"

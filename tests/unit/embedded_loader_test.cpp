@@ -39,8 +39,8 @@ class InMemorySet {
   const EmbeddedMigrations& set() {
     m_files.clear();
     for (size_t i = 0; i < m_names.size(); ++i) {
-      m_files.push_back({m_names[i]->c_str(), reinterpret_cast<const unsigned char*>(m_bytes[i]->data()),
-                         m_bytes[i]->size()});
+      m_files.push_back(
+          {m_names[i]->c_str(), reinterpret_cast<const unsigned char*>(m_bytes[i]->data()), m_bytes[i]->size()});
     }
     m_set = {m_label.c_str(), m_files.data(), m_files.size()};
     return m_set;
@@ -105,8 +105,8 @@ void expect_same(const fs::path& directory, Dialect dialect) {
 }
 
 TEST(EmbeddedLoader, GivesWhatTheDirectoryGivesOnEveryDialect) {
-  for (const char* set : {"valid", "checkouts", "compat", "sql_migrate_dated", "dialect_blocks", "own_transactions",
-                          "example"}) {
+  for (const char* set :
+       {"valid", "checkouts", "compat", "sql_migrate_dated", "dialect_blocks", "own_transactions", "example"}) {
     for (Dialect dialect : k_all_dialects) expect_same(k_testdata / set, dialect);
   }
 }
@@ -212,8 +212,9 @@ TEST(EmbeddedLoader, RefusesNamesNoDirectoryHolds) {
   EXPECT_EQ(embedded_error(twice), "1_a.up.sql: is listed twice in the compiled-in migrations");
   InMemorySet nested;
   nested.add("sub/1_a.up.sql", "SELECT 1;\n");
-  EXPECT_EQ(embedded_error(nested), "compiled-in migrations of migrations: 'sub/1_a.up.sql' is not a file name (file 1 "
-                                    "of the set)");
+  EXPECT_EQ(embedded_error(nested),
+            "compiled-in migrations of migrations: 'sub/1_a.up.sql' is not a file name (file 1 "
+            "of the set)");
 }
 
 TEST(EmbeddedLoader, AnEmptySetHasNoMigrations) {
