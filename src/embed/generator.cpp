@@ -104,6 +104,11 @@ std::string read_bytes(const fs::path& path, const std::string& name) {
 
 Embedded read_set(const Request& request) {
   split_function(request.function);  // a bad name fails before any file is read
+  std::error_code ec;
+  if (!fs::is_directory(request.directory, ec)) {
+    throw UsageError(
+        fmt::format("migrations directory {} does not exist (strata_add_migrations DIR)", request.directory.string()));
+  }
   std::vector<Dialect> dialects = request.dialects;
   if (dialects.empty()) dialects.assign(std::begin(k_all_dialects), std::end(k_all_dialects));
   Embedded set;
@@ -125,7 +130,6 @@ Embedded read_set(const Request& request) {
   std::vector<std::string> names;
   for (const fs::directory_entry& entry : fs::directory_iterator(request.directory)) {
     std::string name = entry.path().filename().string();
-    std::error_code ec;
     if (source::parse_file_name(name) && entry.is_regular_file(ec)) names.push_back(std::move(name));
   }
   std::sort(names.begin(), names.end());

@@ -6,6 +6,8 @@
 #include "compat.hpp"
 #include "e2e/harness.hpp"
 #include "source/loader.hpp"
+#include "strata/migrator.hpp"
+#include "tricky.hpp"
 #include "valid.hpp"
 
 namespace fs = std::filesystem;
@@ -14,17 +16,18 @@ namespace strata {
 namespace {
 
 const fs::path k_testdata = STRATA_TESTDATA;
+const fs::path k_tricky = STRATA_EMBED_TRICKY;
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-TEST(EmbeddedSet, HoldsEveryMigrationFileOfTheDirectoryByteForByte) {
-  const EmbeddedMigrations& set = embedded::compat();
-  EXPECT_STREQ(set.directory, "../../testdata/compat");
+// Every file the loader reads (README.md is not one; every dialect's files are), byte for byte.
+void expect_bytes_of(const EmbeddedMigrations& set, const fs::path& directory) {
+  SCOPED_TRACE(directory.string());
   std::vector<std::string> expected;
-  for (const fs::directory_entry& entry : fs::directory_iterator(k_testdata / "compat")) {
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory)) {
     const std::string name = entry.path().filename().string();
     if (name.size() > 4 && name.substr(name.size() - 4) == ".sql") expected.push_back(name);
   }
@@ -32,11 +35,22 @@ TEST(EmbeddedSet, HoldsEveryMigrationFileOfTheDirectoryByteForByte) {
   std::vector<std::string> names;
   for (size_t i = 0; i < set.count; ++i) {
     names.emplace_back(set.files[i].name);
+    ASSERT_NE(set.files[i].data, nullptr);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(set.files[i].data), set.files[i].size),
-              read_bytes(k_testdata / "compat" / set.files[i].name))
+              read_bytes(directory / set.files[i].name))
         << set.files[i].name;
   }
-  EXPECT_EQ(names, expected);  // README.md is not compiled in; every dialect's files are
+  EXPECT_EQ(names, expected);
+}
+
+TEST(EmbeddedSet, HoldsEveryMigrationFileOfTheDirectoryByteForByte) {
+  EXPECT_STREQ(embedded::compat().directory, "../../testdata/compat");  // as strata_add_migrations was given it
+  expect_bytes_of(embedded::compat(), k_testdata / "compat");
+  expect_bytes_of(embedded::checkouts(), k_testdata / "checkouts");
+  // Trigraphs, backslashes, quotes, control bytes, UTF-8 followed by digits, a 5000-byte line,
+  // no final newline, an empty file.
+  expect_bytes_of(embedded::tricky(), k_tricky);
+  EXPECT_EQ(embedded::tricky().files[0].size, 0u);
 }
 
 TEST(EmbeddedSet, LoadsAsItsDirectoryOnEveryDialect) {
@@ -74,6 +88,27 @@ TEST_F(EmbeddedSetCli, ChecksumsAreTheOnesTheCliRecordsForCrlfAndBomFiles) {
   }
   EXPECT_EQ(sql("SELECT version, checksum FROM schema_migrations_history WHERE outcome = 'applied' ORDER BY id;"),
             expected);
+}
+
+// The library on a compiled-in set and the CLI on its directory take turns on one database:
+// neither sees the other's migrations as edited.
+TEST_F(EmbeddedSetCli, MigratorOnTheSetAndCliOnTheDirectoryTakeTurns) {
+  copy_testdata("checkouts");
+  ASSERT_EQ(db("up 1").exit_code, 0);
+  const std::string url = "sqlite:" + (dir() / "test.db").string();
+  Migrator migrator(url, MigrationSource::embedded(embedded::checkouts()));
+  const RunResult result = migrator.up();
+  ASSERT_EQ(result.steps.size(), 1u);
+  EXPECT_EQ(result.steps[0].version, 2);
+  EXPECT_FALSE(migrator.has_pending());
+  const Status status = migrator.status();
+  ASSERT_EQ(status.migrations.size(), 2u);
+  EXPECT_EQ(status.migrations[0].state, MigrationState::applied);  // the CLI's checksum of the BOM/CRLF file
+  const e2e::Result cli_status = db("status --exit-code");
+  EXPECT_EQ(cli_status.exit_code, 0) << cli_status.out << cli_status.err;
+  ASSERT_EQ(db("down 2").exit_code, 0);
+  EXPECT_EQ(migrator.up().steps.size(), 2u);
+  EXPECT_EQ(db("version").out, "2\n");
 }
 
 }  // namespace
