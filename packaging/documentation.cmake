@@ -42,4 +42,5 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/copyright ${_pkg_out}/changelog.gz DESTI
 # copyright, changelog and how to build against the library in its own doc directory.
 install(FILES ${_pkg_out}/strata-embed.1.gz DESTINATION share/man/man1 COMPONENT dev)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/copyright ${_pkg_out}/changelog.gz ${PROJECT_SOURCE_DIR}/docs/packaging.md
+              ${PROJECT_SOURCE_DIR}/docs/library.md
         DESTINATION share/doc/libstrata-dev COMPONENT dev)
