@@ -1,10 +1,13 @@
 #include "strata/migrator.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "api/flow.hpp"
 #include "core/database_url.hpp"
 #include "runner/interrupt.hpp"
+#include "source/checksum_memo.hpp"
 
 namespace strata {
 
@@ -175,19 +178,52 @@ MigrationSource MigrationSource::embedded(const EmbeddedMigrations& migrations) 
   return source;
 }
 
+static long long now_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<long long>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+// A Migrator lists its source once and lists a directory again only when the directory changed
+// (its modification time; listed more than 2 s after it, so that a change within the same clock
+// tick is never missed), and remembers the checksums of files it read (source::ChecksumMemo):
+// a no-op `up` in a running process reads no migration file (docs/performance.md).
 struct Migrator::Impl {
   api::Settings settings;
   MigrationSource source;
   Options options;
   api::StopControl stop{true};
+  std::optional<source::Source> listed;
+  long long listed_mtime_ns = -1;
+  long long listed_at_ns = 0;
+  std::shared_ptr<source::ChecksumMemo> checksums = std::make_shared<source::ChecksumMemo>();
 
-  source::Source load(EventObserver& observer) {
+  const source::Source& load(EventObserver& observer) {
+    long long mtime_ns = -1;
+    if (!source.embedded_set()) {
+      struct stat info {};
+      if (::stat(source.name().c_str(), &info) == 0) {
+        mtime_ns = static_cast<long long>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+      }
+    }
+    const bool unchanged = source.embedded_set() != nullptr ||
+                           (mtime_ns >= 0 && mtime_ns == listed_mtime_ns && mtime_ns < listed_at_ns - 2'000'000'000);
+    if (listed && unchanged) {
+      for (const std::string& warning : listed->warnings()) observer.warning(warning);
+      return *listed;
+    }
+    listed.reset();
+    listed_at_ns = now_ns();
     api::SourceSpec spec;
     spec.directory = source.name();
     spec.embedded = source.embedded_set();
-    return api::load_source(spec, settings.dialect, observer);
+    listed.emplace(api::load_source(spec, settings.dialect, observer));
+    listed->set_checksum_memo(checksums);
+    listed_mtime_ns = mtime_ns;
+    return *listed;
   }
 };
+
 
 Migrator::Migrator(const std::string& database_url, MigrationSource source, Options options)
     : m_impl(std::make_unique<Impl>()) {
@@ -235,7 +271,7 @@ RunResult Migrator::redo() {
 RunResult Migrator::run(const Request& request) {
   check_count(request.count, "count");
   EventObserver observer(m_impl->options.on_event);
-  source::Source source = m_impl->load(observer);
+  const source::Source& source = m_impl->load(observer);
   api::MigrateCommand command;
   command.make_plan = [&](const planner::Inputs& in) { return make_plan(request, in); };
   command.drift_check = drift_check_of(request);
@@ -260,7 +296,7 @@ RunResult Migrator::run(const Request& request) {
 Plan Migrator::plan(const Request& request) {
   check_count(request.count, "count");
   EventObserver observer(m_impl->options.on_event);
-  source::Source source = m_impl->load(observer);
+  const source::Source& source = m_impl->load(observer);
   api::MigrateCommand command;
   command.make_plan = [&](const planner::Inputs& in) { return make_plan(request, in); };
   command.drift_check = drift_check_of(request);
@@ -285,7 +321,7 @@ Plan Migrator::plan(const Request& request) {
 
 VersionInfo Migrator::force(std::optional<int64_t> version) {
   EventObserver observer(m_impl->options.on_event);
-  source::Source source = m_impl->load(observer);
+  const source::Source& source = m_impl->load(observer);
   api::ForceResult forced = api::force(m_impl->settings, source, version, m_impl->source.name(), observer);
   return VersionInfo{forced.before.version, forced.before.dirty};
 }
@@ -299,7 +335,7 @@ VersionInfo Migrator::version() {
 
 Status Migrator::status() {
   EventObserver observer(m_impl->options.on_event);
-  source::Source source = m_impl->load(observer);
+  const source::Source& source = m_impl->load(observer);
   runner::StatusReport report = api::status(m_impl->settings, source, observer);
   Status status;
   status.version = report.version;
@@ -315,13 +351,13 @@ Status Migrator::status() {
 
 bool Migrator::has_pending() {
   EventObserver observer(m_impl->options.on_event);
-  source::Source source = m_impl->load(observer);
+  const source::Source& source = m_impl->load(observer);
   return api::has_pending(m_impl->settings, source, observer);
 }
 
 Validation Migrator::validate() {
   EventObserver observer(m_impl->options.on_event);
-  source::Source source = m_impl->load(observer);
+  const source::Source& source = m_impl->load(observer);
   api::SourceCheck checked = api::check_source(source, m_impl->settings.dialect, observer, false);
   api::check_applied_checksums(m_impl->settings, source, observer);
   return Validation{checked.migrations, checked.without_down};

@@ -145,7 +145,7 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     if (!view.applied.contains(version)) continue;
     const source::Migration* migration = source.find(version);
     if (!migration) continue;  // missing: reported by status, not drift
-    std::string current = source::migration_checksum(*migration);
+    std::string current = source.checksum(*migration);
     // Rows written by strata 0.1 hold the checksum of the raw bytes (of one file: versions of
     // several files are newer): read again only on a mismatch.
     if (current != checksum && (!migration->parts.empty() || source::raw_file_checksum(*migration->up) != checksum)) {

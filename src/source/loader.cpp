@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "source/checksum.hpp"
+#include "source/checksum_memo.hpp"
 #include "source/listing.hpp"
 #include "source/transaction_rules.hpp"
 
@@ -518,6 +519,10 @@ Script stream_parts(const Migration& migration, bool up, Dialect dialect,
 }
 
 }  // namespace
+
+std::string Source::checksum(const Migration& migration) const {
+  return m_checksum_memo ? m_checksum_memo->migration_checksum(migration) : migration_checksum(migration);
+}
 
 std::string migration_checksum(const Migration& migration) {
   if (migration.parts.empty()) return file_checksum(*migration.up);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,8 @@ struct EmbeddedMigrations;
 }
 
 namespace strata::source {
+
+class ChecksumMemo;
 
 // A file of the migrations directory that holds one or both directions of a migration.
 struct MigrationFile {
@@ -82,6 +85,10 @@ class Source {
   // sub-folder of .sql files), one line each, for the commands to print as warnings.
   const std::vector<std::string>& warnings() const { return m_warnings; }
   void add_warning(std::string warning) { m_warnings.push_back(std::move(warning)); }
+  // migration_checksum() of one of its migrations, through `memo` when one was set (a library
+  // process that checks the same files again and again keeps one: checksum_memo.hpp).
+  std::string checksum(const Migration& migration) const;
+  void set_checksum_memo(std::shared_ptr<ChecksumMemo> memo) { m_checksum_memo = std::move(memo); }
 
  private:
   std::filesystem::path m_directory;
@@ -89,6 +96,7 @@ class Source {
   std::vector<Migration> m_migrations;
   size_t m_version_width = 0;
   std::vector<std::string> m_warnings;
+  std::shared_ptr<ChecksumMemo> m_checksum_memo;
 };
 
 // Lists the directory (no recursion) and pairs the files for `dialect`: per-dialect files
