@@ -26,11 +26,7 @@ add_executable(strata::strata-embed ALIAS strata-embed)
 # ---------------------------------------------------------------- the library users link
 # The public API's target and every library of ours it links, merged into one static archive,
 # libstrata.a, so that a program links one file of ours plus Debian's shared libraries.
-if(TARGET strata_api)
-  set(STRATA_LIBRARY_ROOT strata_api)
-else()
-  set(STRATA_LIBRARY_ROOT strata_app)  # until the public API target exists
-endif()
+set(STRATA_LIBRARY_ROOT strata_api)
 add_library(strata::strata ALIAS ${STRATA_LIBRARY_ROOT})
 
 # Our own libraries in the link closure of `target`, depth first, in link order.
