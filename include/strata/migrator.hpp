@@ -205,9 +205,10 @@ class Migrator {
   VersionInfo force(std::optional<int64_t> version);
 
   // Read-only and lock-free, for health probes: one connection, a few reads, no writes (the
-  // tables are not created). version() reads only the version row. status() and has_pending()
-  // also list the source; status() hashes the applied files to mark edited ones `modified`,
-  // has_pending() reads no file at all.
+  // tables are not created). version() reads the version row (and the history when dirty).
+  // status() and has_pending() also read the history and list the source (again only when the
+  // directory changed); status() checks the applied files' checksums to mark edited ones
+  // `modified` (a file is read again only when it changed), has_pending() reads no file at all.
   VersionInfo version();
   Status status();
   bool has_pending();

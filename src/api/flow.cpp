@@ -197,9 +197,13 @@ void StopControl::request(int signal) noexcept {
 
 void StopControl::requested_now(int presses) noexcept {
   if (presses != 1 || !m_control.migrating.load() || m_control.outside_transaction.load()) return;
-  if (m_control.cancellable.load()) {
-    if (drivers::Driver* driver = m_driver.load()) driver->cancel();
-  }
+  const std::lock_guard<std::mutex> guard(m_driver_mutex);
+  if (m_control.cancellable.load() && m_driver != nullptr) m_driver->cancel();
+}
+
+void StopControl::set_driver(drivers::Driver* driver) noexcept {
+  const std::lock_guard<std::mutex> guard(m_driver_mutex);
+  m_driver = driver;
 }
 
 void StopControl::clear() noexcept {

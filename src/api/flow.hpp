@@ -4,9 +4,9 @@
 // lookup, import of another tool's table, read view, dirty gate, drift check, plan, prepare,
 // execute, force, status. Callers say what to print through an Observer; nothing here prints.
 
-#include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,14 +80,16 @@ class StopControl {
   // transaction (it is then rolled back).
   void requested_now(int presses) noexcept;
   void clear() noexcept;
-  // The connection whose statement a request may cancel; nullptr when none.
-  void set_driver(drivers::Driver* driver) noexcept { m_driver.store(driver); }
+  // The connection whose statement a request may cancel; nullptr when none. Waits for a cancel
+  // under way, so the connection can be closed once this returned nullptr.
+  void set_driver(drivers::Driver* driver) noexcept;
   // Throws Interrupted when a request is pending and this control honours it before migrating.
   void check_before_migrating(const std::string& where) const;
 
  private:
   runner::RunControl m_control;
-  std::atomic<drivers::Driver*> m_driver{nullptr};
+  std::mutex m_driver_mutex;
+  drivers::Driver* m_driver = nullptr;
   bool m_before_migrating;
 };
 

@@ -370,6 +370,27 @@ TEST_P(ApiTest, ReplicasStartingAtOnceApplyEachMigrationExactlyOnce) {
   EXPECT_EQ(sql("SELECT count(*) FROM schema_migrations_history WHERE outcome = 'applied'"), "5\n");
 }
 
+TEST_P(ApiTest, ASqlMigrateRecordIsImportedUnderTheLockAndReported) {
+  write("migrations/1_a.sql", "-- +migrate Up\nCREATE TABLE sa (id INTEGER);\n-- +migrate Down\nDROP TABLE sa;\n");
+  write("migrations/2_b.sql", "-- +migrate Up\nCREATE TABLE sb (id INTEGER);\n-- +migrate Down\nDROP TABLE sb;\n");
+  make_gorp_table();
+  sql("INSERT INTO gorp_migrations (id, applied_at) VALUES ('1_a.sql', CURRENT_TIMESTAMP)");
+  sql("CREATE TABLE sa (id INTEGER)");
+  EventLog log;
+  Options options;
+  options.on_event = log.callback();
+  Migrator m = migrator(options);
+  EXPECT_EQ(m.status().version, 1);  // read, not imported
+  ASSERT_EQ(log.of(Event::Kind::reading_foreign).size(), 1u);
+  EXPECT_EQ(table_count("schema_migrations"), "0\n");
+  RunResult up = m.up();
+  EXPECT_EQ(versions_of(up), (std::vector<int64_t>{2}));
+  std::vector<Event> imported = log.of(Event::Kind::imported);
+  ASSERT_EQ(imported.size(), 1u);
+  EXPECT_NE(imported[0].message.find("gorp_migrations"), std::string::npos) << imported[0].message;
+  EXPECT_EQ(sql("SELECT outcome FROM schema_migrations_history ORDER BY id"), "imported\napplied\n");
+}
+
 // A set compiled into the program (what strata_add_migrations generates), as the same files
 // would be on disk: the CLI sees the same checksums.
 const char k_users_up[] = "CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(50));\n";
