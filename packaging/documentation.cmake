@@ -18,7 +18,8 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/changelog.in ${_pkg_out}/changelog @ONL
 
 # gzip -9n: maximal compression without a name or time stamp, so the bytes are reproducible.
 set(_pkg_compressed)
-foreach(_pair "${CMAKE_CURRENT_LIST_DIR}/strata.1|strata.1.gz" "${_pkg_out}/changelog|changelog.gz")
+foreach(_pair "${CMAKE_CURRENT_LIST_DIR}/strata.1|strata.1.gz" "${_pkg_out}/changelog|changelog.gz"
+              "${CMAKE_CURRENT_LIST_DIR}/strata-embed.1|strata-embed.1.gz")
   string(REPLACE "|" ";" _pair "${_pair}")
   list(GET _pair 0 _in)
   list(GET _pair 1 _name)
@@ -36,3 +37,10 @@ install(FILES README.md DESTINATION share/doc/strata)
 file(GLOB _pkg_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${_pkg_docs} DESTINATION share/doc/strata/docs)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/copyright ${_pkg_out}/changelog.gz DESTINATION share/doc/strata)
+
+# libstrata-dev (component dev, cmake/embedding.cmake): strata-embed's man page, and the
+# copyright, changelog and how to build against the library in its own doc directory.
+install(FILES ${_pkg_out}/strata-embed.1.gz DESTINATION share/man/man1 COMPONENT dev)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/copyright ${_pkg_out}/changelog.gz ${PROJECT_SOURCE_DIR}/docs/packaging.md
+              ${PROJECT_SOURCE_DIR}/docs/library.md
+        DESTINATION share/doc/libstrata-dev COMPONENT dev)

@@ -30,6 +30,40 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # The completion in /usr/share/bash-completion/completions is only loaded by bash-completion.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")
 
+# Two .deb packages: strata (the CLI: every install rule without a component) and
+# libstrata-dev (component dev: headers, libstrata.a, strata-embed, the CMake config and
+# strata.pc; cmake/embedding.cmake). The .tar.gz holds both.
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL Unspecified dev)
+set(CPACK_DEBIAN_UNSPECIFIED_PACKAGE_NAME "strata")
+set(CPACK_DEBIAN_UNSPECIFIED_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")  # components have no fallback to it
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME "libstrata-dev")
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION "libdevel")
+set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "cmake")
+# The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY for both (CPack has none per component).
+string(JOIN "\n" CPACK_DEBIAN_DEV_DESCRIPTION
+  "Development files of strata as a C++17 library: a program links libstrata to"
+  "migrate its own database at start-up from SQL migration files compiled into"
+  "it, with the lock, dirty flag, history table and checksums of the strata"
+  "command. This package holds the headers, the static library, the strata-embed"
+  "generator, the CMake package (find_package(strata), strata_add_migrations) and"
+  "a pkg-config file.")
+# A program that links libstrata.a links what it uses (strata.pc, strataConfig.cmake): the
+# development packages of those libraries, except mysqlcppconn's (which brings Boost's headers):
+# its run-time library is linked by SONAME. strata-embed's own needs come from dpkg-shlibdeps.
+set(_pkg_mysql_runtime libmysqlcppconn7v5)
+find_program(STRATA_DPKG dpkg)
+if(STRATA_DPKG)
+  get_filename_component(_pkg_mysql_real "${MYSQLCPPCONN_LIBRARY}" REALPATH)
+  execute_process(COMMAND ${STRATA_DPKG} -S "${_pkg_mysql_real}" OUTPUT_VARIABLE _pkg_owner ERROR_QUIET
+                  RESULT_VARIABLE _pkg_rc)
+  if(_pkg_rc EQUAL 0 AND _pkg_owner MATCHES "^([^:]+):")
+    set(_pkg_mysql_runtime "${CMAKE_MATCH_1}")
+  endif()
+endif()
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
+    "libpqxx-dev, libpq-dev, libsqlite3-dev, libsqlitecpp-dev, libssl-dev, libfmt-dev, ${_pkg_mysql_runtime}, pkg-config")
+
 set(CPACK_SOURCE_GENERATOR "TGZ")
 set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "\\\\.db$")
 

@@ -414,7 +414,7 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     std::error_code ec;
     uintmax_t size = 0;
     for (const source::MigrationFile* part : source::script_files(*migration, up)) {
-      if (!ec) size += std::filesystem::file_size(part->path, ec);
+      if (!ec) size += source::file_size(*part, ec);
     }
     const bool small = ec || (size <= k_keep_file_bytes && kept_bytes + size <= k_keep_total_bytes);
     if (file && !keep_statements && !small && index == 0 && transactional_ddl && migration->parts.empty() &&

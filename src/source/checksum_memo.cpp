@@ -19,6 +19,19 @@ long long now_ns() {
 
 std::string ChecksumMemo::migration_checksum(const Migration& migration) {
   if (!migration.parts.empty() || !migration.up) return source::migration_checksum(migration);
+  // A compiled-in file never changes, and its path is only a label (a file of that name on disk,
+  // if any, is another one): remembered by where its bytes are.
+  if (migration.up->bytes) {
+    const char* const bytes = migration.up->bytes->data();
+    {
+      const std::lock_guard<std::mutex> guard(m_mutex);
+      auto found = m_compiled_in.find(bytes);
+      if (found != m_compiled_in.end()) return found->second;
+    }
+    std::string checksum = source::migration_checksum(migration);
+    const std::lock_guard<std::mutex> guard(m_mutex);
+    return m_compiled_in.insert_or_assign(bytes, std::move(checksum)).first->second;
+  }
   const std::string path = migration.up->path.string();
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return source::migration_checksum(migration);  // it says why

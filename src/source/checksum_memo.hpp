@@ -14,7 +14,8 @@ namespace strata::source {
 // is reused only while the file's size, modification time and inode are what they were, and only
 // when that modification time lies more than 2 s before the moment the checksum was computed, so
 // an edit made within the same clock tick as the read (coarse file-system clocks) is never missed
-// (git's "racy" rule). Thread-safe.
+// (git's "racy" rule). A compiled-in file (MigrationFile::bytes) is never looked for on disk.
+// Thread-safe.
 class ChecksumMemo {
  public:
   // migration_checksum(migration), from the memo when the file is unchanged. Throws like it.
@@ -30,6 +31,7 @@ class ChecksumMemo {
   };
   std::mutex m_mutex;
   std::map<std::string, Entry> m_entries;
+  std::map<const char*, std::string> m_compiled_in;  // by the address of the file's bytes
 };
 
 }  // namespace strata::source

@@ -1,61 +1,40 @@
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <map>
-#include <mutex>
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
+#include "source/listing.hpp"
 #include "source/loader.hpp"
 #include "strata/embedded.hpp"
 
 namespace strata::source {
 
-namespace {
-
-// The scratch directories of this process, one per embedded set, removed at exit.
-class ScratchDirectories {
- public:
-  ~ScratchDirectories() {
-    for (const auto& [set, path] : m_paths) {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
+Source load_embedded(const EmbeddedMigrations& set, Dialect dialect) {
+  const std::string directory = set.directory != nullptr ? set.directory : "";
+  std::vector<ListedEntry> entries;
+  entries.reserve(set.count);
+  for (size_t index = 0; index < set.count; ++index) {
+    const EmbeddedFile& file = set.files[index];
+    const std::string name = file.name != nullptr ? file.name : "";
+    // A directory's listing cannot hold these; a hand-made set could.
+    if (name.empty() || name.find('/') != std::string::npos) {
+      throw SourceError(fmt::format("compiled-in migrations of {}: '{}' is not a file name (file {} of the set)",
+                                    directory, name, index + 1));
     }
-  }
-
-  std::filesystem::path materialise(const EmbeddedMigrations& set) {
-    const std::lock_guard<std::mutex> guard(m_mutex);
-    auto found = m_paths.find(&set);
-    if (found != m_paths.end()) return found->second;
-    std::error_code ec;
-    std::filesystem::path base = std::filesystem::temp_directory_path(ec);
-    if (ec) base = "/tmp";
-    std::filesystem::path path =
-        base / fmt::format("strata-embedded-{}-{}", static_cast<long>(::getpid()), m_paths.size() + 1);
-    std::filesystem::remove_all(path, ec);
-    std::filesystem::create_directories(path, ec);
-    if (ec) throw UsageError(fmt::format("cannot create {}: {}", path.string(), ec.message()));
-    for (std::size_t i = 0; i < set.count; ++i) {
-      const EmbeddedFile& file = set.files[i];
-      std::ofstream out(path / file.name, std::ios::binary);
-      out.write(reinterpret_cast<const char*>(file.data), static_cast<std::streamsize>(file.size));
-      if (!out) throw UsageError(fmt::format("cannot write {}", (path / file.name).string()));
+    if (file.data == nullptr && file.size > 0) {
+      throw SourceError(name, 0, fmt::format("compiled in without its bytes ({} expected)", file.size));
     }
-    m_paths.emplace(&set, path);
-    return path;
+    const std::string_view bytes =
+        file.size == 0 ? std::string_view() : std::string_view(reinterpret_cast<const char*>(file.data), file.size);
+    entries.push_back({name, std::nullopt, bytes});
   }
-
- private:
-  std::mutex m_mutex;
-  std::map<const EmbeddedMigrations*, std::filesystem::path> m_paths;
-};
-
-}  // namespace
-
-Source load_embedded(const EmbeddedMigrations& migrations, Dialect dialect) {
-  static ScratchDirectories scratch;
-  return load_source(scratch.materialise(migrations), dialect);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  const auto twice =
+      std::adjacent_find(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name == b.name; });
+  if (twice != entries.end()) throw SourceError(twice->name, 0, "is listed twice in the compiled-in migrations");
+  return assemble_source(directory, dialect, entries);
 }
 
 }  // namespace strata::source

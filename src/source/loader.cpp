@@ -20,6 +20,7 @@
 #include "core/sha256.hpp"
 #include "source/checksum.hpp"
 #include "source/checksum_memo.hpp"
+#include "source/listing.hpp"
 #include "source/transaction_rules.hpp"
 
 namespace fs = std::filesystem;
@@ -157,9 +158,18 @@ namespace {
 
 constexpr size_t k_chunk_size = 256 * 1024;
 
-// Reads a file in chunks, handing each to `consume`; refuses NUL bytes (drivers take C
-// strings: SQL after a NUL byte would be cut off silently by libpq, or misread). The buffer is
-// sized to the file, so the many small files of a drift check cost one read each.
+// Refuses a NUL byte (drivers take C strings: SQL after a NUL byte would be cut off silently by
+// libpq, or misread) at byte `at` of a file, with the line it is on; `line_of` counts the lines
+// up to it (rare, so it may read the file again).
+template <typename LineOf>
+void refuse_nul(std::string_view chunk, uint64_t offset, const std::string& display_name, LineOf&& line_of) {
+  if (size_t nul = chunk.find('\0'); nul != std::string_view::npos) {
+    throw SourceError(display_name, line_of(offset + nul), "contains a NUL byte (not a text file)");
+  }
+}
+
+// Reads a file in chunks, handing each to `consume`; refuses NUL bytes. The buffer is sized to
+// the file, so the many small files of a drift check cost one read each.
 template <typename Consume>
 void read_chunks(const fs::path& path, const std::string& display_name, Consume&& consume) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -174,6 +184,12 @@ void read_chunks(const fs::path& path, const std::string& display_name, Consume&
     size = std::min(k_chunk_size, static_cast<size_t>(info.st_size) + 1);  // +1: sees the end at once
   std::unique_ptr<char[]> buffer(new char[size]);
   uint64_t offset = 0;
+  auto line_of = [&](uint64_t at) {
+    int line = 1;
+    std::ifstream again(path, std::ios::binary);
+    for (uint64_t i = 0; i < at && again; ++i) line += again.get() == '\n' ? 1 : 0;
+    return line;
+  };
   for (;;) {
     const ssize_t got = ::read(fd, buffer.get(), size);
     if (got < 0) {
@@ -182,16 +198,24 @@ void read_chunks(const fs::path& path, const std::string& display_name, Consume&
     }
     if (got == 0) break;
     std::string_view chunk(buffer.get(), static_cast<size_t>(got));
-    if (size_t nul = chunk.find('\0'); nul != std::string_view::npos) {
-      // Rare: count the lines up to the NUL byte by reading the file again.
-      const uint64_t at = offset + nul;
-      int line = 1;
-      std::ifstream again(path, std::ios::binary);
-      for (uint64_t i = 0; i < at && again; ++i) line += again.get() == '\n' ? 1 : 0;
-      throw SourceError(display_name, line, "contains a NUL byte (not a text file)");
-    }
+    refuse_nul(chunk, offset, display_name, line_of);
     consume(chunk);
     offset += static_cast<uint64_t>(got);
+  }
+}
+
+// read_chunks() for a migration file: from memory for a compiled-in file, in the same chunks.
+template <typename Consume>
+void read_chunks(const MigrationFile& file, Consume&& consume) {
+  if (!file.bytes) return read_chunks(file.path, file.name, std::forward<Consume>(consume));
+  const std::string_view bytes = *file.bytes;
+  auto line_of = [&](uint64_t at) {
+    return 1 + static_cast<int>(std::count(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  };
+  for (size_t offset = 0; offset < bytes.size(); offset += k_chunk_size) {
+    const std::string_view chunk = bytes.substr(offset, k_chunk_size);
+    refuse_nul(chunk, offset, file.name, line_of);
+    consume(chunk);
   }
 }
 
@@ -205,13 +229,18 @@ std::string read_file(const fs::path& path, const std::string& display_name) {
 
 std::string file_checksum(const MigrationFile& file) {
   TextChecksum hash;
-  read_chunks(file.path, file.name, [&](std::string_view chunk) { hash.update(chunk); });
+  read_chunks(file, [&](std::string_view chunk) { hash.update(chunk); });
   return hash.hex_digest();
+}
+
+uintmax_t file_size(const MigrationFile& file, std::error_code& error) {
+  if (file.bytes) return file.bytes->size();
+  return fs::file_size(file.path, error);
 }
 
 std::string raw_file_checksum(const MigrationFile& file) {
   Sha256 hash;
-  read_chunks(file.path, file.name, [&](std::string_view chunk) { hash.update(chunk); });
+  read_chunks(file, [&](std::string_view chunk) { hash.update(chunk); });
   return hash.hex_digest();
 }
 
@@ -221,7 +250,7 @@ StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, 
       single_file ? MigrationSplitter::Layout::single_file : MigrationSplitter::Layout::pair_file, file.name, dialect,
       sink);
   TextChecksum hash;
-  read_chunks(file.path, file.name, [&](std::string_view chunk) {
+  read_chunks(file, [&](std::string_view chunk) {
     hash.update(chunk);
     splitter.feed(chunk);
   });
@@ -247,13 +276,14 @@ std::string lower(std::string_view text) {
 // A name that is almost a migration's: returns the warning for one that is not read (a copy,
 // a sub-folder of .sql files), throws SourceError for one that would be read wrongly or
 // skipped although it is meant as a migration (an upper-case extension or direction).
+// `entry` is nullptr for a compiled-in file.
 std::optional<std::string> near_miss(const fs::path& directory, const std::string& name,
-                                     const fs::directory_entry& entry) {
+                                     const fs::directory_entry* entry) {
   if (name.empty() || name[0] == '.') return std::nullopt;
   std::error_code ec;
-  if (entry.is_directory(ec) && !ends_with(name, ".sql")) {  // one named like a file: "is not a regular file"
+  if (entry && entry->is_directory(ec) && !ends_with(name, ".sql")) {  // one named like a file: "is not a regular file"
     size_t count = 0;
-    for (fs::directory_iterator it(entry.path(), ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(entry->path(), ec), end; !ec && it != end; it.increment(ec)) {
       if (ends_with(lower(it->path().filename().string()), ".sql")) ++count;
     }
     if (count == 0) return std::nullopt;
@@ -316,15 +346,21 @@ Source load_source(const fs::path& directory, Dialect dialect) {
                                  ec.message()));
   }
 
-  // version → [up plain, up dialect, down plain, down dialect, single]
-  std::map<int64_t, std::array<std::vector<std::pair<ParsedFileName, std::string>>, 5>> files;
   // The entries keep the file type readdir() gave, so a regular file costs no stat() here.
-  std::vector<std::pair<std::string, fs::directory_entry>> entries;
-  for (const fs::directory_entry& entry : it) entries.emplace_back(entry.path().filename().string(), entry);
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ListedEntry> entries;
+  for (const fs::directory_entry& entry : it) entries.push_back({entry.path().filename().string(), entry, {}});
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return assemble_source(directory, dialect, entries);
+}
 
+Source assemble_source(const fs::path& directory, Dialect dialect, const std::vector<ListedEntry>& entries) {
+  std::error_code ec;
+  // version → [up plain, up dialect, down plain, down dialect, single]
+  std::map<int64_t, std::array<std::vector<std::pair<ParsedFileName, const ListedEntry*>>, 5>> files;
   std::vector<std::string> warnings;
-  for (const auto& [name, entry] : entries) {
+  for (const ListedEntry& listed : entries) {
+    const std::string& name = listed.name;
+    const fs::directory_entry* entry = listed.entry ? &*listed.entry : nullptr;
     if (std::optional<std::string> warning = near_miss(directory, name, entry)) {
       warnings.push_back(std::move(*warning));
       continue;
@@ -338,21 +374,27 @@ Source load_source(const fs::path& directory, Dialect dialect) {
     }
     std::optional<ParsedFileName> parsed = parse_file_name(name);
     if (!parsed) continue;
-    fs::path path = directory / name;
-    if (entry.is_symlink(ec) && !fs::exists(path, ec)) {
-      throw SourceError(
-          name, 0, fmt::format("is a symbolic link to {}, which does not exist", fs::read_symlink(path, ec).string()));
-    }
-    if (!entry.is_regular_file(ec)) {
-      throw SourceError(name, 0, "is not a regular file (migrations must be files directly in the directory)");
+    if (entry) {
+      fs::path path = directory / name;
+      if (entry->is_symlink(ec) && !fs::exists(path, ec)) {
+        throw SourceError(
+            name, 0,
+            fmt::format("is a symbolic link to {}, which does not exist", fs::read_symlink(path, ec).string()));
+      }
+      if (!entry->is_regular_file(ec)) {
+        throw SourceError(name, 0, "is not a regular file (migrations must be files directly in the directory)");
+      }
     }
     if (parsed->dialect && *parsed->dialect != dialect) continue;  // another dialect's file
     size_t slot = 4;
     if (parsed->kind != ParsedFileName::Kind::single) {
       slot = (parsed->kind == ParsedFileName::Kind::down ? 2 : 0) + (parsed->dialect ? 1 : 0);
     }
-    files[parsed->version][slot].emplace_back(*parsed, name);
+    files[parsed->version][slot].emplace_back(*parsed, &listed);
   }
+  auto file_of = [&](const ListedEntry* listed) {
+    return MigrationFile{listed->name, directory / listed->name, listed->bytes};
+  };
 
   std::vector<Migration> migrations;
   migrations.reserve(files.size());
@@ -364,35 +406,35 @@ Source load_source(const fs::path& directory, Dialect dialect) {
       const auto& slot = slots[slot_index];
       if (slot.size() > 1) {
         std::vector<std::string> clash;
-        for (const auto& [parsed, file] : slot) clash.push_back(file);
+        for (const auto& [parsed, file] : slot) clash.push_back(file->name);
         duplicate(clash);
       }
     }
     const auto* single = slots[4].empty() ? nullptr : &slots[4].front();
     const auto* up = !slots[1].empty() ? &slots[1].front() : !slots[0].empty() ? &slots[0].front() : nullptr;
     const auto* down = !slots[3].empty() ? &slots[3].front() : !slots[2].empty() ? &slots[2].front() : nullptr;
-    if (single && (up || down)) duplicate({(up ? up : down)->second, single->second});
+    if (single && (up || down)) duplicate({(up ? up : down)->second->name, single->second->name});
 
     Migration migration;
     migration.version = version;
     if (single) {
       migration.name = single->first.name;
       migration.single_file = true;
-      migration.up = MigrationFile{single->second, directory / single->second};
+      migration.up = file_of(single->second);
       migration.down = migration.up;
       // Single files sharing a version are one version, as sql-migrate orders them: by name.
       if (slots[4].size() > 1) {
-        for (const auto& [parsed, file] : slots[4]) migration.parts.push_back(MigrationFile{file, directory / file});
+        for (const auto& [parsed, file] : slots[4]) migration.parts.push_back(file_of(file));
       }
     } else {
       if (!up) {
-        throw SourceError(down->second, 0,
+        throw SourceError(down->second->name, 0,
                           fmt::format("down migration without an up migration (expected {}_{}.up.sql)",
                                       down->first.version_text, down->first.name));
       }
       migration.name = up->first.name;
-      migration.up = MigrationFile{up->second, directory / up->second};
-      if (down) migration.down = MigrationFile{down->second, directory / down->second};
+      migration.up = file_of(up->second);
+      if (down) migration.down = file_of(down->second);
     }
     migrations.push_back(std::move(migration));
   }
@@ -519,7 +561,7 @@ bool may_leave_transaction(const MigrationFile& file, Dialect dialect) {
   for (std::string_view word : words) longest = std::max(longest, word.size());
   bool found = false;
   std::string text;  // the end of the previous chunk (for a word split across two), then this chunk, lower-cased
-  read_chunks(file.path, file.name, [&](std::string_view chunk) {
+  read_chunks(file, [&](std::string_view chunk) {
     if (found) return;
     text.erase(0, text.size() - std::min(text.size(), longest - 1));
     const size_t from = text.size();

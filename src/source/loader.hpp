@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "core/dialect.hpp"
@@ -22,7 +24,10 @@ class ChecksumMemo;
 // A file of the migrations directory that holds one or both directions of a migration.
 struct MigrationFile {
   std::string name;            // file name as listed, e.g. "0003_add_email.up.sql"
-  std::filesystem::path path;  // directory / name
+  std::filesystem::path path;  // directory / name (for a compiled-in file only a label: nothing reads it)
+  // A compiled-in file's bytes (load_embedded), which live as long as the program; nullopt for a
+  // file on disk, which is read from `path` each time it is needed.
+  std::optional<std::string_view> bytes;
 };
 
 // One version of the source, for one dialect: the files that hold its up and down sections.
@@ -68,6 +73,7 @@ class Source {
  public:
   Source(std::filesystem::path directory, Dialect dialect, std::vector<Migration> migrations);
 
+  // The migrations directory (for a compiled-in set, the one it was read from at build time).
   const std::filesystem::path& directory() const { return m_directory; }
   Dialect dialect() const { return m_dialect; }
   const std::vector<Migration>& migrations() const { return m_migrations; }
@@ -97,10 +103,13 @@ class Source {
 // without its up.
 Source load_source(const std::filesystem::path& directory, Dialect dialect);
 
-// A set compiled into the program (include/strata/embedded.hpp), read for `dialect` with the
-// rules and errors of load_source(). (Until the generator's reader lands, the set is written once
-// per process to a private scratch directory, removed at exit, and read from there.)
-Source load_embedded(const strata::EmbeddedMigrations& migrations, Dialect dialect);
+// load_source() for a directory compiled into the program (strata_add_migrations): the same
+// rules for names, pairs, duplicates, per-dialect files and warnings, applied to the file names
+// of `set` as if they were the directory's regular files; the files are read from memory, so
+// checksums and statements are exactly those of the same bytes on disk. Throws SourceError
+// (exit 4) like load_source, and for a name that could not be a file of one directory (empty,
+// holding '/', listed twice). The Source refers to `set`'s bytes, which must outlive it.
+Source load_embedded(const EmbeddedMigrations& set, Dialect dialect);
 
 // Reads and splits both directions of a migration for the source's dialect. Throws
 // SourceError (exit 4) with file:line on malformed input or an unreadable file.
@@ -141,6 +150,9 @@ bool may_leave_transaction(const MigrationFile& file, Dialect dialect);
 // Whether the migration declares a down direction: a .down file for pairs, a Down annotation
 // for single files (which this reads and splits). Throws SourceError like parse_migration.
 bool has_down_section(const Migration& migration, Dialect dialect);
+
+// The file's size in bytes (a compiled-in file's too); sets `error` when it cannot be read.
+uintmax_t file_size(const MigrationFile& file, std::error_code& error);
 
 // Reads a whole file; throws SourceError naming it when it cannot be read or holds a NUL byte.
 std::string read_file(const std::filesystem::path& path, const std::string& display_name);

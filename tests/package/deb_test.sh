@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deb_test.sh BUILD_DIR - build the .deb and the .tar.gz from a configured and built tree,
-# check their metadata and contents, install the .deb into a scratch root, run the installed
+# check their metadata and contents (strata and libstrata-dev), install the .debs into a scratch root, run the installed
 # binary, and check that the man page and both completions cover every command and option
 # that `strata --help` lists, that the documentation --help and the man page point to is
 # installed (with a DEP-5 copyright file and a changelog), and that lintian finds no error.
@@ -8,19 +8,8 @@
 set -euo pipefail
 
 build=$(cd "${1:?usage: deb_test.sh BUILD_DIR}" && pwd)
-source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-deb-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-die() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=tests/package/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" deb_test
 
 for tool in cpack dpkg-deb dpkg dpkg-shlibdeps dpkg-parsechangelog lintian tar; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
@@ -288,8 +277,56 @@ if [ -f "$zsh_completion" ]; then
   fi
 fi
 
-if [ "$failures" -gt 0 ]; then
-  echo "deb_test: $failures failure(s)" >&2
-  exit 1
+# ---------------------------------------------------------------- libstrata-dev
+# Headers, libstrata.a, strata-embed, the CMake package and strata.pc, in the multiarch
+# directories; lintian-clean; no file of the strata package (both can be installed).
+dev=$tmp/out/libstrata-dev_${version}_${arch}.deb
+if [ ! -f "$dev" ]; then
+  fail "expected $dev; cpack wrote: $(find "$tmp/out" -maxdepth 1 -type f -printf '%f ')"
+else
+  dev_field() { dpkg-deb -f "$dev" "$1"; }
+  [ "$(dev_field Package)" = libstrata-dev ] || fail "libstrata-dev's Package field is '$(dev_field Package)'"
+  [ "$(dev_field Version)" = "$version" ] || fail "libstrata-dev's Version is '$(dev_field Version)'"
+  [ "$(dev_field Section)" = libdevel ] || fail "libstrata-dev's Section is '$(dev_field Section)', expected libdevel"
+  [ "$(dev_field Description | wc -l)" -gt 1 ] || fail "libstrata-dev has no long description"
+  dev_depends=$(dev_field Depends)
+  echo "libstrata-dev Depends: $dev_depends"
+  # What a program linking libstrata.a needs (strata.pc's Requires and Libs), and pkg-config.
+  for pkg in libpqxx-dev libpq-dev libsqlite3-dev libsqlitecpp-dev libssl-dev libfmt-dev libmysqlcppconn7v5 pkg-config libc6; do
+    grep -qE "(^|, )${pkg}( |,|$)" <<<"$dev_depends" || fail "libstrata-dev's Depends lacks $pkg: $dev_depends"
+  done
+  multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+  dpkg-deb -c "$dev" | awk '{print $NF}' | sed 's|^\./|/|' >"$tmp/dev-files"
+  dev_expected=(/usr/bin/strata-embed "/usr/lib/$multiarch/libstrata.a" "/usr/lib/$multiarch/pkgconfig/strata.pc"
+                "/usr/lib/$multiarch/cmake/strata/strataConfig.cmake" "/usr/lib/$multiarch/cmake/strata/strataConfigVersion.cmake"
+                "/usr/lib/$multiarch/cmake/strata/StrataMigrations.cmake" /usr/share/man/man1/strata-embed.1.gz
+                /usr/share/doc/libstrata-dev/copyright /usr/share/doc/libstrata-dev/changelog.gz)
+  for header in "$source_dir"/include/strata/*.hpp; do dev_expected+=("/usr/include/strata/${header##*/}"); done
+  for path in "${dev_expected[@]}"; do
+    grep -qx "$path" "$tmp/dev-files" || fail "libstrata-dev lacks $path"
+    grep -qx "${path#/usr/}" "$tmp/tgz-files" || fail "tar.gz lacks ${path#/usr/}"
+  done
+  shared=$(comm -12 <(grep -v '/$' "$tmp/deb-files" | sort) <(grep -v '/$' "$tmp/dev-files" | sort))
+  [ -z "$shared" ] || fail "strata and libstrata-dev both ship: $shared"
+  dpkg -x "$dev" "$root"
+  grep -qx 'prefix=/usr' "$root/usr/lib/$multiarch/pkgconfig/strata.pc" || fail "strata.pc's prefix is not /usr"
+  if objdump -h "$root/usr/lib/$multiarch/libstrata.a" 2>/dev/null | grep -qE ' \.(debug_|comment)'; then
+    fail "libstrata.a keeps debugging or .comment sections"
+  fi
+  # The packaged generator compiles a set in (and refuses a broken one with file:line).
+  "$root/usr/bin/strata-embed" "$source_dir/testdata/checkouts" -o "$tmp/set.cpp" -f app::migrations ||
+    fail "the packaged strata-embed failed on testdata/checkouts"
+  grep -q '{"1_notes.up.sql", k_file_1, 199u}' "$tmp/set.cpp" 2>/dev/null || fail "strata-embed's output lacks 1_notes.up.sql"
+  got=$("$root/usr/bin/strata-embed" "$source_dir/testdata/broken_sql" -o "$tmp/broken.cpp" -f m --dialect sqlite 2>&1) &&
+    fail "the packaged strata-embed accepted testdata/broken_sql"
+  [ "$got" = "strata-embed: error: $source_dir/testdata/broken_sql/0002_unterminated.up.sql:4: unterminated string started here" ] ||
+    fail "strata-embed on broken_sql said: $got"
+  dev_lintian_rc=0
+  lintian --display-info --pedantic --tag-display-limit 0 "$dev" >"$tmp/lintian-dev.log" 2>"$tmp/lintian-dev.err" || dev_lintian_rc=$?
+  echo "lintian (libstrata-dev):"
+  sed 's/^/  /' "$tmp/lintian-dev.log"
+  grep -q '^E: ' "$tmp/lintian-dev.log" && fail "lintian reports errors for libstrata-dev: $(grep '^E: ' "$tmp/lintian-dev.log" | tr '\n' ';')"
+  [ "$dev_lintian_rc" -ne 1 ] || fail "lintian could not check libstrata-dev: $(grep -v 'running with root privileges' "$tmp/lintian-dev.err")"
 fi
-echo "deb_test: ok ($(basename "$deb"), $(basename "$tgz"))"
+
+finish "$(basename "$deb"), $(basename "$dev"), $(basename "$tgz")"

@@ -1,0 +1,29 @@
+#pragma once
+
+// What load_source and load_embedded share: the loader's rules applied to a directory's
+// listing, wherever the names come from. Internal to src/source.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "source/loader.hpp"
+
+namespace strata::source {
+
+// One name of a migrations directory.
+struct ListedEntry {
+  std::string name;
+  // The entry on disk (its type as readdir() gave it); nullopt for a compiled-in file, which
+  // is a regular file.
+  std::optional<std::filesystem::directory_entry> entry;
+  std::optional<std::string_view> bytes;  // a compiled-in file's bytes
+};
+
+// Applies the rules of load_source() to `entries` (sorted by name, unique) of `directory`.
+Source assemble_source(const std::filesystem::path& directory, Dialect dialect,
+                       const std::vector<ListedEntry>& entries);
+
+}  // namespace strata::source
