@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
     std::sort(ms.begin(), ms.end());
     std::sort(cpu_ms.begin(), cpu_ms.end());
     std::cout << "no-op up over " << count << " applied migrations, " << runs << " runs: median " << ms[ms.size() / 2]
-              << " ms, min " << ms.front() << " ms, max " << ms.back() << " ms; CPU median " << cpu_ms[cpu_ms.size() / 2]
-              << " ms, min " << cpu_ms.front() << " ms\n";
+              << " ms, min " << ms.front() << " ms, max " << ms.back() << " ms; CPU median "
+              << cpu_ms[cpu_ms.size() / 2] << " ms, min " << cpu_ms.front() << " ms\n";
   } catch (const strata::Error& error) {
     std::cerr << "error: " << error.what() << '\n';
     fs::remove_all(scratch);

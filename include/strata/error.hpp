@@ -144,7 +144,6 @@ class StatementFailed : public DriverError {
   size_t m_index;
 };
 
-
 // A stop request ended the run (SIGINT/SIGTERM in the CLI, Migrator::request_stop() in the
 // library) at a safe point: before any migration ran, between two migrations, or by rolling
 // back the transactional migration under way. what() says where the database stands. (A stop

@@ -77,7 +77,8 @@ void wait_for_lock_stoppable(const Settings& settings, Session& session, std::op
   const auto deadline = std::chrono::steady_clock::now() + settings.lock_timeout;
   for (;;) {
     stop.check_before_migrating("while waiting for the migration lock");
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     try {
       lock.emplace(*session.driver, session.tracker->table(), std::clamp(left, std::chrono::milliseconds(0), k_slice));
       return;
@@ -446,6 +447,33 @@ AcceptResult accept(const Settings& settings, const source::Source& source, cons
     }
   }
   return result;
+}
+
+void wait_for_database(const DatabaseUrl& database, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  drivers::OpenOptions options;
+  options.create_if_missing = false;
+  while (true) {
+    try {
+      options.busy_timeout = std::max(std::chrono::milliseconds(1000), timeout);
+      auto driver = drivers::open_driver(database, options);
+      driver->query("SELECT 1");
+      return;
+    } catch (const DriverError& error) {
+      if (drivers::is_permanent_connect_error(error)) {
+        std::string reason = error.what();
+        const std::string prefix = fmt::format("cannot connect to {}: ", database.redacted);
+        if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+        throw DriverError(fmt::format("database {} answered but refused the connection, which waiting cannot fix: {}",
+                                      database.redacted, reason));
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw DriverError(fmt::format("database {} did not accept connections within {} s: {}", database.redacted,
+                                      timeout.count() / 1000.0, error.what()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
 }
 
 }  // namespace strata::api

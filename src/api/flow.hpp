@@ -116,7 +116,7 @@ struct MigrateCommand {
 
 struct MigrateResult {
   planner::Plan plan;
-  std::vector<runner::PreparedStep> steps;     // as prepared (dry runs: with every statement)
+  std::vector<runner::PreparedStep> steps;    // as prepared (dry runs: with every statement)
   std::vector<runner::StepResult> completed;  // the steps that ran
   double duration_ms = 0;                     // of the steps, in all
 };
@@ -162,11 +162,16 @@ void check_applied_checksums(const Settings& settings, const source::Source& sou
 
 struct AcceptResult {
   std::vector<runner::Drift> accepted;  // the versions whose current file was recorded
-  std::vector<int64_t> unchanged;      // as they were applied: nothing to accept
+  std::vector<int64_t> unchanged;       // as they were applied: nothing to accept
 };
 // Under the lock: records the current checksum of each edited applied version (`accepted` rows).
 // `directory` names the source in refusals.
 AcceptResult accept(const Settings& settings, const source::Source& source, const std::vector<int64_t>& versions,
                     const std::string& directory, Observer& observer);
+
+// `wait`: returns once the database accepts connections (and answers a query), polling for up to
+// `timeout`. Throws DriverError at once when the server answered but refused the connection
+// (which waiting cannot fix), and when the timeout passed.
+void wait_for_database(const DatabaseUrl& database, std::chrono::milliseconds timeout);
 
 }  // namespace strata::api

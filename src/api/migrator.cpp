@@ -61,8 +61,9 @@ class EventObserver : public api::Observer {
       Event event = step_event(Event::Kind::migration_finished, step);
       event.duration_ms = ms;
       event.statements = m_statements;
-      event.message = fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_index, m_total,
-                                  event.direction == Direction::up ? "applied" : "reverted", step.migration->label(), ms);
+      event.message =
+          fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_index, m_total,
+                      event.direction == Direction::up ? "applied" : "reverted", step.migration->label(), ms);
       m_current = nullptr;
       m_statements = 0;
       m_callback(event);
@@ -118,26 +119,19 @@ class EventObserver : public api::Observer {
 
 planner::Plan make_plan(const Request& request, const planner::Inputs& in) {
   switch (request.kind) {
-    case Request::Kind::up:
-      return planner::plan_up(in, request.count);
-    case Request::Kind::down:
-      return planner::plan_down(in, request.count);
-    case Request::Kind::goto_version:
-      return planner::plan_goto(in, request.target);
-    case Request::Kind::redo:
-      break;
+    case Request::Kind::up: return planner::plan_up(in, request.count);
+    case Request::Kind::down: return planner::plan_down(in, request.count);
+    case Request::Kind::goto_version: return planner::plan_goto(in, request.target);
+    case Request::Kind::redo: break;
   }
   return planner::plan_redo(in);
 }
 
 api::DriftCheck drift_check_of(const Request& request) {
   switch (request.kind) {
-    case Request::Kind::down:
-      return api::DriftCheck::ignore;
-    case Request::Kind::redo:
-      return api::DriftCheck::redo_latest;
-    default:
-      return api::DriftCheck::refuse;
+    case Request::Kind::down: return api::DriftCheck::ignore;
+    case Request::Kind::redo: return api::DriftCheck::redo_latest;
+    default: return api::DriftCheck::refuse;
   }
 }
 
@@ -149,18 +143,12 @@ void check_count(const std::optional<int64_t>& count, const char* what) {
 
 const char* state_name(MigrationState state) {
   switch (state) {
-    case MigrationState::applied:
-      return "applied";
-    case MigrationState::pending:
-      return "pending";
-    case MigrationState::modified:
-      return "modified";
-    case MigrationState::missing:
-      return "missing";
-    case MigrationState::out_of_order:
-      return "out-of-order";
-    case MigrationState::dirty:
-      return "dirty";
+    case MigrationState::applied: return "applied";
+    case MigrationState::pending: return "pending";
+    case MigrationState::modified: return "modified";
+    case MigrationState::missing: return "missing";
+    case MigrationState::out_of_order: return "out-of-order";
+    case MigrationState::dirty: return "dirty";
   }
   return "pending";
 }
@@ -223,7 +211,6 @@ struct Migrator::Impl {
     return *listed;
   }
 };
-
 
 Migrator::Migrator(const std::string& database_url, MigrationSource source, Options options)
     : m_impl(std::make_unique<Impl>()) {

@@ -8,13 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include "api/flow.hpp"
 #include "core/error.hpp"
-#include "drivers/driver.hpp"
 #include "report/ticker.hpp"
-#include "runner/import.hpp"
 #include "runner/interrupt.hpp"
 #include "source/create.hpp"
 #include "source/loader.hpp"
@@ -118,8 +115,8 @@ class RunObserver : public CliObserver {
     runner::Progress progress;
     progress.started = [this](const runner::PreparedStep& step) { started(step); };
     progress.finished = [this](const runner::PreparedStep& step, double ms) {
-      m_ctx.out.progress(fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_number, m_total, verb(step, true),
-                                     step.migration->label(), ms));
+      m_ctx.out.progress(
+          fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_number, m_total, verb(step, true), step.migration->label(), ms));
     };
     progress.batch_started = [this](const runner::PreparedStep& step,
                                     const std::vector<const source::Statement*>& batch) {
@@ -191,10 +188,10 @@ void on_signal(const Context& ctx, api::StopControl& stop, int signal, int press
   }
   stop.requested_now(presses);
   if (presses >= 2) {
-    ctx.out.progress(fmt::format(
-        "{} again: stopping after the current statement; the migration will be left dirty, with the stop "
-        "recorded (send it a third time to end strata at once)",
-        name));
+    ctx.out.progress(
+        fmt::format("{} again: stopping after the current statement; the migration will be left dirty, with the stop "
+                    "recorded (send it a third time to end strata at once)",
+                    name));
     return;
   }
   if (control.outside_transaction.load()) {
@@ -336,7 +333,6 @@ int cmd_create(Context& ctx) {
   return 0;
 }
 
-
 int cmd_version(Context& ctx) {
   CliObserver observer(ctx);
   const Dialect dialect = ctx.config.database->dialect;
@@ -359,9 +355,9 @@ int cmd_force(Context& ctx) {
   source::Source source = load(ctx, dialect);
   CliObserver observer(ctx);
   api::ForceResult forced = api::force(settings_of(ctx, dialect), source, target, ctx.config.path, observer);
-  ctx.out.progress(fmt::format("forced version {} (was {})", version_text(target),
-                               forced.unreadable.empty() ? report::version_line(forced.before)
-                                                         : "unreadable: " + forced.unreadable));
+  ctx.out.progress(fmt::format(
+      "forced version {} (was {})", version_text(target),
+      forced.unreadable.empty() ? report::version_line(forced.before) : "unreadable: " + forced.unreadable));
   ctx.out.result(version_text(target));
   ctx.out.document({{"version", target ? json(*target) : json(nullptr)},
                     {"dirty", false},
@@ -451,34 +447,11 @@ int cmd_validate(Context& ctx) {
 int cmd_wait(Context& ctx) {
   std::chrono::milliseconds timeout{60000};
   if (ctx.args.timeout) timeout = parse_seconds(*ctx.args.timeout, "--timeout");
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  drivers::OpenOptions options;
-  options.create_if_missing = false;
-  while (true) {
-    try {
-      options.busy_timeout = std::max(std::chrono::milliseconds(1000), timeout);
-      auto driver = drivers::open_driver(*ctx.config.database, options);
-      driver->query("SELECT 1");
-      ctx.out.progress(fmt::format("database {} accepts connections", ctx.config.database->redacted));
-      ctx.out.document({{"ready", true}});
-      return 0;
-    } catch (const DriverError& error) {
-      if (drivers::is_permanent_connect_error(error)) {
-        std::string reason = error.what();
-        const std::string prefix = fmt::format("cannot connect to {}: ", ctx.config.database->redacted);
-        if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
-        throw DriverError(fmt::format("database {} answered but refused the connection, which waiting cannot fix: {}",
-                                      ctx.config.database->redacted, reason));
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        throw DriverError(fmt::format("database {} did not accept connections within {} s: {}",
-                                      ctx.config.database->redacted, timeout.count() / 1000.0, error.what()));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  }
+  api::wait_for_database(*ctx.config.database, timeout);
+  ctx.out.progress(fmt::format("database {} accepts connections", ctx.config.database->redacted));
+  ctx.out.document({{"ready", true}});
+  return 0;
 }
-
 
 // ------------------------------------------------------------------ CLI11 definitions
 

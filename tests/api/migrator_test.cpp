@@ -275,7 +275,8 @@ TEST_P(TransactionalApiTest, AStopRequestFromAnotherThreadRollsBackATransactiona
   Migrator m = migrator(options);
   std::thread stopper([&] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!in_b && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!in_b && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     m.request_stop();
     stopped = true;
   });
