@@ -89,7 +89,8 @@ class RunnersFixture : public ::testing::Test {
   }
 
   // Starts `strata up` in the background on node 0 and returns its pid once it holds the lease
-  // and runs migration 2: once status (through another node) says it is running, or for a
+  // and runs migration 2: once status (through another node) says it is running its second
+  // statement, or for a
   // migration in a transaction, which status cannot see, once it said it applies it.
   pid_t start_holder(bool in_transaction) {
     const fs::path pid_file = m_dir / "holder.pid";
@@ -103,7 +104,13 @@ class RunnersFixture : public ::testing::Test {
         }
       } else {
         strata(1, "status", "status");
-        if (err("status").find("migration 2 (up) is running now") != std::string::npos) return pid;
+        // At its second statement (the sleep): the first may still be replicating when the
+        // running row appears, and a kill then would land before the statement the test names.
+        const std::string status = err("status");
+        if (status.find("migration 2 (up) is running now") != std::string::npos &&
+            status.find("statement 2 of 3") != std::string::npos) {
+          return pid;
+        }
       }
       std::this_thread::sleep_for(100ms);
     }
