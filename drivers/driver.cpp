@@ -104,6 +104,31 @@ std::vector<Row> Driver::execute_transaction(const std::vector<std::string>& sta
   }
 }
 
+Transaction::Transaction(Driver& driver) : m_driver(driver) {
+  m_driver.begin();
+  m_open = true;
+}
+
+Transaction::~Transaction() {
+  rollback();
+}
+
+void Transaction::commit() {
+  m_driver.commit();
+  m_open = false;
+}
+
+void Transaction::commit_after(const std::vector<std::string>& statements) {
+  m_driver.commit_after(statements);
+  m_open = false;
+}
+
+void Transaction::rollback() noexcept {
+  if (!m_open) return;
+  m_open = false;
+  m_driver.rollback();
+}
+
 std::vector<size_t> placeholder_offsets(std::string_view sql, size_t expected) {
   std::vector<size_t> offsets;
   offsets.reserve(expected);

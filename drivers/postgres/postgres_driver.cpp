@@ -255,6 +255,8 @@ struct PostgresDriver::Impl {
   bool in_transaction = false;
   bool locked = false;
   int64_t lock_key = 0;
+  // set_statement_lock_timeout(): "lock_timeout = '5000ms'", or "" for the server's setting.
+  std::string lock_timeout_setting;
 
   Impl() = default;
   Impl(const Impl&) = delete;
@@ -494,7 +496,7 @@ std::optional<std::string> concurrent_index(std::string_view sql) {
 
 void PostgresDriver::execute(std::string_view sql) {
   try {
-    m_impl->run(std::string(sql));
+    run_with_lock_timeout(std::string(sql));
   } catch (const DriverError& error) {
     const std::optional<std::string> index = concurrent_index(sql);
     if (!index || !m_impl->connected()) throw;
@@ -583,7 +585,8 @@ std::vector<Row> PostgresDriver::query(std::string_view sql, const Params& param
 void PostgresDriver::begin() {
   Impl& d = *m_impl;
   if (d.in_transaction) throw DriverError("begin(): a transaction is already open");
-  d.run("BEGIN");
+  // SET LOCAL ends with the transaction: nothing is left on a pooled server connection.
+  d.run(d.lock_timeout_setting.empty() ? std::string("BEGIN") : "BEGIN; SET LOCAL " + d.lock_timeout_setting);
   d.in_transaction = true;
 }
 
@@ -605,6 +608,52 @@ void PostgresDriver::rollback() noexcept {
   d.in_transaction = false;
   // On a lost connection the server has rolled back already.
   if (d.connected()) PQclear(PQexec(d.raw(), "ROLLBACK"));
+}
+
+void PostgresDriver::set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) {
+  // 0 would mean "no limit" to PostgreSQL: the smallest limit it takes is 1 ms.
+  m_impl->lock_timeout_setting =
+      timeout ? fmt::format("lock_timeout = '{}ms'", std::max<std::chrono::milliseconds::rep>(1, timeout->count()))
+              : std::string();
+}
+
+bool PostgresDriver::is_lock_timeout(const DriverError& error) const noexcept {
+  return error.sqlstate() == "55P03";  // lock_not_available
+}
+
+void PostgresDriver::run_with_lock_timeout(const std::string& sql) {
+  Impl& d = *m_impl;
+  if (d.lock_timeout_setting.empty() || d.in_transaction || !d.connected()) {
+    d.run(sql);
+    return;
+  }
+  switch (PQtransactionStatus(d.raw())) {
+    case PQTRANS_IDLE: {
+      // A statement on its own (NO TRANSACTION): the setting for this statement only, so that
+      // nothing stays on the session, which a pooler in transaction mode may hand to another
+      // client next. Three round trips, for statements that are rare and usually slow.
+      d.run("SET " + d.lock_timeout_setting);
+      try {
+        d.run(sql);
+      } catch (const DriverError&) {
+        reset_lock_timeout();
+        throw;
+      }
+      reset_lock_timeout();
+      return;
+    }
+    case PQTRANS_INTRANS:
+      // Inside a transaction a migration file opened itself: until that transaction ends.
+      d.run("SET LOCAL " + d.lock_timeout_setting);
+      d.run(sql);
+      return;
+    default: d.run(sql); return;  // a failed transaction refuses everything but its end
+  }
+}
+
+void PostgresDriver::reset_lock_timeout() noexcept {
+  Impl& d = *m_impl;
+  if (d.connected() && PQtransactionStatus(d.raw()) == PQTRANS_IDLE) PQclear(PQexec(d.raw(), "RESET lock_timeout"));
 }
 
 bool PostgresDriver::transactional_ddl() const noexcept {

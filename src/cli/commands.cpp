@@ -234,7 +234,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   std::vector<runner::PreparedStep> steps =
       runner::prepare(plan, source, session.driver->transactional_ddl(), args.dry_run);
   if (redone_edit && source::is_new_file_checksum(redone_edit->stored_checksum) && !steps.empty() &&
-      steps.front().step.direction == planner::Direction::down && !steps.front().streamed) {
+      steps.front().step.direction == Direction::down && !steps.front().streamed) {
     // Applied as `create` wrote it: nothing of it is in the database, so its new down must not run.
     steps.front().script.section.statements.clear();
     steps.front().statement_count = 0;
@@ -267,7 +267,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
   const size_t total_steps = steps.size();
   size_t number = 0;
   auto verb = [](const runner::PreparedStep& step, bool done) {
-    bool up = step.step.direction == planner::Direction::up;
+    bool up = step.step.direction == Direction::up;
     return done ? (up ? "applied" : "reverted") : (up ? "applying" : "reverting");
   };
   runner::Progress progress;
@@ -279,7 +279,7 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
                                  step.script.file, step.own_word, step.own_line));
     }
     if (step.statement_count == 0 && !step.streamed) {
-      const bool up = step.step.direction == planner::Direction::up;
+      const bool up = step.step.direction == Direction::up;
       if (!step.script.file.empty()) {
         ctx.out.progress(fmt::format("      {} has no statements: {} it only moves the version to {}", step.script.file,
                                      up ? "applying" : "reverting", version_text(step.step.version_after)));
@@ -307,10 +307,16 @@ int migrate(Context& ctx, PlanFunction make_plan, DriftCheck drift_check, PlanCh
                                    : fmt::format("{}:{}–{}", file, batch.front()->line, batch.back()->line));
   };
   progress.batch_finished = [&] { ticker.stop(); };
+  progress.retrying = [&](const runner::PreparedStep&, const runner::Retry& retry) {
+    ctx.out.progress(report::retry_line(retry, config.statement_lock_timeout));
+  };
+  runner::ExecuteOptions options;
+  options.statement_lock_timeout = config.statement_lock_timeout;
+  options.retries = config.retries;
   std::vector<runner::StepResult> completed;
   auto started = std::chrono::steady_clock::now();
   control.migrating.store(true);
-  runner::execute(*session.driver, *session.tracker, steps, progress, completed, &control);
+  runner::execute(*session.driver, *session.tracker, steps, progress, completed, &control, options);
   double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ctx.out.progress(fmt::format("database at version {} ({} migration{}, {:.1f} ms)", version_text(plan.to),
                                completed.size(), completed.size() == 1 ? "" : "s", total));
@@ -457,22 +463,8 @@ int cmd_force(Context& ctx) {
     unreadable = error.what();
   }
 
-  tracker::HistoryEntry entry;
-  entry.version = target.value_or(-1);
-  if (target) entry.name = source.find(*target)->name;
-  entry.outcome = tracker::Outcome::forced;
-  json detail = {{"from", before.version ? json(*before.version) : json(nullptr)}, {"dirty", before.dirty}};
-  if (!unreadable.empty()) detail["unreadable"] = unreadable;
-  entry.detail = detail.dump();
-  session.driver->begin();
-  try {
-    session.tracker->set_version(target, false);
-    session.tracker->record(entry);
-    session.driver->commit();
-  } catch (...) {
-    session.driver->rollback();
-    throw;
-  }
+  session.tracker->force(target, target ? source.find(*target)->name : std::string(),
+                         tracker::ForceOrigin{before.version, before.dirty, unreadable});
   ctx.out.progress(fmt::format("forced version {} (was {})", version_text(target),
                                unreadable.empty() ? report::version_line(before) : "unreadable: " + unreadable));
   ctx.out.result(version_text(target));
@@ -519,10 +511,10 @@ int cmd_accept(Context& ctx) {
     tracker::HistoryEntry entry;
     entry.version = version;
     entry.name = migration.name;
-    entry.direction = "up";
+    entry.direction = Direction::up;
     entry.checksum = edited->current_checksum;
     entry.outcome = tracker::Outcome::accepted;
-    entry.detail = json{{"file", edited->file}, {"previous", edited->stored_checksum}}.dump();
+    entry.detail = tracker::AcceptedChecksum{edited->file, edited->stored_checksum};
     entries.push_back(std::move(entry));
     ctx.out.progress(fmt::format("accepted {} as it is now (checksum {} → {}); its SQL was not run again", edited->file,
                                  edited->stored_checksum.substr(0, 12), edited->current_checksum.substr(0, 12)));
@@ -533,14 +525,7 @@ int cmd_accept(Context& ctx) {
   }
   if (!entries.empty()) {
     session.tracker->ensure_tables();
-    session.driver->begin();
-    try {
-      for (const tracker::HistoryEntry& entry : entries) session.tracker->record(entry);
-      session.driver->commit();
-    } catch (...) {
-      session.driver->rollback();
-      throw;
-    }
+    session.tracker->accept(entries);
   }
   ctx.out.document({{"accepted", accepted}, {"unchanged", unchanged}});
   return 0;

@@ -65,6 +65,13 @@ class DirtyError : public Error {
   std::optional<Runbook> m_runbook;
 };
 
+// A run ended by a stop request (SIGINT/SIGTERM, or a library caller's cancellation) that left
+// the database clean: the message says where it stands. One that left it dirty is a DirtyError.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& message) : Error(message, ExitCode::runtime) {}
+};
+
 class LockTimeout : public Error {
  public:
   explicit LockTimeout(const std::string& message) : Error(message, ExitCode::lock_timeout) {}

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/direction.hpp"
+
 #include "tracker/tracker.hpp"
 
 namespace strata::planner {
@@ -38,8 +40,6 @@ class AppliedSet {
   std::set<int64_t> m_removed;     // reverted versions at or below the baseline
 };
 
-enum class Direction { up, down };
-std::string_view direction_name(Direction direction);
 
 struct Step {
   int64_t version = 0;

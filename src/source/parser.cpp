@@ -384,28 +384,28 @@ Section parse_pair_file(std::string_view text, const std::string& file, Dialect 
   Section section;
   MigrationSplitter splitter(
       MigrationSplitter::Layout::pair_file, file, dialect,
-      [&](MigrationSplitter::Direction, Statement&& statement) { section.statements.push_back(std::move(statement)); });
+      [&](Direction, Statement&& statement) { section.statements.push_back(std::move(statement)); });
   splitter.feed(text);
   splitter.finish();
-  section.transaction = splitter.transaction(MigrationSplitter::Direction::up);
-  section.blocker = splitter.blocker(MigrationSplitter::Direction::up);
+  section.transaction = splitter.transaction(Direction::up);
+  section.blocker = splitter.blocker(Direction::up);
   return section;
 }
 
 SingleFileSections parse_single_file(std::string_view text, const std::string& file, Dialect dialect) {
   SingleFileSections sections;
   MigrationSplitter splitter(MigrationSplitter::Layout::single_file, file, dialect,
-                             [&](MigrationSplitter::Direction direction, Statement&& statement) {
+                             [&](Direction direction, Statement&& statement) {
                                Section& section =
-                                   direction == MigrationSplitter::Direction::up ? sections.up : sections.down;
+                                   direction == Direction::up ? sections.up : sections.down;
                                section.statements.push_back(std::move(statement));
                              });
   splitter.feed(text);
   splitter.finish();
-  sections.up.transaction = splitter.transaction(MigrationSplitter::Direction::up);
-  sections.up.blocker = splitter.blocker(MigrationSplitter::Direction::up);
-  sections.down.transaction = splitter.transaction(MigrationSplitter::Direction::down);
-  sections.down.blocker = splitter.blocker(MigrationSplitter::Direction::down);
+  sections.up.transaction = splitter.transaction(Direction::up);
+  sections.up.blocker = splitter.blocker(Direction::up);
+  sections.down.transaction = splitter.transaction(Direction::down);
+  sections.down.blocker = splitter.blocker(Direction::down);
   sections.has_down = splitter.has_down();
   return sections;
 }
