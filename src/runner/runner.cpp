@@ -2,24 +2,14 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <cctype>
-#include <deque>
-#include <filesystem>
 #include <map>
 
 #include "core/error.hpp"
-#include "core/sha256.hpp"
-#include "core/sql_words.hpp"
 #include "drivers/driver.hpp"
 #include "runner/import.hpp"
-#include "runner/pause_point.hpp"
 
 namespace strata::runner {
 
-using json = nlohmann::json;
 using tracker::Outcome;
 
 namespace {

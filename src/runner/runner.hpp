@@ -155,8 +155,9 @@ struct Progress {
 
 // How execute() protects the tables a migration locks (docs/operations.md#lock-queues).
 struct ExecuteOptions {
-  // How long a migration statement may wait for a lock (Driver::set_statement_lock_timeout);
-  // nullopt: as long as the database's own setting lets it.
+  // How long a migration statement may wait for a lock (Driver::set_statement_lock_timeout,
+  // applied before the first step); nullopt: the driver's setting is left as it is (as opened:
+  // the database's own).
   std::optional<std::chrono::milliseconds> statement_lock_timeout;
   // How often a transactional step that failed on that timeout is rolled back and run again.
   int retries = 0;

@@ -207,8 +207,9 @@ StepResult run_in_transaction(Run& run, const PreparedStep& prepared) {
     retry.attempt = attempt;
     retry.attempts = attempts;
     retry.where = abort.kind == Abort::Kind::statement ? abort.where
-                  : abort.kind == Abort::Kind::not_started ? std::string("BEGIN")
-                                                           : std::string("the version-table update");
+                  : abort.kind == Abort::Kind::not_started
+                      ? fmt::format("{} (BEGIN)", prepared.script.file)
+                      : fmt::format("{} (the version-table update)", prepared.script.file);
     retry.error = abort.error.what();
     retry.delay = retry_delay(run.options, attempt, jitter());
     if (run.progress.retrying) run.progress.retrying(prepared, retry);
@@ -430,7 +431,7 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
              const Progress& progress, std::vector<StepResult>& completed, RunControl* control,
              const ExecuteOptions& options) {
   Run run{driver, tracker, steps, progress, completed, control, options};
-  driver.set_statement_lock_timeout(options.statement_lock_timeout);
+  if (options.statement_lock_timeout) driver.set_statement_lock_timeout(options.statement_lock_timeout);
   for (const PreparedStep& prepared : steps) {
     if (int signal = run.stop_signal()) throw run.interrupted_between(signal, prepared.step.version_before);
     if (control != nullptr) control->outside_transaction.store(false);  // set once its first statement goes
