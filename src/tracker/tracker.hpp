@@ -145,10 +145,6 @@ class Tracker {
   // The version row; nothing applied when the table does not exist. Never creates anything.
   VersionState read_state();
 
-  // Replaces the version row (golang-migrate's protocol: at most one row; a dirty "nothing
-  // applied" is stored as -1), in the caller's transaction if one is open.
-  void set_version(std::optional<int64_t> version, bool dirty);
-
   // Every history row in insertion order; empty when the table does not exist.
   std::vector<HistoryEntry> read_history();
 
@@ -191,6 +187,9 @@ class Tracker {
   std::string version_table_sql() const;
   std::string history_table_sql() const;
   std::string qualified(const TableName& table) const;
+  // Replaces the version row (golang-migrate's protocol: at most one row; a dirty "nothing
+  // applied" is stored as -1), in the caller's transaction if one is open.
+  void set_version(std::optional<int64_t> version, bool dirty);
   std::vector<std::string> version_statements(std::optional<int64_t> version, bool dirty) const;
   std::vector<std::string> completion_statements(std::optional<int64_t> version, bool dirty, const HistoryEntry& entry,
                                                  std::optional<int64_t> running_id = std::nullopt) const;

@@ -59,14 +59,16 @@ TEST_F(TrackerTest, MissingTablesReadAsNothingAppliedAndAreNotCreated) {
 
 TEST_F(TrackerTest, VersionRowRoundTripsIncludingDirtyNone) {
   m_tracker->ensure_tables();
-  m_tracker->set_version(7, true);
+  tracker::HistoryEntry running;
+  running.outcome = tracker::Outcome::running;
+  m_tracker->start_running(7, running);
   EXPECT_EQ(m_tracker->read_state().version, 7);
   EXPECT_TRUE(m_tracker->read_state().dirty);
-  m_tracker->set_version(std::nullopt, true);
+  m_tracker->start_running(std::nullopt, running);
   EXPECT_EQ(scalar("SELECT version FROM schema_migrations"), "-1");  // golang-migrate's NilVersion
   EXPECT_EQ(m_tracker->read_state().version, std::nullopt);
   EXPECT_TRUE(m_tracker->read_state().dirty);
-  m_tracker->set_version(std::nullopt, false);
+  m_tracker->force(std::nullopt, "", tracker::ForceOrigin{});
   EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "0");
 }
 
@@ -311,7 +313,7 @@ TEST_F(TrackerTest, DirtyWithoutARecordedFailureSaysTheRunWasInterrupted) {
   write("1_a.up.sql", "");
   write("2_b.up.sql", "");
   m_tracker->ensure_tables();
-  m_tracker->set_version(2, true);
+  m_driver->execute("INSERT INTO schema_migrations (version, dirty) VALUES (2, 1)");  // another tool's dirty mark
   source::Source src = source();
   EXPECT_EQ(runner::dirty_message(runner::read_view(*m_tracker, src), src),
             "database is dirty at version 2: migration 2 was interrupted (no failing statement was recorded); repair "
