@@ -40,7 +40,6 @@ class AppliedSet {
   std::set<int64_t> m_removed;     // reverted versions at or below the baseline
 };
 
-
 struct Step {
   int64_t version = 0;
   Direction direction = Direction::up;

@@ -132,8 +132,7 @@ std::string version_line(const tracker::VersionState& state) {
   return state.dirty ? fmt::format("{} (dirty)", *state.version) : std::to_string(*state.version);
 }
 
-std::string retry_line(const runner::Retry& retry,
-                       std::optional<std::chrono::milliseconds> statement_lock_timeout) {
+std::string retry_line(const runner::Retry& retry, std::optional<std::chrono::milliseconds> statement_lock_timeout) {
   const std::string waited =
       statement_lock_timeout
           ? fmt::format("more than {} s", static_cast<double>(statement_lock_timeout->count()) / 1000.0)
@@ -171,13 +170,12 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
     return reason && !prepared.transaction ? ": " + *reason : std::string();
   };
   for (const auto& prepared : steps) {
-    out +=
-        fmt::format("--   {:<4} {}{}\n", direction_name(prepared.step.direction), prepared.migration->label(),
-                    prepared.own_transactions == runner::OwnTransactions::managed
-                        ? fmt::format(" (no transaction: the file manages its own, {} at line {})", prepared.own_word,
-                                      prepared.own_line)
-                    : prepared.transaction ? ""
-                                           : " (no transaction" + because(prepared) + ")");
+    out += fmt::format("--   {:<4} {}{}\n", direction_name(prepared.step.direction), prepared.migration->label(),
+                       prepared.own_transactions == runner::OwnTransactions::managed
+                           ? fmt::format(" (no transaction: the file manages its own, {} at line {})",
+                                         prepared.own_word, prepared.own_line)
+                       : prepared.transaction ? ""
+                                              : " (no transaction" + because(prepared) + ")");
   }
   for (const auto& prepared : steps) {
     const auto& step = prepared.step;

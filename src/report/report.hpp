@@ -53,8 +53,7 @@ std::string version_line(const tracker::VersionState& state);
 
 // The progress line of a transactional migration rolled back after a lock timeout, before it
 // is retried: "      0002_x.up.sql:3 waited more than 5 s for a lock (…): rolled back; attempt 2 of 4 in 1.1 s".
-std::string retry_line(const runner::Retry& retry,
-                       std::optional<std::chrono::milliseconds> statement_lock_timeout);
+std::string retry_line(const runner::Retry& retry, std::optional<std::chrono::milliseconds> statement_lock_timeout);
 
 // up/down/goto/redo result.
 nlohmann::json run_json(std::optional<int64_t> from, std::optional<int64_t> to,

@@ -54,7 +54,6 @@ void refuse_transaction_control(const std::string& file, int line, const std::st
                                 word));
 }
 
-
 StatementBatcher::StatementBatcher(drivers::Driver& driver, const PreparedStep& prepared, const Progress& progress,
                                    RunControl* control, bool cancellable, BeforeBatch before)
     : m_driver(driver),
@@ -159,14 +158,13 @@ std::string feed_statements(const PreparedStep& prepared, StatementBatcher& batc
   // A wrapper's BEGIN and COMMIT (the first and the last statement) are not sent.
   const bool wrapper = prepared.own_transactions == OwnTransactions::wrapper;
   size_t index = 0;
-  const source::Script streamed =
-      source::stream_script(*prepared.migration, prepared.step.direction, prepared.dialect,
-                            [&](source::Statement&& statement) {
-                              const size_t number = index++;
-                              if (wrapper && (number == 0 || number == prepared.statement_count + 1)) return;
-                              if (check) check(statement);
-                              batcher.add(std::move(statement));
-                            });
+  const source::Script streamed = source::stream_script(
+      *prepared.migration, prepared.step.direction, prepared.dialect, [&](source::Statement&& statement) {
+        const size_t number = index++;
+        if (wrapper && (number == 0 || number == prepared.statement_count + 1)) return;
+        if (check) check(statement);
+        batcher.add(std::move(statement));
+      });
   batcher.flush();
   if (!prepared.script.checksum.empty() && streamed.checksum != prepared.script.checksum) {
     throw SourceError(prepared.script.file, 0, "changed while strata was running it");

@@ -105,10 +105,11 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
     } else if (file && !keep_statements && !small) {
       // Validated now by streaming through it, holding nothing; streamed again when it runs.
       size_t count = 0;
-      entry.script = source::stream_script(*migration, step.direction, source.dialect(), [&](source::Statement&& statement) {
-        ++count;
-        control.see(statement);
-      });
+      entry.script =
+          source::stream_script(*migration, step.direction, source.dialect(), [&](source::Statement&& statement) {
+            ++count;
+            control.see(statement);
+          });
       entry.streamed = !entry.script.file.empty();
       entry.statement_count = count;
     } else {

@@ -115,12 +115,12 @@ std::string runbook_message(const Runbook& book) {
       return fmt::format(
           "{}: migration {} ({}) was interrupted by {} after statement {} of {}; the next statement was {}:{} "
           "({}){}; {}",
-          head, migration, direction_name(book.direction), book.signal, book.statement - 1, book.statements, book.file, book.line,
-          book.sql, rolled_back, advice);
+          head, migration, direction_name(book.direction), book.signal, book.statement - 1, book.statements, book.file,
+          book.line, book.sql, rolled_back, advice);
     case Runbook::Cause::failed:
       return fmt::format("{}: migration {} ({}) failed at {}:{}, statement {} of {} ({}): {}{}; {}", head, migration,
-                         direction_name(book.direction), book.file, book.line, book.statement, book.statements, book.sql, book.error,
-                         rolled_back, advice);
+                         direction_name(book.direction), book.file, book.line, book.statement, book.statements,
+                         book.sql, book.error, rolled_back, advice);
     case Runbook::Cause::unknown: break;
   }
   return fmt::format("{}: migration {} was interrupted (no failing statement was recorded); {}", head, migration,

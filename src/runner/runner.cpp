@@ -68,7 +68,8 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     // several files are newer): read again only on a mismatch.
     if (current != checksum && (!migration->parts.empty() || source::raw_file_checksum(*migration->up) != checksum)) {
       std::vector<std::string> files;
-      for (const source::MigrationFile* file : source::script_files(*migration, Direction::up)) files.push_back(file->name);
+      for (const source::MigrationFile* file : source::script_files(*migration, Direction::up))
+        files.push_back(file->name);
       drift.push_back(Drift{version, fmt::format("{}", fmt::join(files, ", ")), checksum, current, files.size()});
     }
   }

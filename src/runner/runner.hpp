@@ -134,10 +134,10 @@ struct StepResult {
 // A transactional step that waited longer than the statement lock timeout for a lock, was
 // rolled back and will run again after `delay` (Progress::retrying).
 struct Retry {
-  int attempt = 0;       // the attempt that timed out (1-based)
-  int attempts = 0;      // how many are allowed in all (--retries + 1)
-  std::string where;     // "0002_x.up.sql:3" (the statement that waited), or what strata was doing
-  std::string error;     // the database's message
+  int attempt = 0;    // the attempt that timed out (1-based)
+  int attempts = 0;   // how many are allowed in all (--retries + 1)
+  std::string where;  // "0002_x.up.sql:3" (the statement that waited), or what strata was doing
+  std::string error;  // the database's message
   std::chrono::milliseconds delay{0};
 };
 

@@ -91,7 +91,9 @@ struct StepFacts {
     entry.outcome = outcome;
     return entry;
   }
-  Outcome done_outcome() const { return prepared.step.direction == Direction::up ? Outcome::applied : Outcome::reverted; }
+  Outcome done_outcome() const {
+    return prepared.step.direction == Direction::up ? Outcome::applied : Outcome::reverted;
+  }
 };
 
 // ------------------------------------------------------------------ in strata's transaction
@@ -172,7 +174,8 @@ bool wait_before_retry(const Run& run, std::chrono::milliseconds delay) {
   while (run.stop_signal() == 0) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50), until - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50), until - now));
   }
   return false;
 }
@@ -197,8 +200,13 @@ StepResult run_in_transaction(Run& run, const PreparedStep& prepared) {
       throw SourceError(fmt::format("{}; {} rolled back, {}", error.what(), facts.migration(), facts.still_at()));
     }
     if (const size_t* ran = std::get_if<size_t>(&outcome)) {
-      return StepResult{prepared.step.version, prepared.migration->name, prepared.step.direction,
-                        elapsed_ms(facts.started), *ran, prepared.script.file.empty(), attempt};
+      return StepResult{prepared.step.version,
+                        prepared.migration->name,
+                        prepared.step.direction,
+                        elapsed_ms(facts.started),
+                        *ran,
+                        prepared.script.file.empty(),
+                        attempt};
     }
     const Abort& abort = std::get<Abort>(outcome);
     if (attempt >= attempts || run.stop_signal() != 0 || !run.driver.is_lock_timeout(abort.error))
@@ -232,10 +240,9 @@ class OutsideTransaction {
 
   StepResult run() {
     const PreparedStep& prepared = m_facts.prepared;
-    StatementBatcher batcher(m_run.driver, prepared, m_run.progress, m_run.control, false,
-                             [&](size_t first, const std::vector<const source::Statement*>& batch) {
-                               before_batch(first, batch);
-                             });
+    StatementBatcher batcher(
+        m_run.driver, prepared, m_run.progress, m_run.control, false,
+        [&](size_t first, const std::vector<const source::Statement*>& batch) { before_batch(first, batch); });
     try {
       detail::feed_statements(prepared, batcher, {});
       apply_control_effect();
@@ -254,8 +261,13 @@ class OutsideTransaction {
     }
     pause_point("record", prepared.step.version);
     finish();
-    return StepResult{prepared.step.version, prepared.migration->name, prepared.step.direction,
-                      elapsed_ms(m_facts.started), batcher.done(), prepared.script.file.empty(), 1};
+    return StepResult{prepared.step.version,
+                      prepared.migration->name,
+                      prepared.step.direction,
+                      elapsed_ms(m_facts.started),
+                      batcher.done(),
+                      prepared.script.file.empty(),
+                      1};
   }
 
  private:
@@ -278,8 +290,8 @@ class OutsideTransaction {
   void before_batch(size_t first, const std::vector<const source::Statement*>& batch) {
     apply_control_effect();
     const PreparedStep& prepared = m_facts.prepared;
-    tracker::StepDetail next =
-        at_statement(first + 1, prepared.script.file_of(*batch.front()), batch.front()->line, first_line(batch.front()->sql));
+    tracker::StepDetail next = at_statement(first + 1, prepared.script.file_of(*batch.front()), batch.front()->line,
+                                            first_line(batch.front()->sql));
     stop_if_requested(next);
     tracker::StepDetail running = next;
     running.through = static_cast<int64_t>(first + batch.size());
@@ -359,8 +371,8 @@ class OutsideTransaction {
       m_run.driver.execute("COMMIT");
       m_own_open = false;
     } catch (const DriverError& error) {
-      tracker::StepDetail at =
-          at_statement(done, m_facts.prepared.script.file, 0, "COMMIT (strata's, of the transaction the file leaves open)");
+      tracker::StepDetail at = at_statement(done, m_facts.prepared.script.file, 0,
+                                            "COMMIT (strata's, of the transaction the file leaves open)");
       at.error = error.what();
       leave_dirty(std::move(at));
     }
@@ -437,7 +449,8 @@ void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vect
     if (control != nullptr) control->outside_transaction.store(false);  // set once its first statement goes
     if (progress.started) progress.started(prepared);
     pause_point("start", prepared.step.version);
-    StepResult result = prepared.transaction ? run_in_transaction(run, prepared) : OutsideTransaction(run, prepared).run();
+    StepResult result =
+        prepared.transaction ? run_in_transaction(run, prepared) : OutsideTransaction(run, prepared).run();
     completed.push_back(result);
     if (progress.finished) progress.finished(prepared, result.duration_ms);
   }

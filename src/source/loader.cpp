@@ -507,8 +507,8 @@ Script stream_script(const Migration& migration, Direction direction, Dialect di
 
 Script parse_script(const Migration& migration, Direction direction, Dialect dialect) {
   std::vector<Statement> statements;
-  Script script =
-      stream_script(migration, direction, dialect, [&](Statement&& statement) { statements.push_back(std::move(statement)); });
+  Script script = stream_script(migration, direction, dialect,
+                                [&](Statement&& statement) { statements.push_back(std::move(statement)); });
   script.section.statements = std::move(statements);
   return script;
 }

@@ -396,8 +396,7 @@ SingleFileSections parse_single_file(std::string_view text, const std::string& f
   SingleFileSections sections;
   MigrationSplitter splitter(MigrationSplitter::Layout::single_file, file, dialect,
                              [&](Direction direction, Statement&& statement) {
-                               Section& section =
-                                   direction == Direction::up ? sections.up : sections.down;
+                               Section& section = direction == Direction::up ? sections.up : sections.down;
                                section.statements.push_back(std::move(statement));
                              });
   splitter.feed(text);

@@ -229,8 +229,7 @@ std::vector<std::string> Tracker::completion_statements(std::optional<int64_t> v
   return statements;
 }
 
-void Tracker::commit_step(drivers::Transaction& transaction, std::optional<int64_t> version,
-                          const HistoryEntry& done) {
+void Tracker::commit_step(drivers::Transaction& transaction, std::optional<int64_t> version, const HistoryEntry& done) {
   // The version row, the history row and the COMMIT: one round trip where the engine allows.
   transaction.commit_after(completion_statements(version, false, done));
 }
@@ -310,9 +309,14 @@ std::optional<int64_t> json_version(const json& value) {
 struct DetailWriter {
   json operator()(const std::monostate&) const { return json(); }
   json operator()(const StepDetail& d) const {
-    json out = {{"direction", direction_name(d.direction)}, {"file", d.file},           {"statements", d.statements},
-                {"before", optional_version(d.before)},      {"after", optional_version(d.after)},
-                {"statement", d.statement},                  {"line", d.line},           {"sql", d.sql}};
+    json out = {{"direction", direction_name(d.direction)},
+                {"file", d.file},
+                {"statements", d.statements},
+                {"before", optional_version(d.before)},
+                {"after", optional_version(d.after)},
+                {"statement", d.statement},
+                {"line", d.line},
+                {"sql", d.sql}};
     if (d.through > 0) out.update({{"through", d.through}, {"through_line", d.through_line}});
     if (!d.own_transaction.empty()) out["own_transaction"] = d.own_transaction;
     if (!d.interrupted.empty())
@@ -339,8 +343,7 @@ struct DetailWriter {
 
 StepDetail read_step_detail(const json& in, Outcome outcome, std::optional<Direction> row_direction) {
   StepDetail d;
-  d.direction = parse_direction(in.value("direction", std::string()))
-                    .value_or(row_direction.value_or(Direction::up));
+  d.direction = parse_direction(in.value("direction", std::string())).value_or(row_direction.value_or(Direction::up));
   d.file = in.value("file", std::string("?"));
   d.statements = in.value("statements", int64_t{0});
   d.before = json_version(in.value("before", json()));
@@ -399,7 +402,8 @@ Detail parse_detail(Outcome outcome, std::string_view text, std::optional<Direct
         }
         return d;
       }
-      case Outcome::accepted: return AcceptedChecksum{in.value("file", std::string()), in.value("previous", std::string())};
+      case Outcome::accepted:
+        return AcceptedChecksum{in.value("file", std::string()), in.value("previous", std::string())};
       case Outcome::applied:
       case Outcome::reverted: break;
     }

@@ -14,7 +14,7 @@
 namespace strata::drivers {
 class Driver;
 class Transaction;
-}
+}  // namespace strata::drivers
 
 namespace strata::tracker {
 
@@ -47,20 +47,20 @@ std::optional<Outcome> parse_outcome(std::string_view text);
 // failing statement, or with `interrupted` the next one, the first that did not run).
 struct StepDetail {
   Direction direction = Direction::up;
-  std::string file;                 // the statement's file (a part's, for a version of several files)
-  int64_t statements = 0;           // how many the step has (0: unknown)
-  std::optional<int64_t> before;    // the version row before the step
-  std::optional<int64_t> after;     // and after it
-  int64_t statement = 0;            // 1-based
+  std::string file;               // the statement's file (a part's, for a version of several files)
+  int64_t statements = 0;         // how many the step has (0: unknown)
+  std::optional<int64_t> before;  // the version row before the step
+  std::optional<int64_t> after;   // and after it
+  int64_t statement = 0;          // 1-based
   int line = 0;
-  std::string sql;                  // the statement's first line (at most 60 characters)
-  int64_t through = 0;              // running: the last statement being sent
-  int through_line = 0;             // running: its line
-  std::string own_transaction;      // running: "file" or "strata" opened a transaction around it
-  std::string error;                // failed: the database's message
-  std::string interrupted;          // failed by a stop request: "SIGINT" or "SIGTERM" (no `error`)
-  int64_t rolled_back_from = 0;     // failed: a transaction of the file's own, open since this
-                                    // statement, was rolled back before recording (0: none)
+  std::string sql;               // the statement's first line (at most 60 characters)
+  int64_t through = 0;           // running: the last statement being sent
+  int through_line = 0;          // running: its line
+  std::string own_transaction;   // running: "file" or "strata" opened a transaction around it
+  std::string error;             // failed: the database's message
+  std::string interrupted;       // failed by a stop request: "SIGINT" or "SIGTERM" (no `error`)
+  int64_t rolled_back_from = 0;  // failed: a transaction of the file's own, open since this
+                                 // statement, was rolled back before recording (0: none)
 };
 
 // The detail of a `forced` row: the state `force` replaced.
@@ -92,7 +92,8 @@ struct AcceptedChecksum {
 
 // What a history row's detail column holds, by outcome; monostate for none (applied, reverted)
 // or for a detail this build cannot read. Serialised as JSON only inside the tracker.
-using Detail = std::variant<std::monostate, StepDetail, ForceOrigin, BaselineDetail, ImportedVersions, AcceptedChecksum>;
+using Detail =
+    std::variant<std::monostate, StepDetail, ForceOrigin, BaselineDetail, ImportedVersions, AcceptedChecksum>;
 
 // One row of `<table>_history`.
 struct HistoryEntry {

@@ -122,7 +122,8 @@ TEST_F(PostgresDriverTest, StatementLockTimeoutLeavesNoSessionState) {
   db->begin();
   EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{"250ms"}));
   db->commit();
-  EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{server_default})) << "SET LOCAL ends with the transaction";
+  EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{server_default}))
+      << "SET LOCAL ends with the transaction";
   db->execute("CREATE TABLE t (id INTEGER)");
   EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{server_default})) << "reset after the statement";
   try {

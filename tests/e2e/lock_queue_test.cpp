@@ -46,22 +46,20 @@ class LockQueueTest : public EngineTest {
   // Runs `strata <args>` while the other session holds its lock, and releases the lock once
   // strata's stderr contains `release_after` (or once strata has ended, when it is empty).
   Result run_while_locked(const std::string& args, const std::string& release_after) const {
-    const std::string strata_command = "env -u STRATA_STATEMENT_LOCK_TIMEOUT -u STRATA_RETRIES DATABASE_URL=" +
-                                       shell_quote(m_url) + " " + shell_quote(STRATA_BINARY) + " " + args +
-                                       " </dev/null >.out 2>.err";
+    const std::string strata_command =
+        "env -u STRATA_STATEMENT_LOCK_TIMEOUT -u STRATA_RETRIES DATABASE_URL=" + shell_quote(m_url) + " " +
+        shell_quote(STRATA_BINARY) + " " + args + " </dev/null >.out 2>.err";
     const std::string wait_for_release =
         release_after.empty()
             ? "wait $s; echo $? >.rc"
-            : "while kill -0 $s 2>/dev/null && ! grep -qF " + shell_quote(release_after) +
-                  " .err; do sleep 0.05; done";
-    const std::string script = "set -u; cd " + shell_quote(dir().string()) +
-                               "; rm -f hold locked .rc; mkfifo hold; (" + client() +
-                               " <hold >.holder 2>&1) & holder=$!; exec 3>hold; printf '%s' " +
-                               shell_quote(take_lock()) +
-                               " >&3; while [ ! -e locked ] && kill -0 $holder 2>/dev/null; do sleep 0.05; done; (" +
-                               strata_command + ") & s=$!; " + wait_for_release + "; printf '%s' " +
-                               shell_quote(release()) + " >&3; exec 3>&-; wait $holder; [ -e .rc ] || { wait $s; echo "
-                                                        "$? >.rc; }";
+            : "while kill -0 $s 2>/dev/null && ! grep -qF " + shell_quote(release_after) + " .err; do sleep 0.05; done";
+    const std::string script =
+        "set -u; cd " + shell_quote(dir().string()) + "; rm -f hold locked .rc; mkfifo hold; (" + client() +
+        " <hold >.holder 2>&1) & holder=$!; exec 3>hold; printf '%s' " + shell_quote(take_lock()) +
+        " >&3; while [ ! -e locked ] && kill -0 $holder 2>/dev/null; do sleep 0.05; done; (" + strata_command +
+        ") & s=$!; " + wait_for_release + "; printf '%s' " + shell_quote(release()) +
+        " >&3; exec 3>&-; wait $holder; [ -e .rc ] || { wait $s; echo "
+        "$? >.rc; }";
     const int status = std::system(("bash -c " + shell_quote(script)).c_str());
     EXPECT_EQ(status, 0) << "the lock holder failed: " << read(".holder");
     EXPECT_TRUE(fs::exists(dir() / "locked")) << "the other session never held its lock: " << read(".holder");
@@ -158,8 +156,7 @@ TEST_P(OutsideTransactionLockQueueTest, TimeoutLeavesTheMigrationDirtyWithTheRun
   EXPECT_EQ(rows_or_columns(), "1\n") << "the statement that timed out changed nothing";
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, OutsideTransactionLockQueueTest, ::testing::Values("postgres", "mysql"),
-                         engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, OutsideTransactionLockQueueTest, ::testing::Values("postgres", "mysql"), engine_name);
 
 }  // namespace
 }  // namespace strata::e2e

@@ -104,7 +104,8 @@ class FaultDriver final : public drivers::Driver {
       if (fault.at == 0) --fault.times;
       switch (fault.effect) {
         case Effect::error: throw DriverError("fault: injected error");
-        case Effect::lock_timeout: throw DriverError("fault: canceling statement due to lock timeout", k_lock_timeout_state);
+        case Effect::lock_timeout:
+          throw DriverError("fault: canceling statement due to lock timeout", k_lock_timeout_state);
         case Effect::disconnect:
           m_disconnected = true;
           m_real->rollback();  // the server rolls back what the lost session had open

@@ -44,8 +44,7 @@ class RunnerTest : public ::testing::Test {
     runner::DatabaseView view = runner::read_view(*m_tracker, source);
     planner::Plan plan = planner::plan_up(runner::plan_inputs(source, view, false), std::nullopt);
     m_done.clear();
-    runner::execute(*m_driver, *m_tracker, runner::prepare(plan, source, true), m_progress, m_done, m_control,
-                    options);
+    runner::execute(*m_driver, *m_tracker, runner::prepare(plan, source, true), m_progress, m_done, m_control, options);
   }
   // What the database says, read past the faults.
   tracker::VersionState state() { return tracker::Tracker(m_driver->real(), m_tracker->table()).read_state(); }
@@ -83,7 +82,8 @@ class RunnerTest : public ::testing::Test {
 };
 
 constexpr const char* k_two_statements = "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n";
-constexpr const char* k_outside = "-- +strata NO TRANSACTION\nCREATE TABLE b (id INTEGER);\nCREATE TABLE c (id INTEGER);\n";
+constexpr const char* k_outside =
+    "-- +strata NO TRANSACTION\nCREATE TABLE b (id INTEGER);\nCREATE TABLE c (id INTEGER);\n";
 
 // ------------------------------------------------------------------ in a transaction
 
