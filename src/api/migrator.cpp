@@ -13,10 +13,6 @@ namespace strata {
 
 namespace {
 
-Direction public_direction(planner::Direction direction) {
-  return direction == planner::Direction::up ? Direction::up : Direction::down;
-}
-
 MigrationState state_of(const std::string& state) {
   if (state == "applied") return MigrationState::applied;
   if (state == "modified") return MigrationState::modified;
@@ -44,6 +40,13 @@ class EventObserver : public api::Observer {
     m_callback(event);
   }
   void lock_acquired(bool) override { emit(Event::Kind::lock_acquired, "took the migration lock"); }
+  void retrying(const runner::PreparedStep& step, const runner::Retry&, const std::string& line) override {
+    if (!m_callback) return;
+    Event event = step_event(Event::Kind::retrying, step);
+    event.message = line;
+    m_statements = 0;  // the attempt was rolled back: the next one counts again
+    m_callback(event);
+  }
 
   runner::Progress progress(const std::vector<runner::PreparedStep>& steps) override {
     runner::Progress progress;
@@ -103,7 +106,7 @@ class EventObserver : public api::Observer {
     event.kind = kind;
     event.version = step.step.version;
     event.name = step.migration->name;
-    event.direction = public_direction(step.step.direction);
+    event.direction = step.step.direction;
     event.index = m_index;
     event.total = m_total;
     return event;
@@ -241,6 +244,11 @@ Migrator::Migrator(const std::string& database_url, MigrationSource source, Opti
   if (options.lock_timeout.count() < 0) throw UsageError("invalid lock timeout: expected 0 or more");
   impl.settings.lock_timeout = options.lock_timeout;
   impl.settings.allow_out_of_order = options.allow_out_of_order;
+  if (options.statement_lock_timeout && options.statement_lock_timeout->count() < 0)
+    throw UsageError("invalid statement lock timeout: expected 0 or more");
+  if (options.retries < 0) throw UsageError("invalid retries: expected 0 or more");
+  impl.settings.statement_lock_timeout = options.statement_lock_timeout;
+  impl.settings.retries = options.retries;
   impl.source = std::move(source);
   impl.options = std::move(options);
 }
@@ -287,7 +295,7 @@ RunResult Migrator::run(const Request& request) {
   result.to = migrated.plan.to;
   result.duration_ms = migrated.duration_ms;
   for (const runner::StepResult& step : migrated.completed) {
-    result.steps.push_back(StepResult{step.version, step.name, public_direction(step.direction), step.duration_ms,
+    result.steps.push_back(StepResult{step.version, step.name, step.direction, step.duration_ms,
                                       step.statements, step.no_file});
   }
   return result;
@@ -309,7 +317,7 @@ Plan Migrator::plan(const Request& request) {
     PlannedStep step;
     step.version = prepared.step.version;
     step.name = prepared.migration->name;
-    step.direction = public_direction(prepared.step.direction);
+    step.direction = prepared.step.direction;
     step.transaction = prepared.transaction;
     for (const source::Statement& statement : prepared.script.section.statements) {
       step.statements.push_back(PlannedStatement{prepared.script.file_of(statement), statement.line, statement.sql});
