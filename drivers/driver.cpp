@@ -24,6 +24,32 @@ bool is_permanent_connect_error(const DriverError& error) {
   return false;
 }
 
+Transaction::Transaction(Driver& driver) : m_driver(driver) {
+  m_driver.begin();
+  m_open = true;
+}
+
+Transaction::~Transaction() {
+  rollback();
+}
+
+void Transaction::commit() {
+  m_driver.commit();
+  m_open = false;
+}
+
+std::vector<Row> Transaction::commit_with(const std::vector<std::string>& statements) {
+  // commit_with leaves no transaction open, whether it commits or fails.
+  m_open = false;
+  return m_driver.commit_with(statements);
+}
+
+void Transaction::rollback() noexcept {
+  if (!m_open) return;
+  m_open = false;
+  m_driver.rollback();
+}
+
 std::vector<size_t> placeholder_offsets(std::string_view sql, size_t expected) {
   std::vector<size_t> offsets;
   offsets.reserve(expected);

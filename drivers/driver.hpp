@@ -80,6 +80,20 @@ class Driver {
   // transaction did is rolled back. One round trip on PostgreSQL and MySQL (docs/performance.md).
   virtual std::vector<Row> commit_with(const std::vector<std::string>& statements) = 0;
 
+  // How long each later statement may wait for a lock that another session holds (on a table, a
+  // row, a database file; not the migration lock) before it fails with an error for which
+  // is_lock_timeout() is true. nullopt: the engine's own setting, as when the driver was opened.
+  // Not while a transaction is open. PostgreSQL: `SET LOCAL lock_timeout` in every transaction
+  // begin() opens (in its round trip), so no session state outlives a transaction behind a
+  // pooler, and `SET lock_timeout` … `RESET lock_timeout` around each statement sent outside
+  // one; MySQL: the session's lock_wait_timeout and innodb_lock_wait_timeout, in whole seconds,
+  // at least 1, set at once; SQLite: the busy timeout.
+  virtual void set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) = 0;
+  // Whether `error`, thrown by this driver, says that a statement gave up waiting for a lock
+  // (PostgreSQL 55P03 lock_not_available, MySQL 1205 ER_LOCK_WAIT_TIMEOUT, SQLite SQLITE_BUSY).
+  // Nothing of the failed statement took effect; its transaction, if any, is still to be rolled back.
+  virtual bool is_lock_timeout(const DriverError& error) const noexcept = 0;
+
   // Whether the table exists. Never creates anything.
   virtual bool table_exists(const TableName& table) = 0;
 
@@ -133,6 +147,32 @@ class Driver {
   // `sql` with each placeholder (see placeholder_offsets) replaced by the literal of the next
   // value (NULL for nullopt), for a driver that sends values inside the statement.
   std::string bind_literals(std::string_view sql, const Params& params) const;
+};
+
+// An explicit transaction for a scope (SQLiteCpp's Transaction is the model): begin() on
+// construction, commit() or commit_with() to keep it, rollback() in the destructor otherwise.
+// The destructor never throws. Not copyable; one guard per open transaction.
+class Transaction {
+ public:
+  // Throws what Driver::begin() throws; then no transaction is open.
+  explicit Transaction(Driver& driver);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Commits (Driver::commit). After a failure the transaction is rolled back by the destructor.
+  void commit();
+  // Runs the statements in the transaction, then commits it, in as few round trips as the
+  // engine allows, and returns the rows of the last one (Driver::commit_with). After a failure
+  // no transaction is open.
+  std::vector<Row> commit_with(const std::vector<std::string>& statements);
+  // Rolls back now (the destructor then does nothing); never throws.
+  void rollback() noexcept;
+  bool open() const noexcept { return m_open; }
+
+ private:
+  Driver& m_driver;
+  bool m_open = false;
 };
 
 // The byte offsets of the `?` placeholders in `sql`: every `?` outside '…' and "…". Throws

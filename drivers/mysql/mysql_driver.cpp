@@ -645,6 +645,23 @@ void MysqlDriver::rollback() noexcept {
   }
 }
 
+void MysqlDriver::set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) {
+  // Session variables: no pooler sits between strata and MySQL. lock_wait_timeout bounds the
+  // wait for a table's metadata lock (DDL), innodb_lock_wait_timeout the wait for a row lock.
+  // Both count whole seconds.
+  if (!timeout) {
+    execute("SET SESSION lock_wait_timeout = DEFAULT, innodb_lock_wait_timeout = DEFAULT");
+    return;
+  }
+  const auto seconds = std::max<long long>(1, (timeout->count() + 999) / 1000);
+  execute(fmt::format("SET SESSION lock_wait_timeout = {}, innodb_lock_wait_timeout = {}", seconds, seconds));
+}
+
+bool MysqlDriver::is_lock_timeout(const DriverError& error) const noexcept {
+  // error_text() puts the server's error number in every message.
+  return std::string_view(error.what()).find("(MySQL error 1205,") != std::string_view::npos;
+}
+
 bool MysqlDriver::table_exists(const TableName& table) {
   if (!table.schema.empty())
     throw UsageError(fmt::format("MySQL has no schemas inside a database: cannot use table {}", table.display()));

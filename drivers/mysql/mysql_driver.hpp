@@ -101,6 +101,8 @@ class MysqlDriver final : public Driver {
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
+  void set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) override;
+  bool is_lock_timeout(const DriverError& error) const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;

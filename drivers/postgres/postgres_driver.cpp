@@ -297,6 +297,8 @@ struct PostgresDriver::Impl {
   bool in_transaction = false;
   bool locked = false;
   int64_t lock_key = 0;
+  // set_statement_lock_timeout(): "lock_timeout = '5000ms'", or "" for the server's setting.
+  std::string lock_timeout_setting;
 
   // A connection pooler: detected by the first migration_lock_key(); then the lease is the lock.
   DatabaseUrl url;  // to open the lease's second connection
@@ -564,7 +566,7 @@ std::optional<std::string> concurrent_index(std::string_view sql) {
 
 void PostgresDriver::run_one(std::string_view sql) {
   try {
-    m_impl->run(std::string(sql));
+    run_with_lock_timeout(std::string(sql));
   } catch (const DriverError& error) {
     const std::optional<std::string> index = concurrent_index(sql);
     if (!index || !m_impl->connected()) throw;
@@ -616,12 +618,15 @@ std::vector<Row> PostgresDriver::commit_with(const std::vector<std::string>& sta
   // one string. A failing statement makes the server skip the rest, COMMIT included.
   const bool own = !d.in_transaction;
   if (d.lease) d.lease->check_held();
+  // A transaction of its own gets the statement lock timeout as begin() gives it (SET LOCAL).
+  const std::string set_local = own && !d.lock_timeout_setting.empty() ? "SET LOCAL " + d.lock_timeout_setting : "";
   std::vector<std::string_view> batch;
-  batch.reserve(statements.size() + 2);
+  batch.reserve(statements.size() + 3);
   if (own) batch.emplace_back("BEGIN");
+  if (!set_local.empty()) batch.emplace_back(set_local);
   batch.insert(batch.end(), statements.begin(), statements.end());
   batch.emplace_back("COMMIT");
-  const size_t offset = own ? 1 : 0;
+  const size_t offset = (own ? 1 : 0) + (set_local.empty() ? 0 : 1);
   try {
     std::vector<Row> rows = d.run_batch(batch, statements.empty() ? SIZE_MAX : offset + statements.size() - 1);
     d.in_transaction = false;
@@ -656,7 +661,8 @@ void PostgresDriver::begin() {
   Impl& d = *m_impl;
   if (d.in_transaction) throw DriverError("begin(): a transaction is already open");
   if (d.lease) d.lease->check_held();
-  d.run("BEGIN");
+  // SET LOCAL ends with the transaction: nothing is left on a pooled server connection.
+  d.run(d.lock_timeout_setting.empty() ? std::string("BEGIN") : "BEGIN; SET LOCAL " + d.lock_timeout_setting);
   d.in_transaction = true;
 }
 
@@ -678,6 +684,52 @@ void PostgresDriver::rollback() noexcept {
   d.in_transaction = false;
   // On a lost connection the server has rolled back already.
   if (d.connected()) PQclear(PQexec(d.raw(), "ROLLBACK"));
+}
+
+void PostgresDriver::set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) {
+  // 0 would mean "no limit" to PostgreSQL: the smallest limit it takes is 1 ms.
+  m_impl->lock_timeout_setting =
+      timeout ? fmt::format("lock_timeout = '{}ms'", std::max<std::chrono::milliseconds::rep>(1, timeout->count()))
+              : std::string();
+}
+
+bool PostgresDriver::is_lock_timeout(const DriverError& error) const noexcept {
+  return error.sqlstate() == "55P03";  // lock_not_available
+}
+
+void PostgresDriver::run_with_lock_timeout(const std::string& sql) {
+  Impl& d = *m_impl;
+  if (d.lock_timeout_setting.empty() || d.in_transaction || !d.connected()) {
+    d.run(sql);
+    return;
+  }
+  switch (PQtransactionStatus(d.raw())) {
+    case PQTRANS_IDLE: {
+      // A statement on its own (NO TRANSACTION): the setting for this statement only, so that
+      // nothing stays on the session, which a pooler in transaction mode may hand to another
+      // client next. Three round trips, for statements that are rare and usually slow.
+      d.run("SET " + d.lock_timeout_setting);
+      try {
+        d.run(sql);
+      } catch (const DriverError&) {
+        reset_lock_timeout();
+        throw;
+      }
+      reset_lock_timeout();
+      return;
+    }
+    case PQTRANS_INTRANS:
+      // Inside a transaction a migration file opened itself: until that transaction ends.
+      d.run("SET LOCAL " + d.lock_timeout_setting);
+      d.run(sql);
+      return;
+    default: d.run(sql); return;  // a failed transaction refuses everything but its end
+  }
+}
+
+void PostgresDriver::reset_lock_timeout() noexcept {
+  Impl& d = *m_impl;
+  if (d.connected() && PQtransactionStatus(d.raw()) == PQTRANS_IDLE) PQclear(PQexec(d.raw(), "RESET lock_timeout"));
 }
 
 bool PostgresDriver::table_exists(const TableName& table) {

@@ -99,6 +99,8 @@ class PostgresDriver final : public Driver {
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
+  void set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) override;
+  bool is_lock_timeout(const DriverError& error) const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;
@@ -113,6 +115,10 @@ class PostgresDriver final : public Driver {
   // One statement (or piece) as one simple-protocol query; adds invalid_index_advice() to the
   // error of a failed CREATE INDEX CONCURRENTLY.
   void run_one(std::string_view sql);
+  // Runs one statement, with the statement lock timeout around it when it runs outside a
+  // transaction (see set_statement_lock_timeout).
+  void run_with_lock_timeout(const std::string& sql);
+  void reset_lock_timeout() noexcept;
   // After a failed CREATE INDEX CONCURRENTLY of `index` ("" when the server names it): what to
   // run when PostgreSQL left the index behind INVALID ("" when it did not).
   std::string invalid_index_advice(const std::string& index, bool already_exists);

@@ -138,6 +138,7 @@ struct SqliteDriver::Impl {
   int lock_fd = -1;  // O_RDONLY descriptor of the database file, carries the flock()
   FileId lock_file{};
   bool locked = false;
+  int open_busy_ms = 0;  // the busy timeout the driver was opened with (OpenOptions::busy_timeout)
 
   Impl() = default;
   Impl(const Impl&) = delete;
@@ -168,6 +169,7 @@ SqliteDriver::SqliteDriver(const DatabaseUrl& url, const OpenOptions& options) :
                     (d.in_memory || options.create_if_missing ? SQLite::OPEN_CREATE : 0);
   const auto busy_ms =
       static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX));
+  d.open_busy_ms = busy_ms;
   try {
     d.db = std::make_unique<SQLite::Database>(d.in_memory ? std::string(k_memory_path) : d.path, flags, busy_ms);
     // Reading the schema now reports "file is not a database" here, not at the first migration.
@@ -317,6 +319,18 @@ std::vector<Row> SqliteDriver::commit_with(const std::vector<std::string>& state
     throw StatementFailed(index, error);
   }
   return rows;
+}
+
+void SqliteDriver::set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) {
+  // A statement waits on another connection's lock of the file for the busy timeout.
+  const int ms = timeout ? static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(timeout->count(), 0, INT_MAX))
+                         : m_impl->open_busy_ms;
+  sqlite3_busy_timeout(m_impl->db->getHandle(), ms);
+}
+
+bool SqliteDriver::is_lock_timeout(const DriverError& error) const noexcept {
+  // SQLITE_BUSY's text (sqlite3_errstr), which execute(), query() and commit() pass on.
+  return std::string_view(error.what()).find("database is locked") != std::string_view::npos;
 }
 
 bool SqliteDriver::table_exists(const TableName& table) {

@@ -49,6 +49,8 @@ class SqliteDriver final : public Driver {
   void commit() override;
   void rollback() noexcept override;
   std::vector<Row> commit_with(const std::vector<std::string>& statements) override;
+  void set_statement_lock_timeout(std::optional<std::chrono::milliseconds> timeout) override;
+  bool is_lock_timeout(const DriverError& error) const noexcept override;
   bool table_exists(const TableName& table) override;
   std::string quote_identifier(std::string_view identifier) const override;
   std::string quote_literal(std::string_view text) const override;

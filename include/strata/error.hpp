@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "strata/direction.hpp"
+
 namespace strata {
 
 // What strata knows about a dirty database, from the history row its last step left: the facts
@@ -25,7 +27,7 @@ struct Runbook {
   Cause cause = Cause::unknown;
   std::optional<int64_t> dirty_version;  // the version row
   std::optional<int64_t> migration;      // the migration that left it dirty (unknown: dirty_version)
-  std::string direction = "up";          // "up" or "down"
+  Direction direction = Direction::up;
   std::string file;
   int line = 0;                  // where the statement (or range) starts
   int through_line = 0;          // unfinished: the last line of the range under way
@@ -44,7 +46,7 @@ struct Runbook {
   // `strata force <if_not_applied>` when none are, then `strata <retry>`.
   std::optional<int64_t> if_applied;
   std::optional<int64_t> if_not_applied;
-  std::string retry = "up";
+  Direction retry = Direction::up;  // the command to run again
 };
 
 std::string_view cause_name(Runbook::Cause cause);

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/direction.hpp"
 #include "strata/embedded.hpp"
 #include "strata/error.hpp"
 
@@ -46,8 +47,6 @@ class MigrationSource {
   const EmbeddedMigrations* m_embedded = nullptr;
 };
 
-enum class Direction { up, down };
-
 // What a command reports while it runs, through Options::on_event. `message` is the line the
 // CLI prints for it (on stderr) where it prints one; the other fields carry the facts.
 struct Event {
@@ -62,6 +61,9 @@ struct Event {
     migration_finished,  // … and duration_ms, statements (the step committed)
     migration_failed,    // … and message (the error that ends the command is thrown next)
     batch_started,       // statements file:line are sent to the database (one batch)
+    retrying,            // version, name, direction, message: the migration waited longer than
+                         // Options::statement_lock_timeout for a lock, was rolled back, and runs
+                         // again after a delay (Options::retries)
   };
   Kind kind = Kind::notice;
   std::string message;
@@ -86,6 +88,13 @@ struct Options {
   std::chrono::milliseconds lock_timeout{15000};
   // up and goto_version also apply pending versions below the current one (else SourceError).
   bool allow_out_of_order = false;
+  // How long each migration statement may wait for a lock on a table or row that another session
+  // holds (the CLI's --statement-lock-timeout; docs/operations.md#lock-queues); nullopt: the
+  // database's own setting.
+  std::optional<std::chrono::milliseconds> statement_lock_timeout;
+  // How often a migration in a transaction that gave up waiting on that timeout is rolled back
+  // and run again, after a growing delay (Event::Kind::retrying); the CLI's --retries.
+  int retries = 0;
   EventCallback on_event;
 };
 

@@ -50,7 +50,7 @@ _strata()
     fi
 
     local commands="create up down goto redo version force accept status validate wait"
-    local global_opts="--help --database --path --table --lock-timeout --env-file --dialect
+    local global_opts="--help --database --path --table --lock-timeout --statement-lock-timeout --retries --env-file --dialect
         --json --verbose --quiet --no-color --yes --version -h -d -p -v -q -y"
 
     COMPREPLY=()
@@ -81,7 +81,7 @@ _strata()
             fi
             return
             ;;
-        --table | --lock-timeout | --digits | --timeout)
+        --table | --lock-timeout | --statement-lock-timeout | --retries | --digits | --timeout)
             return
             ;;
     esac
@@ -90,7 +90,7 @@ _strata()
     local i cmd=
     for ((i = 1; i < n - 1; i++)); do
         case ${words[i]} in
-            -d | --database | -p | --path | --table | --lock-timeout | --env-file | --dialect | --digits | --timeout)
+            -d | --database | -p | --path | --table | --lock-timeout | --statement-lock-timeout | --retries | --env-file | --dialect | --digits | --timeout)
                 ((i++))
                 [[ ${words[i]} == = ]] && ((i++))
                 ;;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/error.hpp"
@@ -17,7 +16,6 @@ namespace strata::api {
 
 namespace {
 
-using json = nlohmann::json;
 using runner::version_text;
 
 // A database connection with its tracker, opened for one command.
@@ -162,7 +160,7 @@ std::optional<runner::Drift> check_drift(DriftCheck drift_check, const source::S
 void explain_redone_edit(const runner::Drift& redone_edit, std::vector<runner::PreparedStep>& steps, bool dry_run,
                          Observer& observer) {
   if (source::is_new_file_checksum(redone_edit.stored_checksum) && !steps.empty() &&
-      steps.front().step.direction == planner::Direction::down && !steps.front().streamed) {
+      steps.front().step.direction == Direction::down && !steps.front().streamed) {
     // Applied as `create` wrote it: nothing of it is in the database, so its new down must not run.
     steps.front().script.section.statements.clear();
     steps.front().statement_count = 0;
@@ -197,6 +195,19 @@ void Observer::lock_waiting(const std::optional<std::string>&, const std::string
 void Observer::lock_acquired(bool) {}
 runner::Progress Observer::progress(const std::vector<runner::PreparedStep>&) {
   return {};
+}
+void Observer::retrying(const runner::PreparedStep&, const runner::Retry&, const std::string& line) {
+  notice(line);
+}
+
+std::string retry_line(const runner::Retry& retry, std::optional<std::chrono::milliseconds> statement_lock_timeout) {
+  const std::string waited =
+      statement_lock_timeout
+          ? fmt::format("more than {} s", static_cast<double>(statement_lock_timeout->count()) / 1000.0)
+          : std::string("too long");
+  return fmt::format("      {} waited {} for a lock ({}): rolled back; attempt {} of {} in {:.1f} s", retry.where,
+                     waited, retry.error, retry.attempt + 1, retry.attempts,
+                     static_cast<double>(retry.delay.count()) / 1000.0);
 }
 
 void StopControl::request(int signal) noexcept {
@@ -272,11 +283,19 @@ MigrateResult migrate(const Settings& settings, const source::Source& source, co
   if (stop != nullptr) stop->check_before_migrating("before any migration ran");
   // Only now, with every file read and the plan known to be sound, does anything get created.
   session.tracker->ensure_tables();
-  const runner::Progress progress = observer.progress(result.steps);
+  runner::Progress progress = observer.progress(result.steps);
+  if (!progress.retrying) {
+    progress.retrying = [&](const runner::PreparedStep& step, const runner::Retry& retry) {
+      observer.retrying(step, retry, retry_line(retry, settings.statement_lock_timeout));
+    };
+  }
+  runner::ExecuteOptions options;
+  options.statement_lock_timeout = settings.statement_lock_timeout;
+  options.retries = settings.retries;
   const auto started = std::chrono::steady_clock::now();
   if (stop != nullptr) stop->control().migrating.store(true);
   runner::execute(*session.driver, *session.tracker, result.steps, progress, result.completed,
-                  stop != nullptr ? &stop->control() : nullptr);
+                  stop != nullptr ? &stop->control() : nullptr, options);
   result.duration_ms = elapsed_ms(started);
   return result;
 }
@@ -302,23 +321,8 @@ ForceResult force(const Settings& settings, const source::Source& source, std::o
     result.unreadable = error.what();
   }
 
-  tracker::HistoryEntry entry;
-  entry.version = target.value_or(-1);
-  if (target) entry.name = source.find(*target)->name;
-  entry.outcome = tracker::Outcome::forced;
-  json detail = {{"from", result.before.version ? json(*result.before.version) : json(nullptr)},
-                 {"dirty", result.before.dirty}};
-  if (!result.unreadable.empty()) detail["unreadable"] = result.unreadable;
-  entry.detail = detail.dump();
-  session.driver->begin();
-  try {
-    session.tracker->set_version(target, false);
-    session.tracker->record(entry);
-    session.driver->commit();
-  } catch (...) {
-    session.driver->rollback();
-    throw;
-  }
+  session.tracker->force(target, target ? source.find(*target)->name : std::string(),
+                         tracker::ForceOrigin{result.before.version, result.before.dirty, result.unreadable});
   return result;
 }
 
@@ -426,10 +430,10 @@ AcceptResult accept(const Settings& settings, const source::Source& source, cons
     tracker::HistoryEntry entry;
     entry.version = version;
     entry.name = migration.name;
-    entry.direction = "up";
+    entry.direction = Direction::up;
     entry.checksum = edited->current_checksum;
     entry.outcome = tracker::Outcome::accepted;
-    entry.detail = json{{"file", edited->file}, {"previous", edited->stored_checksum}}.dump();
+    entry.detail = tracker::AcceptedChecksum{edited->file, edited->stored_checksum};
     entries.push_back(std::move(entry));
     observer.notice(fmt::format("accepted {} as it is now (checksum {} → {}); its SQL was not run again", edited->file,
                                 edited->stored_checksum.substr(0, 12), edited->current_checksum.substr(0, 12)));
@@ -437,14 +441,7 @@ AcceptResult accept(const Settings& settings, const source::Source& source, cons
   }
   if (!entries.empty()) {
     session.tracker->ensure_tables();
-    session.driver->begin();
-    try {
-      for (const tracker::HistoryEntry& entry : entries) session.tracker->record(entry);
-      session.driver->commit();
-    } catch (...) {
-      session.driver->rollback();
-      throw;
-    }
+    session.tracker->accept(entries);
   }
   return result;
 }

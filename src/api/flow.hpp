@@ -33,6 +33,11 @@ struct Settings {
   TableName table;
   std::chrono::milliseconds lock_timeout{15000};
   bool allow_out_of_order = false;
+  // How long a migration statement may wait for a lock on a table or row (--statement-lock-timeout;
+  // nullopt: the database's own setting), and how often a transactional migration that gave up
+  // waiting is rolled back and run again (--retries); runner::ExecuteOptions.
+  std::optional<std::chrono::milliseconds> statement_lock_timeout;
+  int retries = 0;
 };
 
 // Where the migrations are: a directory, or a compiled-in set.
@@ -60,7 +65,15 @@ class Observer {
   virtual void lock_acquired(bool waited);
   // Right before the steps run: the progress callbacks for them.
   virtual runner::Progress progress(const std::vector<runner::PreparedStep>& steps);
+  // A transactional migration gave up waiting for a lock (the statement lock timeout), was rolled
+  // back and runs again after retry.delay; `line` says so (retry_line). Called unless progress()
+  // set Progress::retrying itself; notice(line) by default.
+  virtual void retrying(const runner::PreparedStep& step, const runner::Retry& retry, const std::string& line);
 };
+
+// The progress line for a retry: "      0002_x.up.sql:3 waited more than 2 s for a lock (…): rolled back;
+// attempt 2 of 4 in 1.0 s".
+std::string retry_line(const runner::Retry& retry, std::optional<std::chrono::milliseconds> statement_lock_timeout);
 
 // Stop requests for a run: signals (the CLI's InterruptWatcher writes control() itself) or
 // Migrator::request_stop(). Thread-safe.

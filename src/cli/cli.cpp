@@ -128,6 +128,12 @@ void define_globals(CLI::App& app, Flags& flags, bool& show_version) {
                  "Version table, schema.name on PostgreSQL (env STRATA_TABLE, default schema_migrations)");
   app.add_option("--lock-timeout", flags.lock_timeout,
                  "Seconds to wait for the migration lock (env STRATA_LOCK_TIMEOUT, default 15)");
+  app.add_option("--statement-lock-timeout", flags.statement_lock_timeout,
+                 "Seconds a migration statement may wait for a table or row lock; 0: no limit (env "
+                 "STRATA_STATEMENT_LOCK_TIMEOUT, default 5)");
+  app.add_option("--retries", flags.retries,
+                 "Times to retry a transactional migration that ran out of --statement-lock-timeout (env "
+                 "STRATA_RETRIES, default 3)");
   app.add_option("--env-file", flags.env_file, "Read variables from FILE (default .env when present)");
   app.add_option("--dialect", flags.dialect,
                  "sqlite, postgres or mysql: for --dry-run and validate without a database");

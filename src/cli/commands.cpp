@@ -55,6 +55,8 @@ api::Settings settings_of(const Context& ctx, Dialect dialect) {
   settings.table = ctx.config.table(dialect);
   settings.lock_timeout = ctx.config.lock_timeout;
   settings.allow_out_of_order = ctx.args.allow_out_of_order;
+  settings.statement_lock_timeout = ctx.config.statement_lock_timeout;
+  settings.retries = ctx.config.retries;
   return settings;
 }
 
@@ -134,7 +136,7 @@ class RunObserver : public CliObserver {
 
  private:
   static const char* verb(const runner::PreparedStep& step, bool done) {
-    bool up = step.step.direction == planner::Direction::up;
+    bool up = step.step.direction == Direction::up;
     return done ? (up ? "applied" : "reverted") : (up ? "applying" : "reverting");
   }
 
@@ -146,7 +148,7 @@ class RunObserver : public CliObserver {
                                    step.script.file, step.own_word, step.own_line));
     }
     if (step.statement_count == 0 && !step.streamed) {
-      const bool up = step.step.direction == planner::Direction::up;
+      const bool up = step.step.direction == Direction::up;
       if (!step.script.file.empty()) {
         m_ctx.out.progress(fmt::format("      {} has no statements: {} it only moves the version to {}",
                                        step.script.file, up ? "applying" : "reverting",

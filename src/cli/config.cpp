@@ -100,6 +100,16 @@ std::chrono::milliseconds parse_seconds(const std::string& text, const std::stri
   return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
 }
 
+int parse_retries(const std::string& text, const std::string& setting) {
+  const bool digits = !text.empty() && text.size() <= 3 && text.find_first_not_of("0123456789") == std::string::npos;
+  const int value = digits ? std::stoi(text) : -1;
+  if (value < 0 || value > k_max_retries) {
+    throw UsageError(
+        fmt::format("invalid {} '{}': expected a whole number of retries from 0 to {}", setting, text, k_max_retries));
+  }
+  return value;
+}
+
 Config resolve(const Flags& flags, const Environment& env, bool stdout_is_tty) {
   Config config;
   std::optional<std::string> url = flags.database ? flags.database : env.get("DATABASE_URL");
@@ -119,6 +129,23 @@ Config resolve(const Flags& flags, const Environment& env, bool stdout_is_tty) {
     config.lock_timeout = parse_seconds(*flags.lock_timeout, "--lock-timeout");
   } else if (auto value = env.get("STRATA_LOCK_TIMEOUT")) {
     config.lock_timeout = parse_seconds(*value, "STRATA_LOCK_TIMEOUT");
+  }
+
+  std::optional<std::chrono::milliseconds> statement_lock_timeout;
+  if (flags.statement_lock_timeout) {
+    statement_lock_timeout = parse_seconds(*flags.statement_lock_timeout, "--statement-lock-timeout");
+  } else if (auto value = env.get("STRATA_STATEMENT_LOCK_TIMEOUT")) {
+    statement_lock_timeout = parse_seconds(*value, "STRATA_STATEMENT_LOCK_TIMEOUT");
+  }
+  if (statement_lock_timeout) {
+    config.statement_lock_timeout = statement_lock_timeout->count() == 0
+                                        ? std::nullopt
+                                        : std::optional<std::chrono::milliseconds>(statement_lock_timeout);
+  }
+  if (flags.retries) {
+    config.retries = parse_retries(*flags.retries, "--retries");
+  } else if (auto value = env.get("STRATA_RETRIES")) {
+    config.retries = parse_retries(*value, "STRATA_RETRIES");
   }
 
   if (flags.dialect) {

@@ -71,10 +71,6 @@ void AppliedSet::reset(std::optional<int64_t> baseline) {
   m_removed.clear();
 }
 
-std::string_view direction_name(Direction direction) {
-  return direction == Direction::up ? "up" : "down";
-}
-
 namespace {
 
 bool in_source(const Inputs& in, int64_t version) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/direction.hpp"
 #include "tracker/state.hpp"
 
 namespace strata::planner {
@@ -37,9 +38,6 @@ class AppliedSet {
   std::set<int64_t> m_added;       // applied versions above the baseline
   std::set<int64_t> m_removed;     // reverted versions at or below the baseline
 };
-
-enum class Direction { up, down };
-std::string_view direction_name(Direction direction);
 
 struct Step {
   int64_t version = 0;

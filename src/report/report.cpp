@@ -137,11 +137,13 @@ json run_json(std::optional<int64_t> from, std::optional<int64_t> to, const std:
   for (const auto& step : steps) {
     json item = {{"version", step.version},
                  {"name", step.name},
-                 {"direction", planner::direction_name(step.direction)},
+                 {"direction", direction_name(step.direction)},
                  {"duration_ms", round_ms(step.duration_ms)},
                  {"statements", step.statements}};
     // Said plainly: a down without a down migration reverted nothing.
     if (step.no_file) item["reverted_nothing"] = true;
+    // Retried after waiting too long for a lock (--retries): how many attempts it took.
+    if (step.attempts > 1) item["attempts"] = step.attempts;
     migrations.push_back(std::move(item));
   }
   return {{"from", nullable(from)}, {"to", nullable(to)}, {"migrations", std::move(migrations)}};
@@ -158,17 +160,16 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
     return reason && !prepared.transaction ? ": " + *reason : std::string();
   };
   for (const auto& prepared : steps) {
-    out +=
-        fmt::format("--   {:<4} {}{}\n", planner::direction_name(prepared.step.direction), prepared.migration->label(),
-                    prepared.own_transactions == runner::OwnTransactions::managed
-                        ? fmt::format(" (no transaction: the file manages its own, {} at line {})", prepared.own_word,
-                                      prepared.own_line)
-                    : prepared.transaction ? ""
-                                           : " (no transaction" + because(prepared) + ")");
+    out += fmt::format("--   {:<4} {}{}\n", direction_name(prepared.step.direction), prepared.migration->label(),
+                       prepared.own_transactions == runner::OwnTransactions::managed
+                           ? fmt::format(" (no transaction: the file manages its own, {} at line {})",
+                                         prepared.own_word, prepared.own_line)
+                       : prepared.transaction ? ""
+                                              : " (no transaction" + because(prepared) + ")");
   }
   for (const auto& prepared : steps) {
     const auto& step = prepared.step;
-    out += fmt::format("\n-- {} {} ({}, {}{})\n", planner::direction_name(step.direction), prepared.migration->label(),
+    out += fmt::format("\n-- {} {} ({}, {}{})\n", direction_name(step.direction), prepared.migration->label(),
                        prepared.script.file.empty() ? "no file" : prepared.script.file,
                        prepared.transaction ? "in a transaction" : "no transaction", because(prepared));
     if (prepared.transaction) out += "BEGIN;\n";
@@ -181,7 +182,7 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
     if (!prepared.transaction) {
       out += fmt::format(
           "-- {}: version {} marked dirty\n", table,
-          text(step.direction == planner::Direction::up ? std::optional<int64_t>(step.version) : step.version_after));
+          text(step.direction == Direction::up ? std::optional<int64_t>(step.version) : step.version_after));
     }
     if (prepared.open_first) {
       out += fmt::format("-- strata opens the transaction that the file's {} at line {} ends\nBEGIN;\n",
@@ -192,7 +193,7 @@ std::string plan_text(const std::vector<runner::PreparedStep>& steps, std::optio
     }
     if (prepared.commit_last) out += "-- strata commits the transaction the file leaves open\nCOMMIT;\n";
     out += fmt::format("-- {}: version {}, clean; history: {} {}\n", table, text(step.version_after),
-                       step.direction == planner::Direction::up ? "applied" : "reverted", step.version);
+                       step.direction == Direction::up ? "applied" : "reverted", step.version);
     if (prepared.transaction) out += "COMMIT;\n";
   }
   if (!out.empty() && out.back() == '\n') out.pop_back();
@@ -220,7 +221,7 @@ json plan_json(const std::vector<runner::PreparedStep>& steps) {
     }
     json step = {{"version", prepared.step.version},
                  {"name", prepared.migration->name},
-                 {"direction", planner::direction_name(prepared.step.direction)},
+                 {"direction", direction_name(prepared.step.direction)},
                  {"transaction", prepared.transaction},
                  {"own_transactions", own_transactions_name(prepared.own_transactions)},
                  {"statements", std::move(statements)}};
@@ -238,7 +239,7 @@ json runbook_json(const Runbook& book) {
   json out = {{"cause", cause_name(book.cause)},
               {"version", nullable(book.dirty_version)},
               {"migration", nullable(book.migration)},
-              {"direction", book.direction}};
+              {"direction", direction_name(book.direction)}};
   if (book.cause != Runbook::Cause::unknown) {
     out["file"] = book.file;
     out["line"] = book.line;
@@ -267,7 +268,7 @@ json runbook_json(const Runbook& book) {
   };
   out["repair"] = {{"if_applied", force(book.if_applied)},
                    {"if_not_applied", force(book.if_not_applied)},
-                   {"then", fmt::format("strata {}", book.retry)}};
+                   {"then", fmt::format("strata {}", direction_name(book.retry))}};
   return out;
 }
 

@@ -51,6 +51,7 @@ nlohmann::json status_json(const runner::StatusReport& status);
 nlohmann::json version_json(const tracker::VersionState& state);
 std::string version_line(const tracker::VersionState& state);
 
+
 // up/down/goto/redo result.
 nlohmann::json run_json(std::optional<int64_t> from, std::optional<int64_t> to,
                         const std::vector<runner::StepResult>& steps);

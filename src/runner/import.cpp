@@ -70,14 +70,9 @@ std::optional<tracker::ForeignState> import_foreign(drivers::Driver& driver, tra
   std::optional<tracker::ForeignState> foreign = tracker.find_foreign();
   if (!foreign) return std::nullopt;
   check_foreign_parts(*foreign, source);
-  driver.begin();
-  try {
-    tracker.import(*foreign);
-    driver.commit();
-  } catch (...) {
-    driver.rollback();
-    throw;
-  }
+  drivers::Transaction transaction(driver);
+  tracker.import(*foreign);
+  transaction.commit();
   return foreign;
 }
 

@@ -124,10 +124,21 @@ std::vector<PreparedStep> prepare(const planner::Plan& plan, const source::Sourc
 struct StepResult {
   int64_t version = 0;
   std::string name;
-  planner::Direction direction = planner::Direction::up;
+  Direction direction = Direction::up;
   double duration_ms = 0;
   size_t statements = 0;  // how many statements ran
   bool no_file = false;   // a down without a down migration: nothing was reverted, only the version moved
+  int attempts = 1;       // more than 1 when it was rolled back after a lock timeout and retried
+};
+
+// A transactional step that waited longer than the statement lock timeout for a lock, was
+// rolled back and will run again after `delay` (Progress::retrying).
+struct Retry {
+  int attempt = 0;    // the attempt that timed out (1-based)
+  int attempts = 0;   // how many are allowed in all (--retries + 1)
+  std::string where;  // "0002_x.up.sql:3" (the statement that waited), or what strata was doing
+  std::string error;  // the database's message
+  std::chrono::milliseconds delay{0};
 };
 
 // Callbacks for progress reporting while steps run.
@@ -138,7 +149,30 @@ struct Progress {
   // one statement at a time on SQLite), e.g. for -v and an elapsed-time display.
   std::function<void(const PreparedStep&, const std::vector<const source::Statement*>& batch)> batch_started;
   std::function<void()> batch_finished;
+  // A transactional step was rolled back after a lock timeout and is about to be retried.
+  std::function<void(const PreparedStep&, const Retry&)> retrying;
 };
+
+// How execute() protects the tables a migration locks (docs/operations.md#lock-queues).
+struct ExecuteOptions {
+  // How long a migration statement may wait for a lock (Driver::set_statement_lock_timeout,
+  // applied before the first step); nullopt: the driver's setting is left as it is (as opened:
+  // the database's own).
+  std::optional<std::chrono::milliseconds> statement_lock_timeout;
+  // How often a transactional step that failed on that timeout is rolled back and run again.
+  int retries = 0;
+  // The first wait before a retry; each later one doubles, up to k_max_retry_delay, and each is
+  // drawn at random between half and one and a half times that (jitter).
+  std::chrono::milliseconds retry_delay{1000};
+  // How execute() waits between attempts (tests inject one that records the delays); it
+  // returns early, and execute() stops, on a stop request. Default: sleeps, polling `control`.
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+constexpr std::chrono::milliseconds k_max_retry_delay{30000};
+
+// The wait before retry number `retry` (1-based): retry_delay · 2^(retry-1), at most
+// k_max_retry_delay, times `jitter` (in [0.5, 1.5]).
+std::chrono::milliseconds retry_delay(const ExecuteOptions& options, int retry, double jitter);
 
 // Runs prepared steps in order, sending consecutive statements in batches where the driver
 // takes them. A transactional step runs with its version-row and history writes in one
@@ -151,10 +185,16 @@ struct Progress {
 // With `control`, a stop request (Ctrl-C/SIGTERM) is honoured at safe points: a transactional
 // step is rolled back (its running statement may be cancelled; control->cancellable says when),
 // a non-transactional one stops after its current batch and is recorded as interrupted
-// (DirtyError), and no further step starts. An interrupted run throws Interrupted (exit 1) saying
-// where the database stands.
+// (DirtyError), and no further step starts. An interrupted run throws Interrupted (exit 1)
+// saying where the database stands.
+//
+// With options.statement_lock_timeout, every statement waits at most that long for a lock; a
+// transactional step that fails on it is rolled back and, up to options.retries times, run
+// again after a growing delay (Progress::retrying); a step outside a transaction that fails on
+// it is left dirty like any failure (its runbook names the setting).
 void execute(drivers::Driver& driver, tracker::Tracker& tracker, const std::vector<PreparedStep>& steps,
-             const Progress& progress, std::vector<StepResult>& completed, RunControl* control = nullptr);
+             const Progress& progress, std::vector<StepResult>& completed, RunControl* control = nullptr,
+             const ExecuteOptions& options = {});
 
 // Holds the driver's migration lock for a scope; releases it on destruction, never throws.
 class LockGuard {

@@ -257,10 +257,10 @@ StreamedFile stream_migration_file(const MigrationFile& file, bool single_file, 
   splitter.finish();
   StreamedFile streamed;
   streamed.checksum = hash.hex_digest();
-  streamed.up_transaction = splitter.transaction(MigrationSplitter::Direction::up);
-  streamed.down_transaction = splitter.transaction(MigrationSplitter::Direction::down);
-  streamed.up_blocker = splitter.blocker(MigrationSplitter::Direction::up);
-  streamed.down_blocker = splitter.blocker(MigrationSplitter::Direction::down);
+  streamed.up_transaction = splitter.transaction(Direction::up);
+  streamed.down_transaction = splitter.transaction(Direction::down);
+  streamed.up_blocker = splitter.blocker(Direction::up);
+  streamed.down_blocker = splitter.blocker(Direction::down);
   streamed.has_down = splitter.has_down();
   return streamed;
 }
@@ -445,23 +445,23 @@ Source assemble_source(const fs::path& directory, Dialect dialect, const std::ve
 
 bool has_down_section(const Migration& migration, Dialect dialect) {
   if (!migration.single_file) return migration.down.has_value();
-  if (!migration.parts.empty()) return !parse_script(migration, false, dialect).file.empty();
+  if (!migration.parts.empty()) return !parse_script(migration, Direction::down, dialect).file.empty();
   return !parse_migration(migration, dialect).down.file.empty();
 }
 
-const MigrationFile* script_file(const Migration& migration, bool up) {
-  if (up) return &*migration.up;
+const MigrationFile* script_file(const Migration& migration, Direction direction) {
+  if (direction == Direction::up) return &*migration.up;
   return migration.down ? &*migration.down : nullptr;
 }
 
-std::vector<const MigrationFile*> script_files(const Migration& migration, bool up) {
+std::vector<const MigrationFile*> script_files(const Migration& migration, Direction direction) {
   std::vector<const MigrationFile*> files;
   if (migration.parts.empty()) {
-    if (const MigrationFile* file = script_file(migration, up)) files.push_back(file);
+    if (const MigrationFile* file = script_file(migration, direction)) files.push_back(file);
     return files;
   }
   for (const MigrationFile& part : migration.parts) files.push_back(&part);
-  if (!up) std::reverse(files.begin(), files.end());
+  if (direction == Direction::down) std::reverse(files.begin(), files.end());
   return files;
 }
 
@@ -478,10 +478,9 @@ std::string parts_checksum(const std::vector<MigrationFile>& parts,
 
 // stream_script() for a version of several parts: each part's section in the direction's
 // order, as if the parts were one file.
-Script stream_parts(const Migration& migration, bool up, Dialect dialect,
+Script stream_parts(const Migration& migration, Direction wanted, Dialect dialect,
                     const std::function<void(Statement&&)>& sink) {
-  using Direction = MigrationSplitter::Direction;
-  const Direction wanted = up ? Direction::up : Direction::down;
+  const bool up = wanted == Direction::up;
   const size_t count = migration.parts.size();
   Script script;
   std::vector<std::string> checksums(count);
@@ -521,17 +520,17 @@ std::string migration_checksum(const Migration& migration) {
   return parts_checksum(migration.parts, [&](size_t index) { return file_checksum(migration.parts[index]); });
 }
 
-Script stream_script(const Migration& migration, bool up, Dialect dialect,
+Script stream_script(const Migration& migration, Direction direction, Dialect dialect,
                      const std::function<void(Statement&&)>& sink) {
-  using Direction = MigrationSplitter::Direction;
-  if (!migration.parts.empty()) return stream_parts(migration, up, dialect, sink);
+  if (!migration.parts.empty()) return stream_parts(migration, direction, dialect, sink);
+  const bool up = direction == Direction::up;
   Script script;
-  const MigrationFile* file = script_file(migration, up);
+  const MigrationFile* file = script_file(migration, direction);
   if (file == nullptr) return script;  // a pair without a down file
   const Direction wanted = up || !migration.single_file ? Direction::up : Direction::down;
   StreamedFile streamed =
-      stream_migration_file(*file, migration.single_file, dialect, [&](Direction direction, Statement&& statement) {
-        if (direction == wanted) sink(std::move(statement));
+      stream_migration_file(*file, migration.single_file, dialect, [&](Direction of, Statement&& statement) {
+        if (of == wanted) sink(std::move(statement));
       });
   if (!up && migration.single_file && !streamed.has_down) {
     script.section.transaction = streamed.down_transaction;  // the up section's annotations
@@ -545,10 +544,10 @@ Script stream_script(const Migration& migration, bool up, Dialect dialect,
   return script;
 }
 
-Script parse_script(const Migration& migration, bool up, Dialect dialect) {
+Script parse_script(const Migration& migration, Direction direction, Dialect dialect) {
   std::vector<Statement> statements;
-  Script script =
-      stream_script(migration, up, dialect, [&](Statement&& statement) { statements.push_back(std::move(statement)); });
+  Script script = stream_script(migration, direction, dialect,
+                                [&](Statement&& statement) { statements.push_back(std::move(statement)); });
   script.section.statements = std::move(statements);
   return script;
 }
@@ -576,11 +575,10 @@ bool may_leave_transaction(const MigrationFile& file, Dialect dialect) {
 }
 
 ParsedMigration parse_migration(const Migration& migration, Dialect dialect) {
-  using Direction = MigrationSplitter::Direction;
   ParsedMigration parsed;
   if (!migration.parts.empty()) {
-    parsed.up = parse_script(migration, true, dialect);
-    parsed.down = parse_script(migration, false, dialect);
+    parsed.up = parse_script(migration, Direction::up, dialect);
+    parsed.down = parse_script(migration, Direction::down, dialect);
     return parsed;
   }
   if (migration.single_file) {

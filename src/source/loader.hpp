@@ -117,11 +117,11 @@ ParsedMigration parse_migration(const Migration& migration, Dialect dialect);
 
 // The file that holds one direction of a migration; nullptr for a pair without a down file.
 // For a version of several parts, the first part.
-const MigrationFile* script_file(const Migration& migration, bool up);
+const MigrationFile* script_file(const Migration& migration, Direction direction);
 // Every file that holds one direction: the one script_file(), or a version's parts in the
 // order that direction runs them (name order up, reverse name order down). Empty for a pair
 // without a down file.
-std::vector<const MigrationFile*> script_files(const Migration& migration, bool up);
+std::vector<const MigrationFile*> script_files(const Migration& migration, Direction direction);
 
 // The checksum recorded for a migration (and compared by the drift check): the SHA-256 (hex)
 // of its up file, or for a version of several parts the SHA-256 of the `sha256sum`-style
@@ -134,11 +134,11 @@ std::string migration_checksum(const Migration& migration);
 // Script without statements (file, checksum, transaction setting). A direction without a file
 // (or a single file without a Down section) gives a Script with no file. Throws like
 // parse_migration; an exception from `sink` propagates.
-Script stream_script(const Migration& migration, bool up, Dialect dialect,
+Script stream_script(const Migration& migration, Direction direction, Dialect dialect,
                      const std::function<void(Statement&&)>& sink);
 
 // stream_script() keeping the statements.
-Script parse_script(const Migration& migration, bool up, Dialect dialect);
+Script parse_script(const Migration& migration, Direction direction, Dialect dialect);
 
 // Whether the file's bytes contain, in any letter case, "transaction" (as every annotation that
 // takes a migration out of a transaction does: "NO TRANSACTION", "notransaction",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/dialect.hpp"
+#include "core/direction.hpp"
 
 namespace strata::source {
 
@@ -53,7 +54,7 @@ class MigrationSplitter {
  public:
   enum class Layout { pair_file, single_file };
   // In a pair file every statement is reported as `up`: the file has only its own direction.
-  enum class Direction { up, down };
+  using Direction = strata::Direction;
   using Sink = std::function<void(Direction direction, Statement&& statement)>;
 
   MigrationSplitter(Layout layout, std::string file, Dialect dialect, Sink sink);

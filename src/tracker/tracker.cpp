@@ -80,7 +80,7 @@ void Tracker::ensure_tables() {
       HistoryEntry baseline;
       baseline.version = *state.version;
       baseline.outcome = Outcome::baseline;
-      baseline.detail = state.dirty ? R"({"dirty":true})" : "";
+      if (state.dirty) baseline.detail = BaselineDetail{true};
       record(baseline);
     }
   }
@@ -140,7 +140,7 @@ std::vector<HistoryEntry> Tracker::read_history() {
     entry.id = to_int64(row.at(0), "history id");
     entry.version = to_int64(row.at(1), "history version");
     entry.name = row.at(2).value_or("");
-    entry.direction = row.at(3).value_or("");
+    entry.direction = parse_direction(row.at(3).value_or(""));
     entry.checksum = row.at(4).value_or("");
     entry.applied_at = row.at(5).value_or("");
     entry.duration_ms = row.at(6) ? std::atof(row.at(6)->c_str()) : 0.0;
@@ -148,7 +148,7 @@ std::vector<HistoryEntry> Tracker::read_history() {
     std::optional<Outcome> outcome = parse_outcome(row.at(8).value_or(""));
     if (!outcome) continue;  // written by a newer strata; ignore rather than fail
     entry.outcome = *outcome;
-    entry.detail = row.at(9).value_or("");
+    entry.detail = parse_detail(entry.outcome, row.at(9).value_or(""), entry.direction);
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -163,14 +163,15 @@ struct EntryLiterals {
 
 EntryLiterals literals(const drivers::Driver& driver, const HistoryEntry& entry) {
   auto quote = [&](std::string_view text) { return driver.quote_literal(text); };
+  const std::string detail = detail_json(entry.detail);
   return EntryLiterals{quote(entry.name),
-                       quote(entry.direction),
+                       quote(entry.direction ? direction_name(*entry.direction) : std::string_view()),
                        quote(entry.checksum),
                        quote(entry.applied_at.empty() ? Tracker::now_utc() : entry.applied_at),
                        quote(fmt::format("{:.3f}", entry.duration_ms)),
                        quote(entry.applied_by.empty() ? Tracker::current_user() : entry.applied_by),
                        quote(outcome_name(entry.outcome)),
-                       entry.detail.empty() ? std::string("NULL") : quote(entry.detail)};
+                       detail.empty() ? std::string("NULL") : quote(detail)};
 }
 
 }  // namespace
@@ -208,12 +209,50 @@ std::vector<std::string> Tracker::completion_statements(std::optional<int64_t> v
   return statements;
 }
 
+void Tracker::commit_step(drivers::Transaction& transaction, std::optional<int64_t> version, const HistoryEntry& done) {
+  // The version row, the history row and the COMMIT: one round trip where the engine allows.
+  transaction.commit_with(completion_statements(version, false, done));
+}
+
 int64_t Tracker::start_running(std::optional<int64_t> version, const HistoryEntry& running) {
+  // The dirty mark, the `running` row and its id, in a transaction of their own: one round trip
+  // on PostgreSQL and MySQL.
   std::vector<std::string> statements = completion_statements(version, true, running);
   statements.push_back(max_id_query());
   const std::vector<drivers::Row> rows = m_driver.commit_with(statements);
   if (rows.empty() || rows[0].empty()) throw DriverError("the history table returned no id");
   return to_int64(rows[0][0], "history id");
+}
+
+void Tracker::update_running(int64_t id, const HistoryEntry& running) {
+  m_driver.execute(update_statement(id, running));
+}
+
+void Tracker::record_failure(std::optional<int64_t> running_id, const HistoryEntry& failed) {
+  m_driver.execute(running_id ? update_statement(*running_id, failed) : record_statement(failed));
+}
+
+void Tracker::finish(std::optional<int64_t> running_id, std::optional<int64_t> version, const HistoryEntry& done) {
+  // The clean version row and the history row in one transaction of their own (one round trip
+  // on PostgreSQL and MySQL).
+  m_driver.commit_with(completion_statements(version, false, done, running_id));
+}
+
+void Tracker::force(std::optional<int64_t> version, const std::string& name, const ForceOrigin& origin) {
+  HistoryEntry entry;
+  entry.version = version.value_or(-1);
+  entry.name = name;
+  entry.outcome = Outcome::forced;
+  entry.detail = origin;
+  m_driver.commit_with(completion_statements(version, false, entry));
+}
+
+void Tracker::accept(const std::vector<HistoryEntry>& accepted) {
+  if (accepted.empty()) return;
+  std::vector<std::string> statements;
+  statements.reserve(accepted.size());
+  for (const HistoryEntry& entry : accepted) statements.push_back(record_statement(entry));
+  m_driver.commit_with(statements);
 }
 
 void Tracker::import(const ForeignState& foreign) {
@@ -241,10 +280,6 @@ void Tracker::import(const ForeignState& foreign) {
 
 void Tracker::record(const HistoryEntry& entry) {
   m_driver.execute(record_statement(entry));
-}
-
-void Tracker::update(int64_t id, const HistoryEntry& entry) {
-  m_driver.execute(update_statement(id, entry));
 }
 
 std::string Tracker::current_user() {

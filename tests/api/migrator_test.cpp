@@ -2,6 +2,8 @@
 #include <thread>
 
 #include "api/api_fixture.hpp"
+#include "core/database_url.hpp"
+#include "drivers/driver.hpp"
 
 namespace strata::api_test {
 namespace {
@@ -417,6 +419,45 @@ TEST_P(ApiTest, EmbeddedMigrationsRunAndMatchTheCliChecksums) {
   EXPECT_EQ(versions_of(m.down()), (std::vector<int64_t>{2}));
   Result status = run("status --exit-code");
   EXPECT_EQ(status.exit_code, 6) << status.err;
+}
+
+TEST_P(TransactionalApiTest, AMigrationBlockedByAnotherSessionsLockIsRolledBackAndRetried) {
+  write("migrations/0001_a.up.sql", "CREATE TABLE a (id INT);\n");
+  write("migrations/0002_b.up.sql", "INSERT INTO a VALUES (1);\n");
+  std::unique_ptr<drivers::Driver> holder = drivers::open_driver(parse_database_url(url()), drivers::OpenOptions{});
+  EventLog log;
+  Options options;
+  options.statement_lock_timeout = std::chrono::milliseconds(100);
+  options.retries = 2;
+  options.on_event = [&](const Event& event) {
+    log.callback()(event);
+    if (event.kind == Event::Kind::migration_started && event.version == 2) {
+      // Another session holds a lock the migration's INSERT waits for, as a long transaction would.
+      holder->begin();
+      holder->execute(GetParam() == "postgres" ? "LOCK TABLE a IN ACCESS EXCLUSIVE MODE" : "INSERT INTO a VALUES (0)");
+    }
+    if (event.kind == Event::Kind::retrying) holder->rollback();  // that session ends
+  };
+  Migrator m = migrator(options);
+  RunResult up = m.up();
+  EXPECT_EQ(versions_of(up), (std::vector<int64_t>{1, 2}));
+  const std::vector<Event> retries = log.of(Event::Kind::retrying);
+  ASSERT_EQ(retries.size(), 1u);
+  EXPECT_EQ(retries[0].version, 2);
+  EXPECT_EQ(retries[0].name, "b");
+  // Where it waited: at the INSERT (PostgreSQL), or at BEGIN, which takes SQLite's write lock.
+  const std::string where = GetParam() == "sqlite" ? "0002_b.up.sql (BEGIN)" : "0002_b.up.sql:1";
+  EXPECT_EQ(retries[0].message.rfind("      " + where + " waited more than 0.1 s for a lock (", 0), 0u)
+      << retries[0].message;
+  EXPECT_NE(retries[0].message.find("rolled back; attempt 2 of 3 in "), std::string::npos) << retries[0].message;
+  EXPECT_EQ(table_count("a"), "1\n");  // the migration's row, once; the other session's was rolled back
+  EXPECT_EQ(m.version().version, 2);
+}
+
+TEST_P(TransactionalApiTest, NegativeRetriesAreRefused) {
+  Options options;
+  options.retries = -1;
+  EXPECT_THROW(migrator(options), UsageError);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ApiTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);

@@ -834,6 +834,50 @@ TYPED_TEST_P(DriverConformance, ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOn
   EXPECT_THAT(db->query("SELECT 40 + 2"), ::testing::ElementsAre(Row{"42"}));
 }
 
+// set_statement_lock_timeout() and is_lock_timeout(): a statement that waits for another
+// connection's lock gives up after the timeout, outside and inside a transaction, with an error
+// is_lock_timeout() recognises; other errors are not lock timeouts; the connection stays usable.
+TYPED_TEST_P(DriverConformance, StatementLockTimeoutEndsTheWaitForAnotherConnectionsLock) {
+  auto holder = this->connect();
+  auto waiter = this->connect();
+  holder->execute("CREATE TABLE conformance_items (id INTEGER)");
+  waiter->set_statement_lock_timeout(k_short_lock_timeout);
+  holder->begin();
+  holder->execute("INSERT INTO conformance_items (id) VALUES (1)");  // a write lock the ALTER waits for
+  const std::string alter = "ALTER TABLE conformance_items ADD COLUMN x INTEGER";
+  try {
+    waiter->execute(alter);
+    ADD_FAILURE() << "the ALTER did not wait for the other connection's lock";
+  } catch (const DriverError& error) {
+    EXPECT_TRUE(waiter->is_lock_timeout(error)) << error.what();
+  }
+  try {
+    waiter->begin();
+    waiter->execute(alter);
+    ADD_FAILURE() << "the ALTER in a transaction did not wait for the other connection's lock";
+  } catch (const DriverError& error) {
+    EXPECT_TRUE(waiter->is_lock_timeout(error)) << error.what();
+  }
+  waiter->rollback();
+  try {
+    waiter->commit_with({alter});  // in a transaction of its own
+    ADD_FAILURE() << "the ALTER in commit_with's own transaction did not wait for the other connection's lock";
+  } catch (const DriverError& error) {
+    EXPECT_TRUE(waiter->is_lock_timeout(error)) << error.what();
+  }
+  holder->rollback();
+  waiter->execute(alter);  // free now, and the connection is usable
+  EXPECT_EQ(this->count(*waiter, "conformance_items"), "0");
+  try {
+    waiter->execute("SELECT * FROM conformance_no_such_table");
+    ADD_FAILURE() << "no error";
+  } catch (const DriverError& error) {
+    EXPECT_FALSE(waiter->is_lock_timeout(error)) << error.what();
+  }
+  waiter->set_statement_lock_timeout(std::nullopt);  // back to the engine's own setting
+  EXPECT_EQ(this->count(*waiter, "conformance_items"), "0");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     DriverConformance, ExecuteAndQueryRoundTripNullsIntegersAndText, QueryBindsSeveralParametersInOrder,
     TableExistsOnlyAfterCreateAndNeverCreatesAnything, QuoteIdentifierDoublesEmbeddedQuotesAndWorksInDdl,
@@ -854,6 +898,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     CommitWithoutATransactionThrowsAndChangesNothing, ExecuteIsABatchOfOneAndDiscardsResults,
     BatchOfBatchStatementsStatementsRunsWhole, BatchableOutsideATransactionOnlyForDataChanges,
     LockTakenAgainWhileHeldReturnsAtOnceAndOneUnlockReleasesIt, ReadOnlyReasonIsNoneWhereWritesAreAccepted,
-    ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine);
+    ReadOnlyReasonNamesTheStateOfAReadOnlyTargetOnOneLine, StatementLockTimeoutEndsTheWaitForAnotherConnectionsLock);
 
 }  // namespace strata::conformance

@@ -112,6 +112,28 @@ class PostgresDriverTest : public ::testing::Test {
   std::unique_ptr<Driver> m_admin;
 };
 
+// The statement lock timeout never stays on the session (a pooler in transaction mode may hand
+// the server connection to another client next): SET LOCAL in each transaction begin() opens,
+// and SET … RESET around a statement outside one.
+TEST_F(PostgresDriverTest, StatementLockTimeoutLeavesNoSessionState) {
+  auto db = connect();
+  const std::string server_default = db->query("SHOW lock_timeout").at(0).at(0).value_or("");
+  db->set_statement_lock_timeout(250ms);
+  db->begin();
+  EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{"250ms"}));
+  db->commit();
+  EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{server_default}))
+      << "SET LOCAL ends with the transaction";
+  db->execute("CREATE TABLE t (id INTEGER)");
+  EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{server_default})) << "reset after the statement";
+  try {
+    db->execute("SELECT * FROM no_such_table");
+    ADD_FAILURE() << "no error";
+  } catch (const DriverError&) {
+  }
+  EXPECT_THAT(db->query("SHOW lock_timeout"), ElementsAre(Row{server_default})) << "reset after a failure too";
+}
+
 TEST_F(PostgresDriverTest, ErrorCarriesTheServersMessageSqlstateAndBytePosition) {
   auto db = connect();
   const std::string sql = "SELECT 1\n  FROM (SELECT 2) AS two\n  JOIN nope ON true";

@@ -63,7 +63,8 @@ class CliTest : public ::testing::Test {
   // prefixed; the process environment's STRATA_*/DATABASE_URL are cleared first.
   Result strata(const std::string& args, const std::string& env = "") const {
     std::string command = "cd " + shell_quote(m_dir.string()) +
-                          " && env -u DATABASE_URL -u STRATA_PATH -u STRATA_TABLE -u STRATA_LOCK_TIMEOUT -u NO_COLOR " +
+                          " && env -u DATABASE_URL -u STRATA_PATH -u STRATA_TABLE -u STRATA_LOCK_TIMEOUT -u "
+                          "STRATA_STATEMENT_LOCK_TIMEOUT -u STRATA_RETRIES -u NO_COLOR " +
                           env + " " + shell_quote(STRATA_BINARY) + " " + args + " </dev/null >.out 2>.err";
     int status = std::system(command.c_str());
     Result result;

@@ -144,7 +144,7 @@ TEST(Loader, SingleFilesSharingAVersionArePartsInNameOrder) {
   EXPECT_EQ(migration.name, "c");
   EXPECT_EQ(migration.up->name, "01-c.sql");
 
-  Script up = parse_script(migration, true, Dialect::sqlite);
+  Script up = parse_script(migration, Direction::up, Dialect::sqlite);
   ASSERT_EQ(up.section.statements.size(), 3u);
   EXPECT_EQ(up.section.statements[0].sql, "CREATE TABLE c (id INTEGER)");
   EXPECT_EQ(up.file_of(up.section.statements[0]), "01-c.sql");
@@ -153,7 +153,7 @@ TEST(Loader, SingleFilesSharingAVersionArePartsInNameOrder) {
   EXPECT_EQ(up.file, "01-c.sql");
   EXPECT_TRUE(up.section.transaction);
 
-  Script down = parse_script(migration, false, Dialect::sqlite);
+  Script down = parse_script(migration, Direction::down, Dialect::sqlite);
   ASSERT_EQ(down.section.statements.size(), 2u);
   EXPECT_EQ(down.section.statements[0].sql, "DROP TABLE b");
   EXPECT_EQ(down.file_of(down.section.statements[1]), "1-a.sql");
@@ -173,9 +173,9 @@ TEST(Loader, OnePartOutsideATransactionTakesTheWholeVersionOutOfIt) {
   dir.write("1-a.sql", "-- +migrate Up\nCREATE TABLE a (id INTEGER);\n");
   dir.write("1-b.sql", "-- +migrate Up notransaction\nCREATE TABLE b (id INTEGER);\n");
   Source source = load_source(dir.path(), Dialect::sqlite);
-  EXPECT_FALSE(parse_script(source.migrations()[0], true, Dialect::sqlite).section.transaction);
+  EXPECT_FALSE(parse_script(source.migrations()[0], Direction::up, Dialect::sqlite).section.transaction);
   EXPECT_FALSE(has_down_section(source.migrations()[0], Dialect::sqlite));
-  EXPECT_TRUE(parse_script(source.migrations()[0], false, Dialect::sqlite).file.empty());
+  EXPECT_TRUE(parse_script(source.migrations()[0], Direction::down, Dialect::sqlite).file.empty());
 }
 
 TEST(Loader, PartErrorsNameThePartsOwnFile) {
@@ -184,7 +184,7 @@ TEST(Loader, PartErrorsNameThePartsOwnFile) {
   dir.write("1-b.sql", "-- +migrate Up\nSELECT 'open;\n");
   Source source = load_source(dir.path(), Dialect::sqlite);
   try {
-    parse_script(source.migrations()[0], true, Dialect::sqlite);
+    parse_script(source.migrations()[0], Direction::up, Dialect::sqlite);
     FAIL();
   } catch (const SourceError& error) {
     EXPECT_EQ(std::string(error.what()), "1-b.sql:2: unterminated string started here");
@@ -384,9 +384,9 @@ TEST(Loader, SingleFileDirectionsCarryTheirOwnTransactionBlocker) {
   EXPECT_TRUE(parsed.down.section.transaction);
   EXPECT_FALSE(parsed.down.section.blocker);
   // Without a Down section, the empty down keeps the up section's annotations, not its VACUUM.
-  Script down = parse_script(*source.find(2), false, Dialect::postgres);
+  Script down = parse_script(*source.find(2), Direction::down, Dialect::postgres);
   EXPECT_TRUE(down.section.transaction);
-  EXPECT_FALSE(parse_script(*source.find(2), true, Dialect::postgres).section.transaction);
+  EXPECT_FALSE(parse_script(*source.find(2), Direction::up, Dialect::postgres).section.transaction);
 }
 
 }  // namespace

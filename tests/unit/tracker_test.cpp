@@ -59,14 +59,16 @@ TEST_F(TrackerTest, MissingTablesReadAsNothingAppliedAndAreNotCreated) {
 
 TEST_F(TrackerTest, VersionRowRoundTripsIncludingDirtyNone) {
   m_tracker->ensure_tables();
-  m_tracker->set_version(7, true);
+  tracker::HistoryEntry running;
+  running.outcome = tracker::Outcome::running;
+  m_tracker->start_running(7, running);
   EXPECT_EQ(m_tracker->read_state().version, 7);
   EXPECT_TRUE(m_tracker->read_state().dirty);
-  m_tracker->set_version(std::nullopt, true);
+  m_tracker->start_running(std::nullopt, running);
   EXPECT_EQ(scalar("SELECT version FROM schema_migrations"), "-1");  // golang-migrate's NilVersion
   EXPECT_EQ(m_tracker->read_state().version, std::nullopt);
   EXPECT_TRUE(m_tracker->read_state().dirty);
-  m_tracker->set_version(std::nullopt, false);
+  m_tracker->force(std::nullopt, "", tracker::ForceOrigin{});
   EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "0");
 }
 
@@ -87,47 +89,82 @@ TEST_F(TrackerTest, HistoryRecordsRoundTrip) {
   tracker::HistoryEntry entry;
   entry.version = 3;
   entry.name = "add_x";
-  entry.direction = "up";
+  entry.direction = Direction::up;
   entry.checksum = std::string(64, 'a');
   entry.duration_ms = 1.25;
-  entry.outcome = tracker::Outcome::applied;
-  m_tracker->record(entry);
-  entry.outcome = tracker::Outcome::failed;
-  entry.detail = R"({"line":4})";
-  m_tracker->record(entry);
+  entry.outcome = tracker::Outcome::accepted;
+  entry.detail = tracker::AcceptedChecksum{"3_add_x.up.sql", std::string(64, 'b')};
+  m_tracker->accept({entry});
+  m_tracker->force(3, "add_x", tracker::ForceOrigin{std::nullopt, true, ""});
   auto history = m_tracker->read_history();
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history[0].version, 3);
   EXPECT_EQ(history[0].name, "add_x");
+  EXPECT_EQ(history[0].direction, Direction::up);
   EXPECT_EQ(history[0].checksum, std::string(64, 'a'));
   EXPECT_DOUBLE_EQ(history[0].duration_ms, 1.25);
   EXPECT_EQ(history[0].applied_at.size(), 20u);
   EXPECT_NE(history[0].applied_by.find('@'), std::string::npos);
-  EXPECT_EQ(history[0].detail, "");
-  EXPECT_EQ(history[1].outcome, tracker::Outcome::failed);
-  EXPECT_EQ(history[1].detail, R"({"line":4})");
+  ASSERT_NE(history[0].detail_as<tracker::AcceptedChecksum>(), nullptr);
+  EXPECT_EQ(history[0].detail_as<tracker::AcceptedChecksum>()->previous, std::string(64, 'b'));
+  EXPECT_EQ(history[1].outcome, tracker::Outcome::forced);
+  EXPECT_EQ(history[1].direction, std::nullopt);
+  EXPECT_EQ(scalar("SELECT detail FROM schema_migrations_history WHERE id = " + std::to_string(history[1].id)),
+            R"({"dirty":true,"from":null})");
+  EXPECT_EQ(m_tracker->read_state().version, 3);
   EXPECT_LT(history[0].id, history[1].id);
 }
 
-// The dirty mark with its `running` row, then the completion statements over that row: values
-// travel as literals, so awkward text must come back exactly, and the version row keeps
-// golang-migrate's types (an integer dirty flag).
+// Every detail is written as the JSON the history table documents and read back as it was.
+TEST_F(TrackerTest, DetailsRoundTripThroughTheirJson) {
+  tracker::StepDetail failed;
+  failed.direction = Direction::down;
+  failed.file = "2_b.down.sql";
+  failed.statements = 3;
+  failed.before = 2;
+  failed.statement = 2;
+  failed.line = 4;
+  failed.sql = "DROP TABLE b";
+  failed.error = "no such table: b";
+  const std::string text = tracker::detail_json(failed);
+  EXPECT_EQ(text,
+            R"({"after":null,"before":2,"direction":"down","error":"no such table: b","file":"2_b.down.sql","line":4,)"
+            R"("sql":"DROP TABLE b","statement":2,"statements":3})");
+  const tracker::Detail back = tracker::parse_detail(tracker::Outcome::failed, text);
+  ASSERT_TRUE(std::holds_alternative<tracker::StepDetail>(back));
+  EXPECT_EQ(std::get<tracker::StepDetail>(back).error, "no such table: b");
+  EXPECT_EQ(std::get<tracker::StepDetail>(back).after, std::nullopt);
+  EXPECT_EQ(tracker::detail_json(back), text);
+  EXPECT_EQ(tracker::detail_json(tracker::BaselineDetail{false}), "");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(tracker::parse_detail(tracker::Outcome::failed, "not json")));
+}
+
+// The dirty mark with its `running` row, then the finish over that row: values travel as
+// literals, so awkward text must come back exactly, and the version row keeps golang-migrate's
+// types (an integer dirty flag).
 TEST_F(TrackerTest, RunningRowIsStartedThenCompletedInPlaceWithLiteralValues) {
   m_tracker->ensure_tables();
   tracker::HistoryEntry entry;
   entry.version = 5;
   entry.name = "it's \"x\" \\ ?";
-  entry.direction = "up";
+  entry.direction = Direction::up;
   entry.outcome = tracker::Outcome::running;
-  entry.detail = "{\"sql\":\"INSERT INTO t VALUES ('a\\\\b')\",\"statement\":1}";
+  tracker::StepDetail running;
+  running.file = "5_x.up.sql";
+  running.statement = 1;
+  running.through = 1;
+  running.sql = "INSERT INTO t VALUES ('a\\b')";
+  entry.detail = running;
   const int64_t id = m_tracker->start_running(5, entry);
   EXPECT_EQ(m_tracker->read_state().version, 5);
   EXPECT_TRUE(m_tracker->read_state().dirty);
   EXPECT_EQ(scalar("SELECT typeof(dirty) FROM schema_migrations"), "integer");
+  ASSERT_NE(m_tracker->read_history().back().detail_as<tracker::StepDetail>(), nullptr);
+  EXPECT_EQ(m_tracker->read_history().back().detail_as<tracker::StepDetail>()->sql, running.sql);
   entry.outcome = tracker::Outcome::applied;
   entry.duration_ms = 12.5;
-  entry.detail.clear();
-  m_driver->commit_with(m_tracker->completion_statements(5, false, entry, id));
+  entry.detail = std::monostate{};
+  m_tracker->finish(id, 5, entry);
   EXPECT_EQ(m_tracker->read_state().version, 5);
   EXPECT_FALSE(m_tracker->read_state().dirty);
   EXPECT_EQ(scalar("SELECT dirty FROM schema_migrations"), "0");
@@ -137,10 +174,7 @@ TEST_F(TrackerTest, RunningRowIsStartedThenCompletedInPlaceWithLiteralValues) {
   EXPECT_EQ(history[0].name, "it's \"x\" \\ ?");
   EXPECT_EQ(history[0].outcome, tracker::Outcome::applied);
   EXPECT_DOUBLE_EQ(history[0].duration_ms, 12.5);
-  EXPECT_EQ(history[0].detail, "");
-  entry.detail = "{\"sql\":\"INSERT INTO t VALUES ('a\\\\b')\"}";
-  m_tracker->record(entry);
-  EXPECT_EQ(m_tracker->read_history().back().detail, entry.detail);
+  EXPECT_EQ(scalar("SELECT detail FROM schema_migrations_history"), "NULL");
 }
 
 TEST_F(TrackerTest, HistoryStartsWithABaselineOnAGolangMigrateDatabase) {
@@ -181,7 +215,8 @@ TEST_F(TrackerTest, ImportRecordsTheVersionRowAndExactlyTheAppliedVersions) {
   auto history = m_tracker->read_history();
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].outcome, tracker::Outcome::imported);
-  EXPECT_EQ(history[0].detail, R"({"table":"gorp_migrations","tool":"sql-migrate","versions":[1,3]})");
+  EXPECT_EQ(scalar("SELECT detail FROM schema_migrations_history"),
+            R"({"table":"gorp_migrations","tool":"sql-migrate","versions":[1,3]})");
   EXPECT_EQ(tracker::imported_versions(history[0]), (std::vector<int64_t>{1, 3}));
   EXPECT_FALSE(m_tracker->find_foreign());  // strata's tables win from now on
   EXPECT_EQ(scalar("SELECT count(*) FROM gorp_migrations"), "3");
@@ -277,7 +312,7 @@ TEST_F(TrackerTest, DirtyWithoutARecordedFailureSaysTheRunWasInterrupted) {
   write("1_a.up.sql", "");
   write("2_b.up.sql", "");
   m_tracker->ensure_tables();
-  m_tracker->set_version(2, true);
+  m_driver->execute("INSERT INTO schema_migrations (version, dirty) VALUES (2, 1)");  // another tool's dirty mark
   source::Source src = source();
   EXPECT_EQ(runner::dirty_message(runner::read_view(*m_tracker, src), src),
             "database is dirty at version 2: migration 2 was interrupted (no failing statement was recorded); repair "
