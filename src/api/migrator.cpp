@@ -13,10 +13,6 @@ namespace strata {
 
 namespace {
 
-Direction public_direction(planner::Direction direction) {
-  return direction == planner::Direction::up ? Direction::up : Direction::down;
-}
-
 MigrationState state_of(const std::string& state) {
   if (state == "applied") return MigrationState::applied;
   if (state == "modified") return MigrationState::modified;
@@ -44,6 +40,13 @@ class EventObserver : public api::Observer {
     m_callback(event);
   }
   void lock_acquired(bool) override { emit(Event::Kind::lock_acquired, "took the migration lock"); }
+  void retrying(const runner::PreparedStep& step, const runner::Retry&, const std::string& line) override {
+    if (!m_callback) return;
+    Event event = step_event(Event::Kind::retrying, step);
+    event.message = line;
+    m_statements = 0;  // the attempt was rolled back: the next one counts again
+    m_callback(event);
+  }
 
   runner::Progress progress(const std::vector<runner::PreparedStep>& steps) override {
     runner::Progress progress;
@@ -54,7 +57,7 @@ class EventObserver : public api::Observer {
       Event event = step_event(Event::Kind::migration_started, step);
       event.message = fmt::format("[{}/{}] {} {}", m_index, m_total,
                                   event.direction == Direction::up ? "applying" : "reverting", step.migration->label());
-      m_current = &step;
+      m_current = event;  // a copy: the step is gone when a failure is reported
       m_callback(event);
     };
     progress.finished = [this](const runner::PreparedStep& step, double ms) {
@@ -64,7 +67,7 @@ class EventObserver : public api::Observer {
       event.message =
           fmt::format("[{}/{}] {} {} ({:.1f} ms)", m_index, m_total,
                       event.direction == Direction::up ? "applied" : "reverted", step.migration->label(), ms);
-      m_current = nullptr;
+      m_current.reset();
       m_statements = 0;
       m_callback(event);
     };
@@ -84,10 +87,11 @@ class EventObserver : public api::Observer {
 
   // The run ended with `error` while a migration was under way.
   void failed(const std::exception& error) {
-    if (!m_callback || m_current == nullptr) return;
-    Event event = step_event(Event::Kind::migration_failed, *m_current);
+    if (!m_callback || !m_current) return;
+    Event event = *m_current;
+    event.kind = Event::Kind::migration_failed;
     event.message = error.what();
-    m_current = nullptr;
+    m_current.reset();
     m_callback(event);
   }
 
@@ -104,7 +108,7 @@ class EventObserver : public api::Observer {
     event.kind = kind;
     event.version = step.step.version;
     event.name = step.migration->name;
-    event.direction = public_direction(step.step.direction);
+    event.direction = step.step.direction;
     event.index = m_index;
     event.total = m_total;
     return event;
@@ -114,7 +118,9 @@ class EventObserver : public api::Observer {
   size_t m_index = 0;
   size_t m_total = 0;
   size_t m_statements = 0;
-  const runner::PreparedStep* m_current = nullptr;
+  // The migration under way, as its migration_started event described it (the run's steps no
+  // longer exist when the error that ended it is reported).
+  std::optional<Event> m_current;
 };
 
 planner::Plan make_plan(const Request& request, const planner::Inputs& in) {
@@ -228,6 +234,11 @@ Migrator::Migrator(const std::string& database_url, MigrationSource source, Opti
   if (options.lock_timeout.count() < 0) throw UsageError("invalid lock timeout: expected 0 or more");
   impl.settings.lock_timeout = options.lock_timeout;
   impl.settings.allow_out_of_order = options.allow_out_of_order;
+  if (options.statement_lock_timeout && options.statement_lock_timeout->count() < 0)
+    throw UsageError("invalid statement lock timeout: expected 0 or more");
+  if (options.retries < 0) throw UsageError("invalid retries: expected 0 or more");
+  impl.settings.statement_lock_timeout = options.statement_lock_timeout;
+  impl.settings.retries = options.retries;
   impl.source = std::move(source);
   impl.options = std::move(options);
 }
@@ -274,7 +285,7 @@ RunResult Migrator::run(const Request& request) {
   result.to = migrated.plan.to;
   result.duration_ms = migrated.duration_ms;
   for (const runner::StepResult& step : migrated.completed) {
-    result.steps.push_back(StepResult{step.version, step.name, public_direction(step.direction), step.duration_ms,
+    result.steps.push_back(StepResult{step.version, step.name, step.direction, step.duration_ms,
                                       step.statements, step.no_file});
   }
   return result;
@@ -296,7 +307,7 @@ Plan Migrator::plan(const Request& request) {
     PlannedStep step;
     step.version = prepared.step.version;
     step.name = prepared.migration->name;
-    step.direction = public_direction(prepared.step.direction);
+    step.direction = prepared.step.direction;
     step.transaction = prepared.transaction;
     for (const source::Statement& statement : prepared.script.section.statements) {
       step.statements.push_back(PlannedStatement{prepared.script.file_of(statement), statement.line, statement.sql});
