@@ -98,7 +98,7 @@ void expect_same(const fs::path& directory, Dialect dialect) {
     const ParsedMigration parsed_b = parse_migration(b, dialect);
     EXPECT_EQ(render(parsed_b.up), render(parsed_a.up));
     EXPECT_EQ(render(parsed_b.down), render(parsed_a.down));
-    EXPECT_EQ(render(parse_script(b, false, dialect)), render(parse_script(a, false, dialect)));
+    EXPECT_EQ(render(parse_script(b, Direction::down, dialect)), render(parse_script(a, Direction::down, dialect)));
     EXPECT_EQ(has_down_section(b, dialect), has_down_section(a, dialect));
   }
 }
