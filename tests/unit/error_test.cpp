@@ -19,6 +19,7 @@ TEST(ErrorClasses, EachClassCarriesItsDocumentedExitCode) {
   EXPECT_EQ(code(SourceError("a.sql", 2, "x")), 4);
   EXPECT_EQ(code(SourceError("x")), 4);
   EXPECT_EQ(code(LockTimeout("x")), 5);
+  EXPECT_EQ(code(Interrupted("x")), 1);
   EXPECT_EQ(code(Error("x", ExitCode::pending)), 6);
 }
 
