@@ -10,8 +10,10 @@
 // thread) may call while another thread runs a command. Events are delivered on the thread that
 // runs the command, before the call returns.
 //
-// Every command opens its own connection and closes it before returning; a Migrator holds no
-// connection between calls. Errors are thrown as strata::Error (include/strata/error.hpp), whose
+// On PostgreSQL and MySQL every command opens its own connection and closes it before returning.
+// On SQLite a Migrator keeps the connection of its last command that succeeded open until the next
+// command or its destruction (a new connection parses the database's schema again), and opens a
+// new one when the file was removed or replaced meanwhile. Errors are thrown as strata::Error (include/strata/error.hpp), whose
 // kind says what went wrong and which exit code the CLI would end with.
 
 #include <chrono>

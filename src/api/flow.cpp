@@ -1,5 +1,10 @@
 #include "api/flow.hpp"
 
+#include <sys/stat.h>
+
+#include <exception>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,22 +19,75 @@
 
 namespace strata::api {
 
+ConnectionCache::ConnectionCache() = default;
+ConnectionCache::~ConnectionCache() = default;
+
+namespace {
+
+// The device and inode of the file at `path`; nullopt when there is none.
+std::optional<std::pair<unsigned long long, unsigned long long>> file_identity(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  return std::make_pair(static_cast<unsigned long long>(info.st_dev), static_cast<unsigned long long>(info.st_ino));
+}
+
+}  // namespace
+
+std::unique_ptr<drivers::Driver> ConnectionCache::take(const std::string& path) {
+  std::unique_ptr<drivers::Driver> idle = std::move(m_idle);
+  const auto identity = file_identity(path);
+  if (!idle || !identity || identity->first != m_device || identity->second != m_inode) return nullptr;
+  return idle;
+}
+
+void ConnectionCache::put(std::unique_ptr<drivers::Driver> driver, const std::string& path) {
+  m_idle.reset();
+  const auto identity = file_identity(path);
+  if (!identity) return;
+  m_device = identity->first;
+  m_inode = identity->second;
+  m_idle = std::move(driver);
+}
+
 namespace {
 
 using runner::version_text;
 
-// A database connection with its tracker, opened for one command.
+// A database connection with its tracker, opened (or taken from Settings::connections) for one
+// command. A command that returns normally leaves the connection to the cache, if it has one;
+// one that throws closes it.
 struct Session {
   std::unique_ptr<drivers::Driver> driver;
   std::optional<tracker::Tracker> tracker;
+  ConnectionCache* cache = nullptr;
+  std::string path;  // SQLite: the file, for the cache
+
+  Session() = default;
+  Session(Session&&) = default;
+  Session& operator=(Session&&) = delete;
+  ~Session() {
+    if (cache != nullptr && driver && std::uncaught_exceptions() == 0) {
+      tracker.reset();
+      cache->put(std::move(driver), path);
+    }
+  }
 };
 
 Session open_session(const Settings& settings, bool writes) {
   Session session;
+  const bool cached = settings.connections != nullptr && settings.database->dialect == Dialect::sqlite;
+  if (cached) session.driver = settings.connections->take(settings.database->path);
+  const bool reused = session.driver != nullptr;
   drivers::OpenOptions options;
   options.busy_timeout = settings.lock_timeout;
   options.create_if_missing = writes;
-  session.driver = drivers::open_driver(*settings.database, options);
+  if (!reused) session.driver = drivers::open_driver(*settings.database, options);
+  // A connection opened without creating the file may stand for a file that does not exist yet:
+  // only one opened for writing is kept.
+  if (cached && (reused || writes)) {
+    session.cache = settings.connections;
+    session.path = settings.database->path;
+  }
   if (writes) {  // a standby, a read-only server or file: refused before anything is written
     if (std::optional<std::string> reason = session.driver->read_only_reason()) throw DriverError(*reason);
   }

@@ -13,6 +13,7 @@
 
 #include "core/database_url.hpp"
 #include "core/dialect.hpp"
+#include "drivers/driver.hpp"
 #include "planner/planner.hpp"
 #include "runner/interrupt.hpp"
 #include "runner/runner.hpp"
@@ -26,6 +27,30 @@ struct EmbeddedMigrations;
 
 namespace strata::api {
 
+// A SQLite connection a caller keeps between commands (the library): opening one makes SQLite
+// parse the database's schema again, most of a no-op `up` over many migrations. It holds at most
+// one idle connection, opened for writing, to a file that still is the one it was opened on;
+// one user at a time (a Migrator is used by one thread at a time).
+class ConnectionCache {
+ public:
+  ConnectionCache();
+  ~ConnectionCache();
+  ConnectionCache(const ConnectionCache&) = delete;
+  ConnectionCache& operator=(const ConnectionCache&) = delete;
+
+  // The idle connection to the SQLite file `path`, if there is one and the file at `path` is still
+  // the one it was opened on (not removed or replaced); nullptr otherwise.
+  std::unique_ptr<drivers::Driver> take(const std::string& path);
+  // Keeps `driver` (connected to the SQLite file `path`, no transaction open, no lock held) for the
+  // next command; drops it when `path` is not a file (":memory:").
+  void put(std::unique_ptr<drivers::Driver> driver, const std::string& path);
+
+ private:
+  std::unique_ptr<drivers::Driver> m_idle;
+  unsigned long long m_device = 0;
+  unsigned long long m_inode = 0;
+};
+
 // What one command needs to know about the database and the run.
 struct Settings {
   std::optional<DatabaseUrl> database;  // nullopt: an offline dry run, as if the database were empty
@@ -38,6 +63,9 @@ struct Settings {
   // waiting is rolled back and run again (--retries); runner::ExecuteOptions.
   std::optional<std::chrono::milliseconds> statement_lock_timeout;
   int retries = 0;
+  // SQLite: where a command that succeeded leaves its connection for the next one (nullptr: every
+  // command opens its own and closes it, as the CLI's one command does).
+  ConnectionCache* connections = nullptr;
 };
 
 // Where the migrations are: a directory, or a compiled-in set.

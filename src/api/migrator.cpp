@@ -191,6 +191,7 @@ struct Migrator::Impl {
   long long listed_mtime_ns = -1;
   long long listed_at_ns = 0;
   std::shared_ptr<source::ChecksumMemo> checksums = std::make_shared<source::ChecksumMemo>();
+  api::ConnectionCache connections;  // SQLite: the last command's connection (Settings::connections)
 
   const source::Source& load(EventObserver& observer) {
     long long mtime_ns = -1;
@@ -239,6 +240,7 @@ Migrator::Migrator(const std::string& database_url, MigrationSource source, Opti
   if (options.retries < 0) throw UsageError("invalid retries: expected 0 or more");
   impl.settings.statement_lock_timeout = options.statement_lock_timeout;
   impl.settings.retries = options.retries;
+  if (impl.settings.dialect == Dialect::sqlite) impl.settings.connections = &impl.connections;
   impl.source = std::move(source);
   impl.options = std::move(options);
 }

@@ -460,6 +460,28 @@ TEST_P(TransactionalApiTest, NegativeRetriesAreRefused) {
   EXPECT_THROW(migrator(options), UsageError);
 }
 
+// On SQLite a Migrator keeps the connection of its last command (a new one parses the schema
+// again); what another process changes meanwhile is seen, and a connection to a file that was
+// removed or replaced is not used again.
+class SqliteApiTest : public ApiTest {};
+
+TEST_P(SqliteApiTest, AKeptConnectionSeesOtherProcessesAndFollowsAReplacedFile) {
+  copy_testdata("example");
+  Migrator m = migrator();
+  EXPECT_EQ(m.up().to, 5);
+  ASSERT_EQ(run("down 2 -y").exit_code, 0);  // another process, between two commands
+  EXPECT_EQ(m.version().version, 3);
+  EXPECT_EQ(versions_of(m.up()), (std::vector<int64_t>{4, 5}));
+
+  std::filesystem::remove(dir() / "test.db");  // replaced by an empty database (an empty file)
+  std::ofstream(dir() / "test.db").close();
+  EXPECT_TRUE(m.has_pending());
+  EXPECT_EQ(versions_of(m.up()), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(version(), "5\n");  // written to the new file, not to the removed one
+  EXPECT_EQ(table_count("roles"), "1\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SqliteApiTest, ::testing::Values("sqlite"), engine_name);
 INSTANTIATE_TEST_SUITE_P(Engines, ApiTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
 INSTANTIATE_TEST_SUITE_P(Engines, TransactionalApiTest, ::testing::Values("sqlite", "postgres"), engine_name);
 
