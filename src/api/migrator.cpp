@@ -268,13 +268,23 @@ RunResult Migrator::redo() {
   return run(Request::redo());
 }
 
+namespace {
+
+// The flow's command for `request` (run() and plan() differ only in dry_run).
+api::MigrateCommand command_for(const Request& request) {
+  api::MigrateCommand command;
+  command.make_plan = [request](const planner::Inputs& in) { return make_plan(request, in); };
+  command.drift_check = drift_check_of(request);
+  return command;
+}
+
+}  // namespace
+
 RunResult Migrator::run(const Request& request) {
   check_count(request.count, "count");
   EventObserver observer(m_impl->options.on_event);
   const source::Source& source = m_impl->load(observer);
-  api::MigrateCommand command;
-  command.make_plan = [&](const planner::Inputs& in) { return make_plan(request, in); };
-  command.drift_check = drift_check_of(request);
+  const api::MigrateCommand command = command_for(request);
   api::MigrateResult migrated;
   try {
     migrated = api::migrate(m_impl->settings, source, command, observer, &m_impl->stop);
@@ -297,9 +307,7 @@ Plan Migrator::plan(const Request& request) {
   check_count(request.count, "count");
   EventObserver observer(m_impl->options.on_event);
   const source::Source& source = m_impl->load(observer);
-  api::MigrateCommand command;
-  command.make_plan = [&](const planner::Inputs& in) { return make_plan(request, in); };
-  command.drift_check = drift_check_of(request);
+  api::MigrateCommand command = command_for(request);
   command.dry_run = true;
   api::MigrateResult planned = api::migrate(m_impl->settings, source, command, observer, nullptr);
   Plan plan;
