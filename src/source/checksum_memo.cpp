@@ -32,7 +32,7 @@ std::string ChecksumMemo::migration_checksum(const Migration& migration) {
     const std::lock_guard<std::mutex> guard(m_mutex);
     return m_compiled_in.insert_or_assign(bytes, std::move(checksum)).first->second;
   }
-  const std::string path = migration.up->path.string();
+  const std::string& path = migration.up->path;
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return source::migration_checksum(migration);  // it says why
   const long long mtime_ns = static_cast<long long>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;

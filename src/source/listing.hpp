@@ -16,9 +16,10 @@ namespace strata::source {
 // One name of a migrations directory.
 struct ListedEntry {
   std::string name;
-  // The entry on disk (its type as readdir() gave it); nullopt for a compiled-in file, which
-  // is a regular file.
-  std::optional<std::filesystem::directory_entry> entry;
+  bool on_disk = false;  // false: a compiled-in file, which is a regular file
+  // readdir() said it is a regular file, so nothing more need be looked at; any other entry on
+  // disk (a directory, a symbolic link, a type the file system did not say) is looked at again.
+  bool regular = false;
   std::optional<std::string_view> bytes;  // a compiled-in file's bytes
 };
 

@@ -1,5 +1,6 @@
 #include "source/loader.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -171,7 +172,7 @@ void refuse_nul(std::string_view chunk, uint64_t offset, const std::string& disp
 // Reads a file in chunks, handing each to `consume`; refuses NUL bytes. The buffer is sized to
 // the file, so the many small files of a drift check cost one read each.
 template <typename Consume>
-void read_chunks(const fs::path& path, const std::string& display_name, Consume&& consume) {
+void read_chunks(const std::string& path, const std::string& display_name, Consume&& consume) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw SourceError(display_name, 0, fmt::format("cannot read file: {}", std::strerror(errno)));
   struct Closer {
@@ -180,8 +181,11 @@ void read_chunks(const fs::path& path, const std::string& display_name, Consume&
   } closer{fd};
   struct stat info {};
   size_t size = k_chunk_size;
-  if (::fstat(fd, &info) == 0 && info.st_size >= 0)
+  bool regular = false;
+  if (::fstat(fd, &info) == 0 && info.st_size >= 0) {
     size = std::min(k_chunk_size, static_cast<size_t>(info.st_size) + 1);  // +1: sees the end at once
+    regular = S_ISREG(info.st_mode);
+  }
   std::unique_ptr<char[]> buffer(new char[size]);
   uint64_t offset = 0;
   auto line_of = [&](uint64_t at) {
@@ -201,6 +205,8 @@ void read_chunks(const fs::path& path, const std::string& display_name, Consume&
     refuse_nul(chunk, offset, display_name, line_of);
     consume(chunk);
     offset += static_cast<uint64_t>(got);
+    // A regular file reads short only at its end: no second read() to be told so.
+    if (regular && static_cast<size_t>(got) < size) break;
   }
 }
 
@@ -223,7 +229,7 @@ void read_chunks(const MigrationFile& file, Consume&& consume) {
 
 std::string read_file(const fs::path& path, const std::string& display_name) {
   std::string text;
-  read_chunks(path, display_name, [&](std::string_view chunk) { text += chunk; });
+  read_chunks(path.string(), display_name, [&](std::string_view chunk) { text += chunk; });
   return text;
 }
 
@@ -339,16 +345,26 @@ std::optional<std::string> near_miss(const fs::path& directory, const std::strin
 }  // namespace
 
 Source load_source(const fs::path& directory, Dialect dialect) {
-  std::error_code ec;
-  fs::directory_iterator it(directory, ec);
-  if (ec) {
-    throw UsageError(fmt::format("cannot read migrations directory {} (--path / STRATA_PATH): {}", directory.string(),
-                                 ec.message()));
-  }
-
-  // The entries keep the file type readdir() gave, so a regular file costs no stat() here.
+  auto cannot_read = [&](int error) {
+    return UsageError(fmt::format("cannot read migrations directory {} (--path / STRATA_PATH): {}", directory.string(),
+                                  std::strerror(error)));
+  };
+  // readdir() itself, not std::filesystem: an entry keeps the type readdir() gave, so a regular
+  // file costs no stat() and no path object here (the listing is a large part of a no-op).
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), &::closedir);
+  if (!dir) throw cannot_read(errno);
   std::vector<ListedEntry> entries;
-  for (const fs::directory_entry& entry : it) entries.push_back({entry.path().filename().string(), entry, {}});
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir.get());
+    if (entry == nullptr) {
+      if (errno != 0) throw cannot_read(errno);
+      break;
+    }
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    entries.push_back({std::move(name), true, entry->d_type == DT_REG, {}});
+  }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return assemble_source(directory, dialect, entries);
 }
@@ -360,7 +376,10 @@ Source assemble_source(const fs::path& directory, Dialect dialect, const std::ve
   std::vector<std::string> warnings;
   for (const ListedEntry& listed : entries) {
     const std::string& name = listed.name;
-    const fs::directory_entry* entry = listed.entry ? &*listed.entry : nullptr;
+    // Only an entry that is not plainly a regular file is looked at on disk.
+    std::optional<fs::directory_entry> looked_at;
+    if (listed.on_disk && !listed.regular) looked_at.emplace(directory / name, ec);
+    const fs::directory_entry* entry = looked_at ? &*looked_at : nullptr;
     if (std::optional<std::string> warning = near_miss(directory, name, entry)) {
       warnings.push_back(std::move(*warning));
       continue;
@@ -392,9 +411,9 @@ Source assemble_source(const fs::path& directory, Dialect dialect, const std::ve
     }
     files[parsed->version][slot].emplace_back(*parsed, &listed);
   }
-  auto file_of = [&](const ListedEntry* listed) {
-    return MigrationFile{listed->name, directory / listed->name, listed->bytes};
-  };
+  std::string prefix = directory.string();  // as directory / name would join them
+  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+  auto file_of = [&](const ListedEntry* listed) { return MigrationFile{listed->name, prefix + listed->name, listed->bytes}; };
 
   std::vector<Migration> migrations;
   migrations.reserve(files.size());

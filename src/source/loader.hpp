@@ -24,7 +24,7 @@ class ChecksumMemo;
 // A file of the migrations directory that holds one or both directions of a migration.
 struct MigrationFile {
   std::string name;            // file name as listed, e.g. "0003_add_email.up.sql"
-  std::filesystem::path path;  // directory / name (for a compiled-in file only a label: nothing reads it)
+  std::string path;  // directory/name (for a compiled-in file only a label: nothing reads it)
   // A compiled-in file's bytes (load_embedded), which live as long as the program; nullopt for a
   // file on disk, which is read from `path` each time it is needed.
   std::optional<std::string_view> bytes;

@@ -135,16 +135,18 @@ std::vector<HistoryEntry> Tracker::read_history() {
                   "FROM {} ORDER BY id",
                   qualified(m_table.history())));
   entries.reserve(rows.size());
-  for (const drivers::Row& row : rows) {
+  // The texts are moved out of the rows: a long history is a large part of a no-op's reading.
+  auto take = [](std::optional<std::string>& value) { return value ? std::move(*value) : std::string(); };
+  for (drivers::Row& row : rows) {
     HistoryEntry entry;
     entry.id = to_int64(row.at(0), "history id");
     entry.version = to_int64(row.at(1), "history version");
-    entry.name = row.at(2).value_or("");
+    entry.name = take(row.at(2));
     entry.direction = parse_direction(row.at(3).value_or(""));
-    entry.checksum = row.at(4).value_or("");
-    entry.applied_at = row.at(5).value_or("");
+    entry.checksum = take(row.at(4));
+    entry.applied_at = take(row.at(5));
     entry.duration_ms = row.at(6) ? std::atof(row.at(6)->c_str()) : 0.0;
-    entry.applied_by = row.at(7).value_or("");
+    entry.applied_by = take(row.at(7));
     std::optional<Outcome> outcome = parse_outcome(row.at(8).value_or(""));
     if (!outcome) continue;  // written by a newer strata; ignore rather than fail
     entry.outcome = *outcome;

@@ -22,7 +22,7 @@ class ChecksumMemoTest : public ::testing::Test {
     Migration migration;
     migration.version = 1;
     migration.name = "a";
-    migration.up = MigrationFile{"0001_a.up.sql", path(), std::nullopt};
+    migration.up = MigrationFile{"0001_a.up.sql", path().string(), std::nullopt};
     return migration;
   }
   fs::path path() const { return m_dir.path() / "0001_a.up.sql"; }
