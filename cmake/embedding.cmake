@@ -14,6 +14,12 @@ else()
   set(STRATA_INSTALL_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 endif()
 
+# The strata binary's driver modules (drivers/module.hpp) go to <libdir>/strata; the binary
+# finds them from its own directory.
+file(RELATIVE_PATH STRATA_DRIVER_MODULE_DIR "/prefix/${CMAKE_INSTALL_BINDIR}" "/prefix/${STRATA_INSTALL_LIBDIR}/strata")
+target_compile_definitions(strata_drivers_modular PRIVATE STRATA_DRIVER_MODULE_DIR="${STRATA_DRIVER_MODULE_DIR}")
+install(TARGETS strata-driver-postgres strata-driver-mysql LIBRARY DESTINATION ${STRATA_INSTALL_LIBDIR}/strata)
+
 # The public headers (include/strata/) are the same for the engine and for its users.
 target_include_directories(strata_core PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
 

@@ -204,7 +204,8 @@ std::string quote_with(std::string_view identifier, char quote);
 // messages (English, as the test servers and most installations send them).
 bool is_permanent_connect_error(const DriverError& error);
 
-// The schemes whose drivers are built into this binary, for `strata --version`.
+// The schemes whose drivers this binary has, for `strata --version`: built in, or (the strata
+// binary's PostgreSQL and MySQL drivers) installed as modules.
 std::vector<std::string> built_in_drivers();
 
 }  // namespace strata::drivers

@@ -1,12 +1,19 @@
-// The explicit dialect -> factory table (strata_drivers): the one place that knows every driver.
+// The explicit dialect -> factory table: the one place that knows every driver. Built twice:
+// strata_drivers links every driver in (the library, the tests); strata_drivers_modular
+// (STRATA_DRIVER_MODULES, the strata binary) links SQLite in and opens PostgreSQL and MySQL
+// through their modules (drivers/module.hpp).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
 #include "drivers/driver.hpp"
+#include "drivers/sqlite/sqlite_driver.hpp"
+#ifdef STRATA_DRIVER_MODULES
+#include "drivers/module.hpp"
+#else
 #include "drivers/mysql/mysql_driver.hpp"
 #include "drivers/postgres/postgres_driver.hpp"
-#include "drivers/sqlite/sqlite_driver.hpp"
+#endif
 
 namespace strata::drivers {
 namespace {
@@ -22,13 +29,26 @@ std::unique_ptr<Driver> open_sqlite(const DatabaseUrl& url, const OpenOptions& o
   return std::make_unique<sqlite::SqliteDriver>(url, options);
 }
 
-// The drivers built into this binary, in the order `strata --version` lists them. The URL
-// parser has already mapped every scheme spelling (sqlite3, postgresql, mariadb, …) to its
-// dialect.
+#ifdef STRATA_DRIVER_MODULES
+std::unique_ptr<Driver> open_postgres(const DatabaseUrl& url, const OpenOptions& options) {
+  return open_with_module(Dialect::postgres, url, options);
+}
+std::unique_ptr<Driver> open_mysql(const DatabaseUrl& url, const OpenOptions& options) {
+  return open_with_module(Dialect::mysql, url, options);
+}
+bool available(Dialect dialect) { return dialect == Dialect::sqlite || module_installed(dialect); }
+#else
+constexpr Factory open_postgres = &postgres::open;
+constexpr Factory open_mysql = &mysql::open;
+bool available(Dialect) { return true; }
+#endif
+
+// The drivers of this binary, in the order `strata --version` lists them. The URL parser has
+// already mapped every scheme spelling (sqlite3, postgresql, mariadb, …) to its dialect.
 const DriverEntry k_drivers[] = {
     {Dialect::sqlite, &open_sqlite},
-    {Dialect::postgres, &postgres::open},
-    {Dialect::mysql, &mysql::open},
+    {Dialect::postgres, open_postgres},
+    {Dialect::mysql, open_mysql},
 };
 
 }  // namespace
@@ -43,7 +63,9 @@ std::unique_ptr<Driver> open_driver(const DatabaseUrl& url, const OpenOptions& o
 
 std::vector<std::string> built_in_drivers() {
   std::vector<std::string> names;
-  for (const DriverEntry& entry : k_drivers) names.emplace_back(dialect_name(entry.dialect));
+  for (const DriverEntry& entry : k_drivers) {
+    if (available(entry.dialect)) names.emplace_back(dialect_name(entry.dialect));
+  }
   return names;
 }
 

@@ -74,8 +74,11 @@ set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "\\\\.db$")
 # has stripped the binary by then: install scripts run in the order they are declared.
 install(CODE "
   if(CMAKE_INSTALL_DO_STRIP)
-    execute_process(COMMAND \"${CMAKE_OBJCOPY}\" --remove-section=.comment --remove-section=.note
-                            \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/bin/strata\" COMMAND_ERROR_IS_FATAL ANY)
+    foreach(_file bin/strata ${STRATA_INSTALL_LIBDIR}/strata/strata-driver-postgres.so
+                  ${STRATA_INSTALL_LIBDIR}/strata/strata-driver-mysql.so)
+      execute_process(COMMAND \"${CMAKE_OBJCOPY}\" --remove-section=.comment --remove-section=.note
+                              \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/\${_file}\" COMMAND_ERROR_IS_FATAL ANY)
+    endforeach()
   endif()")
 # Resolve every symbol at start-up so that the GOT can be read-only (dpkg-buildflags'
 # hardening=+bindnow; lintian: hardening-no-bindnow). Debian's toolchain already gives PIE and relro.
@@ -88,7 +91,7 @@ if(NOT STRATA_SANITIZE AND NOT STRATA_FUZZ)
   get_property(_shipped DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY BUILDSYSTEM_TARGETS)
   foreach(_target IN LISTS _shipped)
     get_target_property(_type ${_target} TYPE)
-    if(_type STREQUAL "STATIC_LIBRARY" OR _type STREQUAL "EXECUTABLE")
+    if(_type STREQUAL "STATIC_LIBRARY" OR _type STREQUAL "EXECUTABLE" OR _type STREQUAL "MODULE_LIBRARY")
       target_compile_definitions(${_target} PRIVATE $<$<NOT:$<CONFIG:Debug>>:_FORTIFY_SOURCE=2>)
     endif()
   endforeach()

@@ -63,8 +63,10 @@ grep -qE 'libpqxx[^ ]* \(>= ' <<<"$depends" || fail "Depends has no version for 
 # ---------------------------------------------------------------- contents
 dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$tmp/deb-files"
 tar -tzf "$tgz" | sed 's|^[^/]*/||' >"$tmp/tgz-files"
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo "$(uname -m)-linux-gnu")
 for path in bin/strata share/man/man1/strata.1 share/bash-completion/completions/strata \
-            share/zsh/vendor-completions/_strata; do
+            share/zsh/vendor-completions/_strata lib/"$multiarch"/strata/strata-driver-postgres.so \
+            lib/"$multiarch"/strata/strata-driver-mysql.so; do
   # The man page may be installed gzip'd.
   grep -qxE "/usr/$path(\\.gz)?" "$tmp/deb-files" || fail "deb lacks /usr/$path"
   grep -qxE "$path(\\.gz)?" "$tmp/tgz-files" || fail "tar.gz lacks $path"
@@ -130,7 +132,24 @@ run() {  # the installed binary in a scratch directory, without the caller's set
 }
 
 got=$(run --version) || fail "strata --version exited $?"
-[[ $got == "strata $version (drivers: "*sqlite*")" ]] || fail "strata --version printed '$got'"
+[ "$got" = "strata $version (drivers: sqlite, postgres, mysql)" ] || fail "strata --version printed '$got'"
+
+# The installed binary finds its driver modules (drivers/module.hpp) where the package put them:
+# a server that is not there is a connection error (exit 1), not a missing driver (exit 2).
+for url in postgres://u:p@127.0.0.1:1/x mysql://u:p@127.0.0.1:1/x; do
+  rc=0
+  err=$(run -d "$url" --lock-timeout 1 version 2>&1 >/dev/null) || rc=$?
+  [ "$rc" = 1 ] && [[ $err == "strata: error: "* ]] || fail "strata version on $url exited $rc: $err"
+done
+# Without its module, a PostgreSQL URL is exit 2 naming the file it looked for.
+mv "$root/usr/lib/$multiarch/strata/strata-driver-postgres.so" "$tmp/"
+rc=0
+err=$(run -d postgres://u:p@127.0.0.1:1/x version 2>&1 >/dev/null) || rc=$?
+[ "$rc" = 2 ] && [[ $err == *"PostgreSQL driver of this strata is not installed"*"strata-driver-postgres.so"* ]] ||
+  fail "strata without its PostgreSQL module exited $rc: $err"
+got=$(run --version)
+[ "$got" = "strata $version (drivers: sqlite, mysql)" ] || fail "strata --version without the module printed '$got'"
+mv "$tmp/strata-driver-postgres.so" "$root/usr/lib/$multiarch/strata/"
 
 created=$(run -p migrations create add users) || fail "strata create exited $?"
 expected_created=$'migrations/000001_add_users.up.sql\nmigrations/000001_add_users.down.sql'
