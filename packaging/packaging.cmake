@@ -62,7 +62,7 @@ if(STRATA_DPKG)
   endif()
 endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libpqxx-dev, libpq-dev, libsqlite3-dev, libsqlitecpp-dev, libssl-dev, libfmt-dev, ${_pkg_mysql_runtime}, pkg-config")
+    "libpqxx-dev, libpq-dev, libsqlite3-dev, libsqlitecpp-dev, nettle-dev, libfmt-dev, ${_pkg_mysql_runtime}, pkg-config")
 
 set(CPACK_SOURCE_GENERATOR "TGZ")
 set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "\\\\.db$")

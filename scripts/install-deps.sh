@@ -12,7 +12,7 @@ set -euo pipefail
 
 build_pkgs=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev
   libpqxx-dev libpq-dev libmysqlcppconn-dev libboost-dev libfmt-dev libgtest-dev
-  libgmock-dev libssl-dev nlohmann-json3-dev sqlite3 dpkg-dev file clang libclang-rt-14-dev valgrind
+  libgmock-dev nettle-dev nlohmann-json3-dev sqlite3 dpkg-dev file clang libclang-rt-14-dev valgrind
   lintian)  # lintian: tests/package/deb_test.sh checks the .deb with it
 server_pkgs=(postgresql postgresql-client mariadb-server mariadb-client openssl)  # openssl: test-dbs.sh makes a test CA
 topology_pkgs=(galera-4 rsync pgbouncer pgpool2)  # rsync: Galera's state transfer

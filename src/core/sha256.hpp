@@ -7,7 +7,7 @@
 
 namespace strata {
 
-// Incremental SHA-256 (OpenSSL) so files can be hashed while they are streamed.
+// Incremental SHA-256 (Nettle) so files can be hashed while they are streamed.
 class Sha256 {
  public:
   Sha256();

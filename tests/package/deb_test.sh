@@ -55,7 +55,7 @@ expect_field Recommends bash-completion
 depends=$(field Depends)
 echo "Depends: $depends"
 # The libraries strata links; each must show up as a package dpkg-shlibdeps computed.
-for lib in libc6 libstdc++6 libpqxx libpq5 libmysqlcppconn libfmt libssl libsqlite3; do
+for lib in libc6 libstdc++6 libpqxx libpq5 libmysqlcppconn libfmt libnettle libsqlite3; do
   grep -qE "(^|, )${lib//+/\\+}[^ ,]*( |,|$)" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 grep -qE 'libpqxx[^ ]* \(>= ' <<<"$depends" || fail "Depends has no version for libpqxx (shlibdeps not run?)"
@@ -311,7 +311,7 @@ else
   dev_depends=$(dev_field Depends)
   echo "libstrata-dev Depends: $dev_depends"
   # What a program linking libstrata.a needs (strata.pc's Requires and Libs), and pkg-config.
-  for pkg in libpqxx-dev libpq-dev libsqlite3-dev libsqlitecpp-dev libssl-dev libfmt-dev libmysqlcppconn7v5 pkg-config libc6; do
+  for pkg in libpqxx-dev libpq-dev libsqlite3-dev libsqlitecpp-dev nettle-dev libfmt-dev libmysqlcppconn7v5 pkg-config libc6; do
     grep -qE "(^|, )${pkg}( |,|$)" <<<"$dev_depends" || fail "libstrata-dev's Depends lacks $pkg: $dev_depends"
   done
   multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
