@@ -14,6 +14,7 @@
 #include "drivers/driver.hpp"
 #include "runner/import.hpp"
 #include "runner/pause_point.hpp"
+#include "source/checksum_prefetch.hpp"
 #include "source/create.hpp"
 #include "strata/embedded.hpp"
 
@@ -154,8 +155,8 @@ void wait_for_lock_stoppable(const Settings& settings, Session& session, std::op
 }
 
 // Takes the migration lock into `lock`. When it is not free at once, says who holds it before
-// waiting; a free lock costs no extra query.
-void take_lock(const Settings& settings, Session& session, std::optional<runner::LockGuard>& lock,
+// waiting; a free lock costs no extra query. Returns whether it waited.
+bool take_lock(const Settings& settings, Session& session, std::optional<runner::LockGuard>& lock,
                Observer& observer, StopControl* stop) {
   // A cluster or a pooler the driver found changes how the lock works: say so once.
   auto announce = [&] {
@@ -165,7 +166,7 @@ void take_lock(const Settings& settings, Session& session, std::optional<runner:
     lock.emplace(*session.driver, session.tracker->table(), std::chrono::milliseconds::zero());
     announce();
     observer.lock_acquired(false);
-    return;
+    return false;
   } catch (const LockTimeout&) {
     // Held by another run: name it, then wait up to the lock timeout.
   }
@@ -186,6 +187,7 @@ void take_lock(const Settings& settings, Session& session, std::optional<runner:
     lock.emplace(*session.driver, session.tracker->table(), settings.lock_timeout);
   }
   observer.lock_acquired(true);
+  return true;
 }
 
 // Before anything runs: the steps that a statement took out of a transaction together with
@@ -200,10 +202,10 @@ void warn_about_transactions(Observer& observer, const std::vector<runner::Prepa
 
 // The drift check of a migrating command; returns the edit that redo re-runs, if any.
 std::optional<runner::Drift> check_drift(DriftCheck drift_check, const source::Source& source,
-                                         const runner::DatabaseView& view) {
+                                         const runner::DatabaseView& view, source::ChecksumPrefetch* prefetched) {
   if (drift_check == DriftCheck::ignore) return std::nullopt;
   std::optional<runner::Drift> redone_edit;
-  std::vector<runner::Drift> drift = runner::find_drift(source, view);
+  std::vector<runner::Drift> drift = runner::find_drift(source, view, prefetched);
   auto redone =
       std::find_if(drift.begin(), drift.end(), [&](const runner::Drift& d) { return d.version == view.state.version; });
   if (drift_check == DriftCheck::redo_latest && redone != drift.end()) {
@@ -318,17 +320,22 @@ MigrateResult migrate(const Settings& settings, const source::Source& source, co
     stop->check_before_migrating("before any migration ran");
   }
 
+  std::optional<source::ChecksumPrefetch> prefetch;
+  if (settings.prefetch_checksums && command.drift_check != DriftCheck::ignore) prefetch.emplace(source);
   Session session = open_session(settings, !command.dry_run);
   RunningDriver running(stop, *session.driver);
   std::optional<runner::LockGuard> lock;
   if (!command.dry_run) {
-    take_lock(settings, session, lock, observer, stop);
+    // After a wait for another run, the files are read now, as that run may have been an edit's.
+    if (take_lock(settings, session, lock, observer, stop)) prefetch.reset();
     import_foreign(session, source, observer);
   }
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
   if (view.foreign) observer.reading_foreign(runner::reading_message(*view.foreign, source, session.tracker->table()));
   if (view.state.dirty) throw runner::dirty_error(view, source);
-  std::optional<runner::Drift> redone_edit = check_drift(command.drift_check, source, view);
+  std::optional<runner::Drift> redone_edit =
+      check_drift(command.drift_check, source, view, prefetch ? &*prefetch : nullptr);
+  prefetch.reset();
   result.plan = command.make_plan(runner::plan_inputs(source, view, settings.allow_out_of_order));
   result.steps = runner::prepare(result.plan, source, has_transactional_ddl(session.driver->dialect()), command.dry_run);
   if (redone_edit) explain_redone_edit(*redone_edit, result.steps, command.dry_run, observer);
@@ -413,11 +420,14 @@ VersionResult version(const Settings& settings, const std::function<source::Sour
 }
 
 runner::StatusReport status(const Settings& settings, const source::Source& source, Observer& observer) {
+  std::optional<source::ChecksumPrefetch> prefetch;
+  if (settings.prefetch_checksums) prefetch.emplace(source);
   Session session = open_session(settings, false);
   runner::DatabaseView view = runner::read_view(*session.tracker, source);
   if (view.foreign) observer.reading_foreign(runner::reading_message(*view.foreign, source, session.tracker->table()));
-  runner::StatusReport report =
-      runner::build_status(source, view, runner::find_drift(source, view), runner::versions_without_down(source));
+  std::vector<runner::Drift> drift = runner::find_drift(source, view, prefetch ? &*prefetch : nullptr);
+  prefetch.reset();
+  runner::StatusReport report = runner::build_status(source, view, drift, runner::versions_without_down(source));
   if (report.runbook) runner::mark_running(*report.runbook, *session.driver, session.tracker->table());
   return report;
 }

@@ -66,6 +66,10 @@ struct Settings {
   // SQLite: where a command that succeeded leaves its connection for the next one (nullptr: every
   // command opens its own and closes it, as the CLI's one command does).
   ConnectionCache* connections = nullptr;
+  // Read the applied files' checksums on a second thread while the database is opened
+  // (source::ChecksumPrefetch): the CLI, whose one command reads every file once. A Migrator
+  // keeps a memo of them instead (source::ChecksumMemo).
+  bool prefetch_checksums = false;
 };
 
 // Where the migrations are: a directory, or a compiled-in set.

@@ -57,6 +57,7 @@ api::Settings settings_of(const Context& ctx, Dialect dialect) {
   settings.allow_out_of_order = ctx.args.allow_out_of_order;
   settings.statement_lock_timeout = ctx.config.statement_lock_timeout;
   settings.retries = ctx.config.retries;
+  settings.prefetch_checksums = true;
   return settings;
 }
 

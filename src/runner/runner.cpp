@@ -1,5 +1,7 @@
 #include "runner/runner.hpp"
 
+#include "source/checksum_prefetch.hpp"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -51,7 +53,8 @@ planner::Inputs plan_inputs(const source::Source& source, const DatabaseView& vi
   return inputs;
 }
 
-std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view) {
+std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view,
+                              source::ChecksumPrefetch* prefetched) {
   // The checksum each version was last applied (or accepted) with, replayed in history order.
   std::map<int64_t, std::string> applied_with;
   for (const tracker::HistoryEntry& entry : view.history) {
@@ -63,7 +66,7 @@ std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& 
     if (!view.applied.contains(version)) continue;
     const source::Migration* migration = source.find(version);
     if (!migration) continue;  // missing: reported by status, not drift
-    std::string current = source.checksum(*migration);
+    std::string current = prefetched != nullptr ? prefetched->checksum(*migration) : source.checksum(*migration);
     // Rows written by strata 0.1 hold the checksum of the raw bytes (of one file: versions of
     // several files are newer): read again only on a mismatch.
     if (current != checksum && (!migration->parts.empty() || source::raw_file_checksum(*migration->up) != checksum)) {

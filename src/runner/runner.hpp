@@ -17,6 +17,10 @@ namespace strata::drivers {
 class Driver;
 }
 
+namespace strata::source {
+class ChecksumPrefetch;
+}
+
 namespace strata::runner {
 
 // Everything the database says about migrations, read once per command.
@@ -46,7 +50,9 @@ struct Drift {
 };
 // Compares the checksum recorded by the last `applied` row of each applied version with its
 // file today. Throws SourceError when a file cannot be read.
-std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view);
+// `prefetched`, when given, supplies the checksums (source/checksum_prefetch.hpp).
+std::vector<Drift> find_drift(const source::Source& source, const DatabaseView& view,
+                              source::ChecksumPrefetch* prefetched = nullptr);
 // "0002_x.up.sql was edited after it was applied (stored checksum …, current …)"
 std::string drift_message(const Drift& drift);
 

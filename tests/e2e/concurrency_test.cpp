@@ -113,6 +113,29 @@ TEST_P(ConcurrencyTest, UpAndDownSerialiseOnTheLock) {
   EXPECT_EQ(run("--json status").json()["dirty"], false);
 }
 
+// strata reads the applied files' checksums while it connects (source::ChecksumPrefetch); a run
+// that had to wait for the lock reads them again, so an edit made while it waited is seen.
+TEST_P(ConcurrencyTest, AnAppliedFileEditedWhileARunWaitsForTheLockIsSeenAsEdited) {
+  write_migrations(3);
+  ASSERT_EQ(run("up 2").exit_code, 0);
+  Background& holder = start_paused("up", "plan", "holder");
+  Background& waiter = start("up", "waiter");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (slurp(dir() / ".err-waiter").find("waiting for the migration lock") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline && !poll(waiter)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(slurp(dir() / ".err-waiter").find("waiting for the migration lock"), std::string::npos)
+      << "the second run should be waiting: " << slurp(dir() / ".err-waiter");
+  write("migrations/1_m1.up.sql", "CREATE TABLE log (version INTEGER NOT NULL, edited INTEGER);\n");
+  resume(holder);
+  EXPECT_EQ(finish(holder).exit_code, 0);
+  Result r = finish(waiter);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("1_m1.up.sql"), std::string::npos) << r.err;
+  EXPECT_EQ(checked_version(), "3\n");
+}
+
 TEST_P(ConcurrencyTest, DifferentVersionTablesLockIndependentlyExceptOnSqlite) {
   write_migrations(2, "ma");
   write("mb/1_other.up.sql", "CREATE TABLE other (id INTEGER);\n");
