@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -265,19 +264,20 @@ TEST(MysqlStoredPrograms, UnterminatedBodyNamesTheOutermostBlock) {
 
 // 200,000 INSERTs, about 15 MB. A quadratic rescan would take minutes; the bound is loose
 // enough for a sanitizer build on a busy machine.
-TEST(Performance, SplitsFifteenMegabytesInLinearTime) {
+// 200,000 statements in one 15 MB file, on every dialect. Its speed is guarded by the bench
+// (the `inserts` workload: 200,000 INSERTs against sqlite3, psql and mariadb; docs/performance.md),
+// not by a time limit here, which the machine's load would decide.
+TEST(Splitter, SplitsFifteenMegabytesOfStatements) {
   std::string text;
   const std::string row = "INSERT INTO items (id, name, note) VALUES (12345, 'semi;colon', 'a note');\n";
   text.reserve(row.size() * 200000);
   for (int i = 0; i < 200000; ++i) text += row;
   ASSERT_GT(text.size(), 15U * 1000 * 1000 * 0.9);
   for (Dialect dialect : k_all_dialects) {
-    const auto start = std::chrono::steady_clock::now();
     const Section section = parse_pair_file(text, "big.up.sql", dialect);
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    EXPECT_EQ(section.statements.size(), 200000U);
-    EXPECT_EQ(section.statements.back().line, 200000);
-    EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 10000) << dialect_name(dialect);
+    ASSERT_EQ(section.statements.size(), 200000U) << dialect_name(dialect);
+    EXPECT_EQ(section.statements.back().line, 200000) << dialect_name(dialect);
+    EXPECT_EQ(section.statements[123456].sql, row.substr(0, row.size() - 2)) << dialect_name(dialect);
   }
 }
 
