@@ -357,6 +357,8 @@ MigrateResult migrate(const Settings& settings, const source::Source& source, co
   runner::ExecuteOptions options;
   options.statement_lock_timeout = settings.statement_lock_timeout;
   options.retries = settings.retries;
+  options.statement_lock_timeout_name = settings.statement_lock_timeout_name;
+  options.retries_name = settings.retries_name;
   const auto started = std::chrono::steady_clock::now();
   if (stop != nullptr) stop->control().migrating.store(true);
   runner::execute(*session.driver, *session.tracker, result.steps, progress, result.completed,

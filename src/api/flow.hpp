@@ -63,6 +63,9 @@ struct Settings {
   // waiting is rolled back and run again (--retries); runner::ExecuteOptions.
   std::optional<std::chrono::milliseconds> statement_lock_timeout;
   int retries = 0;
+  // How messages name those two settings (runner::ExecuteOptions): the CLI's flags by default.
+  std::string statement_lock_timeout_name = "--statement-lock-timeout";
+  std::string retries_name = "--retries";
   // SQLite: where a command that succeeded leaves its connection for the next one (nullptr: every
   // command opens its own and closes it, as the CLI's one command does).
   ConnectionCache* connections = nullptr;

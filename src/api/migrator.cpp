@@ -240,6 +240,8 @@ Migrator::Migrator(const std::string& database_url, MigrationSource source, Opti
   if (options.retries < 0) throw UsageError("invalid retries: expected 0 or more");
   impl.settings.statement_lock_timeout = options.statement_lock_timeout;
   impl.settings.retries = options.retries;
+  impl.settings.statement_lock_timeout_name = "Options::statement_lock_timeout";
+  impl.settings.retries_name = "Options::retries";
   if (impl.settings.dialect == Dialect::sqlite) impl.settings.connections = &impl.connections;
   impl.source = std::move(source);
   impl.options = std::move(options);

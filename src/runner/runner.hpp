@@ -167,6 +167,9 @@ struct ExecuteOptions {
   std::optional<std::chrono::milliseconds> statement_lock_timeout;
   // How often a transactional step that failed on that timeout is rolled back and run again.
   int retries = 0;
+  // How the error messages name these two settings: the CLI's flags, or the library's Options.
+  std::string statement_lock_timeout_name = "--statement-lock-timeout";
+  std::string retries_name = "--retries";
   // The first wait before a retry; each later one doubles, up to k_max_retry_delay, and each is
   // drawn at random between half and one and a half times that (jitter).
   std::chrono::milliseconds retry_delay{1000};

@@ -54,7 +54,8 @@ struct Run {
 
   // What a lock-timeout message adds: the setting that ran out.
   std::string lock_timeout_note() const {
-    return fmt::format("it waited longer than --statement-lock-timeout ({}) for a lock that another session holds",
+    return fmt::format("it waited longer than {} ({}) for a lock that another session holds",
+                       options.statement_lock_timeout_name,
                        options.statement_lock_timeout ? seconds_text(*options.statement_lock_timeout)
                                                       : std::string("the database's own lock timeout"));
   }
@@ -146,8 +147,8 @@ std::variant<size_t, Abort> attempt_in_transaction(Run& run, const StepFacts& fa
   if (int signal = run.stop_signal()) throw facts.rolled_back(signal);  // cancelled because of the signal
   std::string why = abort.error.what();
   if (run.driver.is_lock_timeout(abort.error)) {
-    why += fmt::format(": {} ({} attempt{}, --retries {})", run.lock_timeout_note(), attempts, attempts == 1 ? "" : "s",
-                       run.options.retries);
+    why += fmt::format(": {} ({} attempt{}, {} {})", run.lock_timeout_note(), attempts, attempts == 1 ? "" : "s",
+                       run.options.retries_name, run.options.retries);
   }
   switch (abort.kind) {
     case Abort::Kind::not_started:

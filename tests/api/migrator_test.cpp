@@ -454,6 +454,38 @@ TEST_P(TransactionalApiTest, AMigrationBlockedByAnotherSessionsLockIsRolledBackA
   EXPECT_EQ(m.version().version, 2);
 }
 
+// When the lock is never released, the error names the library's settings, not the CLI's flags.
+TEST_P(TransactionalApiTest, ALockThatOutlastsTheRetriesIsAnErrorNamingTheOptions) {
+  write("migrations/0001_a.up.sql", "CREATE TABLE a (id INT);\n");
+  write("migrations/0002_b.up.sql", "INSERT INTO a VALUES (1);\n");
+  std::unique_ptr<drivers::Driver> holder = drivers::open_driver(parse_database_url(url()), drivers::OpenOptions{});
+  Options options;
+  options.statement_lock_timeout = std::chrono::milliseconds(100);
+  options.retries = 1;
+  bool held = false;
+  options.on_event = [&](const Event& event) {
+    if (event.kind == Event::Kind::migration_started && event.version == 2 && !held) {
+      held = true;
+      holder->begin();
+      holder->execute(GetParam() == "postgres" ? "LOCK TABLE a IN ACCESS EXCLUSIVE MODE" : "INSERT INTO a VALUES (0)");
+    }
+  };
+  Migrator m = migrator(options);
+  try {
+    m.up();
+    ADD_FAILURE() << "up() succeeded while another session held the lock";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("it waited longer than Options::statement_lock_timeout (0.1 s) for a lock that another "
+                           "session holds (2 attempts, Options::retries 1)"),
+              std::string::npos)
+        << message;
+    EXPECT_EQ(message.find("--"), std::string::npos) << "no CLI flag in a library error: " << message;
+  }
+  holder->rollback();
+  EXPECT_EQ(m.version().version, 1);
+}
+
 TEST_P(TransactionalApiTest, NegativeRetriesAreRefused) {
   Options options;
   options.retries = -1;
