@@ -15,6 +15,7 @@ bool is_permanent_connect_error(const DriverError& error) {
       "Ident authentication failed", "does not exist",  // database "x" / role "x" does not exist
       "invalid percent-encoded token", "invalid URI query parameter", "invalid connection option",
       "server does not support SSL", "server does not support SSL, but SSL was required",
+      "unrecognized configuration parameter", "invalid value for parameter",  // a server setting in the URL
       // MySQL/MariaDB: access denied (1044, 1045, 1698), unknown database (1049), a plugin
       // that cannot be loaded (2059)
       "(MySQL error 1044", "(MySQL error 1045", "(MySQL error 1049", "(MySQL error 1698", "(MySQL error 2059"};

@@ -98,6 +98,22 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
+// A connection error without the lines that repeat the one before (libpq reports each attempt,
+// and an error the server gives the first attempt it gives the second too).
+std::string without_repeated_lines(std::string_view text) {
+  std::string out;
+  std::string_view previous;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (!line.empty() && line == previous) continue;
+    out.append(line).push_back('\n');
+    if (!line.empty()) previous = line;
+  }
+  return out;
+}
+
 // The first line of a libpq error message without its "ERROR:  " (or FATAL, PANIC) prefix; the
 // lines after it are the "LINE n: …" excerpt and its caret.
 std::string primary_line(std::string_view message) {
@@ -176,8 +192,74 @@ std::string scrub_password(const std::string& message, const DatabaseUrl& url) {
   return out;
 }
 
+// The connection keywords this libpq knows (PQconndefaults), for telling them from server settings.
+const std::vector<std::string>& libpq_keywords() {
+  static const std::vector<std::string> keywords = [] {
+    std::vector<std::string> names;
+    if (PQconninfoOption* options = PQconndefaults()) {
+      for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) names.emplace_back(option->keyword);
+      PQconninfoFree(options);
+    }
+    return names;
+  }();
+  return keywords;
+}
+
+std::string percent_encode(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned>(c));
+    }
+  }
+  return out;
+}
+
+// A value of libpq's `options` (-c name=value): a space or backslash in it is escaped.
+std::string option_value(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ' ' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// URL parameters that are not libpq's are server settings for the session, as lib/pq (which
+// golang-migrate and dbmate use) sends them: `?search_path=app` sets search_path. libpq itself
+// refuses them ("invalid URI query parameter"), so they go into `options` as `-c name=value`,
+// after the URL's own `options`, if any.
+std::string with_runtime_parameters(const DatabaseUrl& url) {
+  const std::vector<std::string>& keywords = libpq_keywords();
+  auto is_keyword = [&](const std::string& key) { return std::find(keywords.begin(), keywords.end(), key) != keywords.end(); };
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (const auto& [key, value] : url.params) {
+    if (!is_keyword(key)) settings.emplace_back(key, value);
+  }
+  if (settings.empty() || keywords.empty()) return url.conninfo;
+  const size_t query = url.conninfo.find('?');
+  std::string conninfo = url.conninfo.substr(0, query);
+  std::string options;
+  char separator = '?';
+  for (const auto& [key, value] : url.params) {
+    if (key == "options") {
+      options = value;
+    } else if (is_keyword(key)) {
+      conninfo += fmt::format("{}{}={}", separator, percent_encode(key), percent_encode(value));
+      separator = '&';
+    }
+  }
+  for (const auto& [key, value] : settings) {
+    if (!options.empty()) options += ' ';
+    options += fmt::format("-c {}={}", key, option_value(value));
+  }
+  return conninfo + fmt::format("{}options={}", separator, percent_encode(options));
+}
+
 std::string connection_string(const DatabaseUrl& url, const OpenOptions& options) {
-  std::string conninfo = url.conninfo;
+  std::string conninfo = with_runtime_parameters(url);
   auto add = [&](std::string_view key, const std::string& value) {
     conninfo += conninfo.find('?') == std::string::npos ? '?' : '&';
     conninfo += fmt::format("{}={}", key, value);
@@ -478,7 +560,7 @@ PostgresDriver::PostgresDriver(const DatabaseUrl& url, const OpenOptions& option
     d.connection = std::make_unique<Connection>(connection_string(url, options));
   } catch (const std::exception& e) {
     throw DriverError(fmt::format("cannot connect to {}: {}", url.redacted,
-                                  scrub_password(redact_passwords(one_line(e.what())), url)));
+                                  scrub_password(redact_passwords(one_line(without_repeated_lines(e.what()))), url)));
   }
   // libpqxx 6 would otherwise reconnect silently after a lost connection, without the session's
   // advisory lock. Deprecated in 6.4 (libpqxx 7 never reconnects), still needed here.

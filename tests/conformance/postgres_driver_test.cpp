@@ -334,6 +334,32 @@ TEST_F(PostgresDriverTest, ApplicationNameFromTheUrlWins) {
   EXPECT_THAT(connect()->query("SELECT current_setting('application_name')"), ElementsAre(Row{"strata"}));
 }
 
+// golang-migrate's and dbmate's URLs (lib/pq) set server settings with plain parameters.
+TEST_F(PostgresDriverTest, UrlParametersThatAreNotLibpqsAreServerSettings) {
+  const std::string url = with_param(server_url(), "search_path=" + m_schema + "&DateStyle=SQL%2C%20DMY");
+  auto db = open_driver(parse_database_url(url), OpenOptions{});
+  EXPECT_THAT(db->query("SELECT current_setting('search_path'), current_setting('DateStyle')"),
+              ElementsAre(Row{m_schema, "SQL, DMY"}));
+  db->execute("CREATE TABLE lands_here (id INTEGER)");
+  EXPECT_TRUE(db->table_exists(TableName{m_schema, "lands_here"}));
+  // With the URL's own options, and with libpq's parameters kept as they are.
+  auto both = open_driver(parse_database_url(with_param(url_for(), "statement_timeout=1234&application_name=x%20y")),
+                          OpenOptions{});
+  EXPECT_THAT(both->query("SELECT current_setting('search_path'), current_setting('statement_timeout'), "
+                          "current_setting('application_name')"),
+              ElementsAre(Row{m_schema, "1234ms", "x y"}));
+}
+
+TEST_F(PostgresDriverTest, AnUnknownServerSettingInTheUrlIsAConnectionErrorNamingIt) {
+  try {
+    open_driver(parse_database_url(with_param(url_for(), "no_such_setting=1")), OpenOptions{});
+    ADD_FAILURE() << "connected with an unknown setting";
+  } catch (const DriverError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unrecognized configuration parameter \"no_such_setting\""));
+    EXPECT_TRUE(is_permanent_connect_error(e)) << "waiting cannot fix it: " << e.what();
+  }
+}
+
 TEST_F(PostgresDriverTest, KilledBackendFailsEveryLaterCallInsteadOfReconnecting) {
   auto db = connect();
   db->execute("CREATE TABLE items (id INTEGER)");

@@ -107,6 +107,9 @@ class EngineTest : public CliTest, public ::testing::WithParamInterface<std::str
   }
 
   Result run(const std::string& args) const { return strata(args, "DATABASE_URL=" + shell_quote(m_url)); }
+  Result run_with_url(const std::string& url, const std::string& args) const {
+    return strata(args, "DATABASE_URL=" + shell_quote(url));
+  }
   std::string version() const { return run("version").out; }
 
   // The number of tables named `name` in the test's database.

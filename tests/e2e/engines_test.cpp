@@ -357,6 +357,27 @@ TEST_P(ServerEngineTest, VersionTableNameIsHonouredAndSchemaQualifiedOnPostgres)
   }
 }
 
+// A DATABASE_URL written for dbmate or golang-migrate sets the schema with search_path=: strata's
+// tables go there on PostgreSQL, as dbmate's would; MySQL has no such variable and says so
+// (docs/drivers.md).
+TEST_P(ServerEngineTest, SearchPathInTheUrlIsTheSchemaOfTheVersionTableOnPostgres) {
+  write("migrations/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  if (GetParam() == "mysql") {
+    Result r = run_with_url(m_url + "?search_path=app", "up");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("unsupported parameter 'search_path'"), std::string::npos) << r.err;
+    return;
+  }
+  std::string url = m_server.redacted;
+  url.replace(url.find("***"), 3, *m_server.password);
+  url += std::string(url.find('?') == std::string::npos ? "?" : "&") + "search_path=" + m_schema;
+  Result r = run_with_url(url, "up");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(sql("SELECT version, dirty FROM " + m_schema + ".schema_migrations"), "1|f\n");
+  EXPECT_EQ(sql("SELECT count(*) FROM " + m_schema + ".a"), "0\n");
+  EXPECT_EQ(run_with_url(url, "version").out, "1\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::Values("sqlite", "postgres", "mysql"), engine_name);
 INSTANTIATE_TEST_SUITE_P(Servers, ServerEngineTest, ::testing::Values("postgres", "mysql"), engine_name);
 
