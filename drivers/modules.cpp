@@ -58,8 +58,9 @@ const ModuleEntry& load(Dialect dialect) {
     }
   }
   if (path == nullptr) {
-    throw UsageError(fmt::format("the {} driver of this strata is not installed: neither {} nor {} exists (reinstall "
-                                 "strata, or run the strata binary of the build tree that built it)",
+    throw UsageError(fmt::format("the {} driver of this strata is not installed: neither {} nor {} exists (a strata "
+                                 "binary copied on its own has no PostgreSQL or MySQL driver: install it with `make "
+                                 "install` or its package, or run it from the build tree)",
                                  engine_name(dialect), places[0], places[1]));
   }
   void* handle = ::dlopen(path->c_str(), RTLD_NOW | RTLD_LOCAL);
