@@ -604,6 +604,10 @@ def main():
         ("mysql", "small", "raw", 1.0, "MariaDB 1000 migrations <= 1.0x mariadb"),
     ] + [(e, "noop", "dbmate", 0.25, f"{ENGINE_LABEL[e]} no-op up over 1000 applied <= 0.25x dbmate")
          for e in ("sqlite", "postgres", "mysql")]
+    # A quarter of dbmate is below what the raw clients need to connect and run one query
+    # (docs/performance.md, "The CLI's no-op"); the line that guards the CLI's no-op now:
+    targets += [(e, "noop", "dbmate", 1.0, f"{ENGINE_LABEL[e]} no-op <= 1.0x dbmate (restated, issue 13)")
+                for e in ("sqlite", "postgres", "mysql")]
     target_size = {"small": 1000, "noop": 1000, "inserts": 200000}
     print("\ntargets (issue 5):")
     for ename, wl, other, limit, text in targets:
