@@ -43,6 +43,14 @@ std::vector<std::string> candidates(Dialect dialect) {
 
 std::string engine_name(Dialect dialect) { return dialect == Dialect::postgres ? "PostgreSQL" : "MySQL/MariaDB"; }
 
+// The first of `places` that exists.
+const std::string* first_present(const std::vector<std::string>& places) {
+  for (const std::string& place : places) {
+    if (::access(place.c_str(), F_OK) == 0) return &place;
+  }
+  return nullptr;
+}
+
 const ModuleEntry& load(Dialect dialect) {
   static std::mutex mutex;
   static std::map<Dialect, const ModuleEntry*> loaded;  // modules stay loaded for the process
@@ -50,13 +58,7 @@ const ModuleEntry& load(Dialect dialect) {
   if (auto found = loaded.find(dialect); found != loaded.end()) return *found->second;
 
   const std::vector<std::string> places = candidates(dialect);
-  const std::string* path = nullptr;
-  for (const std::string& place : places) {
-    if (::access(place.c_str(), F_OK) == 0) {
-      path = &place;
-      break;
-    }
-  }
+  const std::string* path = first_present(places);
   if (path == nullptr) {
     throw UsageError(fmt::format("the {} driver of this strata is not installed: neither {} nor {} exists (a strata "
                                  "binary copied on its own has no PostgreSQL or MySQL driver: install it with `make "
@@ -89,11 +91,6 @@ std::unique_ptr<Driver> open_with_module(Dialect dialect, const DatabaseUrl& url
   return load(dialect).open(url, options);
 }
 
-bool module_installed(Dialect dialect) {
-  for (const std::string& place : candidates(dialect)) {
-    if (::access(place.c_str(), F_OK) == 0) return true;
-  }
-  return false;
-}
+bool module_installed(Dialect dialect) { return first_present(candidates(dialect)) != nullptr; }
 
 }  // namespace strata::drivers

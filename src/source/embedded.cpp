@@ -28,7 +28,7 @@ Source load_embedded(const EmbeddedMigrations& set, Dialect dialect) {
     }
     const std::string_view bytes =
         file.size == 0 ? std::string_view() : std::string_view(reinterpret_cast<const char*>(file.data), file.size);
-    entries.push_back({name, false, false, bytes});
+    entries.push_back({name, true, bytes});
   }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   const auto twice =

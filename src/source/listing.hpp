@@ -16,11 +16,11 @@ namespace strata::source {
 // One name of a migrations directory.
 struct ListedEntry {
   std::string name;
-  bool on_disk = false;  // false: a compiled-in file, which is a regular file
-  // readdir() said it is a regular file, so nothing more need be looked at; any other entry on
-  // disk (a directory, a symbolic link, a type the file system did not say) is looked at again.
+  // readdir() said it is a regular file (a compiled-in file is one), so nothing more need be
+  // looked at; any other entry on disk (a directory, a symbolic link, a type the file system did
+  // not say) is looked at again.
   bool regular = false;
-  std::optional<std::string_view> bytes;  // a compiled-in file's bytes
+  std::optional<std::string_view> bytes;  // a compiled-in file's bytes; nullopt for one on disk
 };
 
 // Applies the rules of load_source() to `entries` (sorted by name, unique) of `directory`.

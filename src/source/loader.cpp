@@ -363,7 +363,7 @@ Source load_source(const fs::path& directory, Dialect dialect) {
     }
     std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
-    entries.push_back({std::move(name), true, entry->d_type == DT_REG, {}});
+    entries.push_back({std::move(name), entry->d_type == DT_REG, {}});
   }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return assemble_source(directory, dialect, entries);
@@ -378,7 +378,7 @@ Source assemble_source(const fs::path& directory, Dialect dialect, const std::ve
     const std::string& name = listed.name;
     // Only an entry that is not plainly a regular file is looked at on disk.
     std::optional<fs::directory_entry> looked_at;
-    if (listed.on_disk && !listed.regular) looked_at.emplace(directory / name, ec);
+    if (!listed.regular) looked_at.emplace(directory / name, ec);
     const fs::directory_entry* entry = looked_at ? &*looked_at : nullptr;
     if (std::optional<std::string> warning = near_miss(directory, name, entry)) {
       warnings.push_back(std::move(*warning));
